@@ -1,0 +1,14 @@
+"""prezip: pack the built site into one deterministic zip, the server's precompressed store.
+
+Every text file is stored with DEFLATE at level 9.  A zip entry's raw DEFLATE
+stream, followed by the entry's CRC-32 and uncompressed size, is exactly the
+body and trailer of a gzip member (RFC 1952).  So the server answers
+``Accept-Encoding: gzip`` by prefixing a fixed 10-byte gzip header to the
+stream it finds in the zip and appending the 8-byte trailer: no compression at
+request time, and the work is done once, here, at level 9.
+
+Determinism: entries are sorted by path, carry one fixed timestamp
+(SOURCE_DATE_EPOCH when set, else 1980-01-01) and fixed permissions, and no
+extra fields, so the same site gives a byte-identical zip and Docker's layer
+cache stays warm downstream.
+"""

@@ -1,0 +1,37 @@
+"""python -m cmd.prezip OUT_DIR > assets.zip   (or -o FILE)"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from cmd.prezip.zipsite import build_zip
+from cmd.shared.errors import InputError, report
+from cmd.shared.files import write_atomic
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m cmd.prezip",
+        description="Pack the built site into one deterministic zip (the server's precompressed store).",
+    )
+    parser.add_argument("site", type=Path, metavar="OUT_DIR", help="the site built by rendermd and buildindex")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (atomically) instead of stdout")
+    args = parser.parse_args(argv)
+
+    if args.output is None and sys.stdout.isatty():
+        print("prezip: error: refusing to write a zip to a terminal; redirect stdout or use -o FILE", file=sys.stderr)
+        return 2
+    try:
+        data = build_zip(args.site)
+    except InputError as error:
+        return report("prezip", [error])
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(args.output, data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Code the three tools share: file writing, errors, the site's layout."""

@@ -1,0 +1,24 @@
+"""Where things live in the built site (OUT_DIR).
+
+Everything outside ``BUILD_DIR`` is part of the public site; ``BUILD_DIR``
+holds what the tools tell each other (the manifest, the render cache) and is
+left out of the zip.
+"""
+
+from pathlib import PurePosixPath
+
+BUILD_DIR = ".eblog"
+MANIFEST = f"{BUILD_DIR}/manifest.json"
+RENDER_CACHE = f"{BUILD_DIR}/render-cache.json"
+STATIC_DIR = "static"
+TAGS_DIR = "tags"
+
+
+def is_public(relpath: PurePosixPath) -> bool:
+    """True for files that belong in the published site (no dot-files or dot-dirs)."""
+    return not any(part.startswith(".") for part in relpath.parts)
+
+
+def page_url(slug: str) -> str:
+    """The canonical, root-relative URL of a page: ``/slug`` (the server maps it to slug.html)."""
+    return "/" if slug == "index" else f"/{slug}"
