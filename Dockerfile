@@ -1,0 +1,141 @@
+# eblog: Markdown articles -> one deterministic assets.zip -> a small image that serves it from memory.
+#
+#   docker build -t eblog .            BuildKit is required (Docker 20.10+: DOCKER_BUILDKIT=1, or buildx)
+#   docker run --rm -p 8080:8080 eblog
+#
+# Three stages, named as in the article: `tooling` (interpreter, installer, dependencies, the tools),
+# `builder` (tests, then articles -> assets.zip), `run` (only what serving needs). There is no
+# `# syntax=` line on purpose: the Dockerfile frontend built into the engine is used, so the build
+# pulls no frontend image and works offline.
+
+# One base for every stage: a venv records the path of its interpreter, so the server's venv built
+# in `tooling` runs unchanged in `run`. Swap it with --build-arg (the benchmarks do); never `latest`.
+ARG PYTHON_IMAGE=python:3.13-slim-trixie
+
+# ---------------------------------------------------------------------------------------------------
+# tooling: everything that changes only when the lock or the tools change, so it is almost always cached.
+FROM ${PYTHON_IMAGE} AS tooling
+
+# uv uses the base's interpreter and never downloads one; the cache mount is another file system,
+# so uv copies instead of hard-linking (and says nothing about it); the lock is the only truth.
+ENV UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_FROZEN=1 \
+    UV_NO_PROGRESS=1
+
+# First because it never changes: `strip` (binutils) removes the debug info that some wheels ship in
+# their extension modules (uvloop's is 13 MB with it, 1.6 MB without), as Go's -ldflags="-s -w" does.
+# The apt lists and cache live in cache mounts, so no index file lands in a layer; Debian's
+# docker-clean hook is removed so the downloaded .debs stay in that cache for the next cold build.
+# DL3008 (pin apt versions) is ignored: binutils never reaches the final image, and a pinned Debian
+# version vanishes from the mirror at the next point release, which would break the build.
+# hadolint ignore=DL3008
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
+    rm -f /etc/apt/apt.conf.d/docker-clean \
+    && apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends binutils >/dev/null
+
+# The installer, pinned to a version and its wheel hashes, in a venv of its own that never leaves
+# this stage; the requirements file is bind-mounted (no layer) and pip's cache is a cache mount.
+RUN --mount=type=bind,source=docker/uv-requirements.txt,target=/tmp/uv-requirements.txt \
+    --mount=type=cache,target=/root/.cache/pip \
+    python -m venv /opt/uv \
+    && /opt/uv/bin/pip install --quiet --require-hashes --only-binary :all: -r /tmp/uv-requirements.txt
+
+WORKDIR /src
+
+# The dependency files alone, before any source (go.mod/go.sum in the article): a code or article
+# edit leaves the install layers below cached.
+COPY pyproject.toml uv.lock ./
+
+# The server's runtime dependencies only (the `serve` group), frozen to the lock, compiled to bytecode
+# so the container starts fast, extension modules stripped. This venv is what `run` ships.
+# uv's cache is a cache mount: a changed lock downloads only what changed, and no layer keeps it.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    UV_PROJECT_ENVIRONMENT=/opt/serve /opt/uv/bin/uv sync --no-install-project --only-group serve --compile-bytecode \
+    && find /opt/serve -name '*.so' -exec strip --strip-unneeded {} +
+
+# Everything the build runs: render (the tools), serve and test (the test suite), as the `dev` group.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --no-install-project --only-group dev
+
+# The build venv first on PATH, so `python` below is the one with the tools' dependencies.
+ENV PATH=/opt/build/bin:$PATH
+
+# The tools (rendermd, buildindex, prezip): they change less often than the server or the articles.
+COPY cmd/ cmd/
+
+# ---------------------------------------------------------------------------------------------------
+# builder: tests first (they need the code, not the articles), then the articles become assets.zip.
+FROM tooling AS builder
+
+# The tests, then the server code: both change more often than the tools, less often than articles.
+COPY tests/ tests/
+COPY server/ server/
+
+# The server's bytecode, compiled once here and shipped to `run`: "unchecked-hash" pycs do not depend
+# on file times and are never re-checked against the source, which is right in an immutable image.
+# Then the test suite: a failing test fails the build. Both before the articles' COPY, so an article
+# edit does not rerun them; the tests write no bytecode or pytest cache, so the code `run` copies
+# stays exactly as compiled.
+RUN python -m compileall -q --invalidation-mode unchecked-hash server \
+    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker"
+
+# The articles, the most often changed input: only the layers from here on rerun after an edit.
+COPY articles/ articles/
+
+# The site, zipped deterministically (sorted entries, fixed times), so the same articles give the
+# same bytes and `run`'s last COPY stays cached when nothing really changed.
+RUN python -m cmd.rendermd articles /tmp/site \
+    && python -m cmd.buildindex /tmp/site \
+    && mkdir -p /out \
+    && python -m cmd.prezip /tmp/site -o /out/assets.zip
+
+# The commit, read from git's reflog of main without installing git. The [n] glob makes the COPY
+# copy nothing instead of failing when .git is absent (a source tarball): the server says "unknown".
+# Last in this stage, since it changes on every commit.
+COPY .git/logs/refs/heads/mai[n] /tmp/gitref/
+# Each reflog line is "<old> <new> <who> <when>\t<message>": the last line's second field is the commit.
+RUN if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
+
+# ---------------------------------------------------------------------------------------------------
+# run: the base, the serve venv, the server, its data. No uv, no compiler, no render or test packages.
+FROM ${PYTHON_IMAGE} AS run
+
+# An unprivileged user to run as. The base's pip goes too: nothing is installed at run time, and
+# pip is the one package manager the image would otherwise keep (its removal hides it; the base
+# layer's bytes are shared with every image on that base anyway).
+RUN groupadd --gid 10001 eblog \
+    && useradd --no-log-init --uid 10001 --gid eblog --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin eblog \
+    && rm -rf /usr/local/bin/pip* /usr/local/lib/python3*/site-packages/pip /usr/local/lib/python3*/site-packages/pip-*.dist-info
+
+# The serve venv first on PATH; no bytecode written at run time (the code is compiled and read-only);
+# logs reach `docker logs` at once.
+ENV PATH=/opt/serve/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+# CA certificates: the article installs them after copying the application; here the Python base
+# already carries Debian's ca-certificates, and the server makes no outgoing TLS connection, so
+# there is nothing to add.
+
+WORKDIR /app
+
+# Metadata before the content layers: it costs no layer and changes rarely.
+# Root owns the code and data, the server only reads them. Numeric, so the host and Kubernetes'
+# runAsNonRoot can tell it is not root without reading the image's /etc/passwd.
+USER 10001:10001
+EXPOSE 8080
+# Exec form through the interpreter: the image has no curl, and no shell is needed.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"]
+# Exec form: the server is PID 1 and gets SIGTERM from `docker stop` directly, no shell in between.
+ENTRYPOINT ["python", "-m", "server"]
+
+# The content, from least to most often changed: dependencies (the lock), server code with its
+# bytecode, the commit, and last assets.zip, so an article edit changes only that small layer.
+COPY --from=tooling /opt/serve /opt/serve
+COPY --from=builder /src/server/ server/
+COPY --from=builder /out/commit.txt server/commit.txt
+COPY --from=builder /out/assets.zip server/assets.zip
