@@ -1,0 +1,175 @@
+"""Read the site's zip once into an immutable table of ready-to-send bodies.
+
+Each entry yields an identity body and, for DEFLATE entries, a gzip body that
+costs no compression: a zip entry's raw DEFLATE stream is exactly the payload
+of a gzip member (RFC 1952), so the gzip body is a fixed 10-byte header, the
+stream as it sits in the zip, and an 8-byte trailer (the entry's CRC-32 and
+size, both already in the zip's central directory).
+
+The raw stream is found the way the zip format defines it (APPNOTE 4.3.7):
+``ZipInfo.header_offset`` points at the entry's local file header, 30 fixed
+bytes whose last two little-endian shorts give the lengths of the file name
+and extra field that follow it; the compressed data starts right after them
+and is ``ZipInfo.compress_size`` bytes long.  ``ZipFile.read`` checks every
+entry's CRC-32 while producing the identity body, and the gzip body wraps the
+very bytes it checked, so a corrupt zip fails here, at start-up.
+"""
+
+import calendar
+import hashlib
+import io
+import struct
+import time
+import zipfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+
+LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, 22 bytes we don't need, name and extra lengths
+LOCAL_SIGNATURE = b"PK\x03\x04"
+# magic, DEFLATE, no flags, no mtime (deterministic), XFL 2 = "maximum compression", OS 255 = unknown
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+
+TEXT_TYPES = {
+    ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".csv": "text/csv",
+    ".xml": "application/xml",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+}
+BINARY_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/vnd.microsoft.icon",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".pdf": "application/pdf",
+    ".gz": "application/gzip",
+    ".zip": "application/zip",
+}
+# Feeds get their registered types, so readers and browsers recognise them.
+NAMED_TYPES = {
+    "rss.xml": "application/rss+xml",
+    "atom.xml": "application/atom+xml",
+    "feed.json": "application/feed+json",
+}
+
+
+class SiteError(Exception):
+    """The zip can't be served; the message names the file and fits on one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One file of the site, with everything a response needs precomputed."""
+
+    name: str  # path inside the zip, e.g. "static/style.3f2a9c1b.css"
+    media_type: str  # with "; charset=utf-8" for text
+    body: bytes  # identity
+    gzip: bytes | None  # None when the entry isn't DEFLATE or gzip wouldn't be smaller
+    etag: str  # strong, of the identity body, quoted
+    gzip_etag: str | None  # strong, of the gzip body (different bytes, so a different tag)
+    last_modified: str  # IMF-fixdate
+    mtime: int  # seconds since the epoch, for If-Modified-Since
+
+
+def media_type(name: str) -> str:
+    """The Content-Type for ``name``, from a fixed table so every machine answers alike."""
+    path = PurePosixPath(name)
+    suffix = path.suffix.lower()
+    if (text := NAMED_TYPES.get(path.name) or TEXT_TYPES.get(suffix)) is not None:
+        return f"{text}; charset=utf-8"
+    return BINARY_TYPES.get(suffix, "application/octet-stream")
+
+
+def http_date(seconds: int) -> str:
+    """IMF-fixdate (RFC 9110 5.6.7), e.g. ``Tue, 01 Jan 1980 00:00:00 GMT``."""
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(seconds))
+
+
+def strong_etag(data: bytes) -> str:
+    return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+
+
+def check_name(name: str) -> None:
+    """Refuse entry names that could mean something other than a plain site path."""
+    parts = name.split("/")
+    if name.startswith("/") or "\\" in name or "\x00" in name or any(p in ("", ".", "..") for p in parts):
+        raise SiteError(f"unsafe entry name {name!r}")
+
+
+def raw_stream(data: bytes, info: zipfile.ZipInfo) -> memoryview:
+    """The entry's compressed bytes, exactly as stored (see the module docstring)."""
+    start = info.header_offset
+    try:
+        signature, name_len, extra_len = LOCAL_HEADER.unpack_from(data, start)
+    except struct.error:
+        raise SiteError(f"{info.filename}: local header out of range") from None
+    if signature != LOCAL_SIGNATURE:
+        raise SiteError(f"{info.filename}: bad local header signature")
+    begin = start + LOCAL_HEADER.size + name_len + extra_len
+    end = begin + info.compress_size
+    if end > len(data):
+        raise SiteError(f"{info.filename}: data runs past the end of the zip")
+    return memoryview(data)[begin:end]
+
+
+def load_entry(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> Asset:
+    body = archive.read(info)  # verifies CRC-32 and size
+    packed = None
+    if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size + 18 < len(body):
+        trailer = struct.pack("<II", info.CRC, info.file_size & 0xFFFFFFFF)
+        packed = b"".join((GZIP_HEADER, raw_stream(data, info), trailer))
+    mtime = calendar.timegm(info.date_time + (0, 0, 0))  # prezip writes UTC (SOURCE_DATE_EPOCH)
+    return Asset(
+        name=info.filename,
+        media_type=media_type(info.filename),
+        body=body,
+        gzip=packed,
+        etag=strong_etag(body),
+        gzip_etag=None if packed is None else strong_etag(packed),
+        last_modified=http_date(mtime),
+        mtime=mtime,
+    )
+
+
+def load_zip(path: Path | Traversable) -> tuple[Mapping[str, Asset], int]:
+    """Read ``path`` into a read-only ``{entry name: Asset}`` and the zip's size; SiteError on any defect."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SiteError(f"{path}: cannot read: {error.strerror or error}") from None
+    if not data:
+        raise SiteError(f"{path}: empty file, not a zip")
+    assets: dict[str, Asset] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                check_name(info.filename)
+                if info.filename in assets:
+                    raise SiteError(f"duplicate entry {info.filename!r}")
+                if info.flag_bits & 0x1:
+                    raise SiteError(f"{info.filename}: encrypted entries are not supported")
+                assets[info.filename] = load_entry(archive, data, info)
+    except SiteError as error:
+        raise SiteError(f"{path}: {error}") from None
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as error:
+        raise SiteError(f"{path}: corrupt zip: {error}") from None
+    if not assets:
+        raise SiteError(f"{path}: the zip holds no files")
+    return MappingProxyType(assets), len(data)

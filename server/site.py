@@ -1,0 +1,267 @@
+"""The site as the server answers it: clean URLs, cache policy, and every response prebuilt.
+
+All headers of the common answers (200 and 304 in each encoding, the 404
+page, 405) are built once at start-up, so a request costs a dict lookup and
+a scan of its own headers.
+
+Cache-Control:
+- file names that carry a content hash (``static/style.3f2a9c1b.css``) change
+  name when they change, so they are ``public, max-age=31536000, immutable``;
+- pages and feeds keep their URL across publishes, so ``public, max-age=60,
+  must-revalidate``: a minute of free hits for browsers and proxies, then a
+  cheap conditional request (304) that picks up a new publish;
+- other files under a fixed name (images, fonts) rarely change:
+  ``public, max-age=86400``;
+- the 404 page says ``no-cache`` so an article published later shows up at
+  once; redirects are structural and last a day.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from types import MappingProxyType
+from urllib.parse import quote, unquote_to_bytes
+
+from server.assets import Asset
+from server.negotiation import UNSATISFIABLE, byte_range, etag_listed, gzip_preferred, parse_http_date
+
+Headers = tuple[tuple[bytes, bytes], ...]
+Answer = tuple[int, Headers, bytes, str]  # status, headers, body, encoding for the log
+
+NOT_FOUND_PAGE = "404.html"
+SAFE_QUERY = re.compile(rb"[\x21-\x7e]+")  # kept on a redirect only if it can't break the header
+HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
+PAGE_SUFFIXES = frozenset({".html", ".xml", ".json", ".txt"})
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, max-age=60, must-revalidate"
+DAY = "public, max-age=86400"
+# No scripts, no plugins, no framing: what a site without JavaScript needs and nothing more.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+ALLOW = b"GET, HEAD"
+CONDITIONAL = frozenset({b"accept-encoding", b"if-none-match", b"if-modified-since", b"range", b"if-range"})
+
+
+def security_headers(commit: str) -> Headers:
+    """The headers every response carries, whichever part of the app made it."""
+    return (
+        (b"x-eblog-commit", commit.encode("ascii")),
+        (b"x-content-type-options", b"nosniff"),
+        (b"content-security-policy", CSP.encode("ascii")),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"x-frame-options", b"DENY"),
+    )
+
+
+def cache_control(name: str) -> str:
+    path = PurePosixPath(name)
+    if HASHED_NAME.search(path.name):
+        return IMMUTABLE
+    if path.suffix.lower() in PAGE_SUFFIXES:
+        return REVALIDATE
+    return DAY
+
+
+def clean_urls(names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Map URL paths to entry names, and the other spellings of a page to its canonical URL.
+
+    ``index.html`` is ``/``; ``x.html`` is ``/x`` and ``/x.html`` and ``/x/``
+    redirect there; other files are served at their own path.  A redirect is
+    only added where no file answers, and always points at a path that does,
+    so there are no loops.  404.html is only ever the 404 answer.
+    """
+    routes: dict[str, str] = {}
+    aliases: dict[str, str] = {}
+    for name in names:
+        if name == NOT_FOUND_PAGE:
+            continue
+        if name.endswith(".html"):
+            stem = name[: -len(".html")]
+            canonical = "/" if name == "index.html" else f"/{stem}"
+            routes[canonical] = name
+            for alias in (f"/{name}", f"/{stem}/", "/index" if name == "index.html" else None):
+                if alias is not None:
+                    aliases[alias] = canonical
+        else:
+            routes[f"/{name}"] = name
+    redirects = {alias: target for alias, target in aliases.items() if alias not in routes}
+    return routes, redirects
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One encoding of one file, with its prebuilt header sets."""
+
+    body: bytes
+    etag: bytes
+    encoding: str
+    ok: Headers  # 200 (or 404 for the not-found page)
+    not_modified: Headers  # 304
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    identity: Variant
+    gzip: Variant | None
+    last_modified: bytes
+    mtime: int
+    partial: Headers  # 206 and 416 headers, without Content-Range and Content-Length
+
+
+def make_resource(asset: Asset, cache: str, common: Headers) -> Resource:
+    vary = ((b"vary", b"Accept-Encoding"),) if asset.gzip is not None else ()
+    validators = (
+        (b"last-modified", asset.last_modified.encode("ascii")),
+        (b"cache-control", cache.encode("ascii")),
+        *vary,
+        *common,
+    )
+    content_type = (b"content-type", asset.media_type.encode("ascii"))
+
+    def variant(body: bytes, etag: str, encoding: str) -> Variant:
+        tag = (b"etag", etag.encode("ascii"))
+        coding = ((b"content-encoding", b"gzip"),) if encoding == "gzip" else ()
+        ok = (content_type, (b"content-length", b"%d" % len(body)), tag, *coding, (b"accept-ranges", b"bytes"), *validators)
+        return Variant(body, tag[1], encoding, ok, (tag, *validators))
+
+    identity = variant(asset.body, asset.etag, "identity")
+    gzipped = None if asset.gzip is None or asset.gzip_etag is None else variant(asset.gzip, asset.gzip_etag, "gzip")
+    partial = (content_type, (b"etag", identity.etag), (b"accept-ranges", b"bytes"), *validators)
+    return Resource(identity, gzipped, asset.last_modified.encode("ascii"), asset.mtime, partial)
+
+
+def make_not_found(asset: Asset | None, common: Headers) -> Resource:
+    """The 404 answer: the site's own 404.html in either encoding, never cached for long."""
+    if asset is None:
+        body = b"Not Found\n"
+        asset = Asset("", "text/plain; charset=utf-8", body, None, "", None, "", 0)
+    vary = ((b"vary", b"Accept-Encoding"),) if asset.gzip is not None else ()
+    headers = ((b"cache-control", b"no-cache"), *vary, *common)
+    content_type = (b"content-type", asset.media_type.encode("ascii"))
+
+    def variant(body: bytes, encoding: str) -> Variant:
+        coding = ((b"content-encoding", b"gzip"),) if encoding == "gzip" else ()
+        return Variant(body, b"", encoding, (content_type, (b"content-length", b"%d" % len(body)), *coding, *headers), ())
+
+    gzipped = None if asset.gzip is None else variant(asset.gzip, "gzip")
+    return Resource(variant(asset.body, "identity"), gzipped, b"", 0, ())
+
+
+def bad_path(raw_path: bytes) -> bool:
+    """True for a path no careful server should look up: control bytes or bytes that aren't UTF-8."""
+    decoded = unquote_to_bytes(raw_path)
+    if any(byte < 0x20 or byte == 0x7F for byte in decoded):
+        return True
+    try:
+        decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+class Site:
+    """Answers GET and HEAD for the site from the prebuilt table; see ``answer``."""
+
+    def __init__(self, assets: Mapping[str, Asset], commit: str):
+        self.common = security_headers(commit)
+        routes, redirects = clean_urls(sorted(assets))
+        self.routes: Mapping[str, Resource] = MappingProxyType(
+            {path: make_resource(assets[name], cache_control(name), self.common) for path, name in routes.items()}
+        )
+        self.redirects: Mapping[str, str] = MappingProxyType(redirects)
+        self.not_found = make_not_found(assets.get(NOT_FOUND_PAGE), self.common)
+        plain = (b"content-type", b"text/plain; charset=utf-8")
+        self.not_allowed = (plain, (b"content-length", b"0"), (b"allow", ALLOW), (b"cache-control", b"no-store"), *self.common)
+        self.bad_request = (plain, (b"content-length", b"0"), (b"cache-control", b"no-store"), *self.common)
+
+    def answer(self, scope: dict) -> Answer:
+        """Status, headers, body and encoding (for the log) for one request."""
+        method = scope["method"]
+        if method != "GET" and method != "HEAD":
+            return 405, self.not_allowed, b"", "-"
+        resource = self.routes.get(scope["path"])
+        if resource is None:
+            return self.miss(scope)
+
+        accept = if_none_match = if_modified_since = ranges = if_range = None
+        for name, value in scope["headers"]:
+            if name in CONDITIONAL:
+                if name == b"accept-encoding":
+                    accept = value if accept is None else accept + b"," + value
+                elif name == b"if-none-match":
+                    if_none_match = value if if_none_match is None else if_none_match + b"," + value
+                # A repeated single-valued field is invalid; b"" makes it ignored below.
+                elif name == b"if-modified-since":
+                    if_modified_since = value if if_modified_since is None else b""
+                elif name == b"range":
+                    ranges = value if ranges is None else b""
+                else:
+                    if_range = value if if_range is None else b""
+
+        variant = resource.identity
+        if accept is not None and resource.gzip is not None and gzip_preferred(accept):
+            variant = resource.gzip
+        if if_none_match is not None:
+            if etag_listed(if_none_match, variant.etag):
+                return 304, variant.not_modified, b"", "-"
+        elif if_modified_since and self.unmodified_since(resource, if_modified_since):
+            return 304, variant.not_modified, b"", "-"
+        if ranges and method == "GET" and (if_range is None or self.if_range_holds(resource, if_range)):
+            partial = self.partial(resource, ranges)
+            if partial is not None:
+                return partial
+        return 200, variant.ok, variant.body if method == "GET" else b"", variant.encoding
+
+    @staticmethod
+    def unmodified_since(resource: Resource, value: bytes) -> bool:
+        if value == resource.last_modified:
+            return True
+        since = parse_http_date(value)
+        return since is not None and resource.mtime <= since
+
+    @staticmethod
+    def if_range_holds(resource: Resource, value: bytes) -> bool:
+        """If-Range: a strong match with the identity ETag, or exactly the Last-Modified date."""
+        if value.startswith((b'"', b"W/")):
+            return value == resource.identity.etag
+        return parse_http_date(value) == resource.mtime
+
+    @staticmethod
+    def partial(resource: Resource, ranges: bytes) -> Answer | None:
+        body = resource.identity.body
+        size = len(body)
+        span = byte_range(ranges, size)
+        if span is None:
+            return None
+        if span == UNSATISFIABLE:
+            headers = ((b"content-range", b"bytes */%d" % size), (b"content-length", b"0"), *resource.partial)
+            return 416, headers, b"", "-"
+        first, last = span
+        headers = (
+            (b"content-range", b"bytes %d-%d/%d" % (first, last, size)),
+            (b"content-length", b"%d" % (last - first + 1)),
+            *resource.partial,
+        )
+        return 206, headers, body[first : last + 1], "identity"
+
+    def miss(self, scope: dict) -> Answer:
+        """A path with no file: redirect to the canonical URL, 400 for a malformed path, else 404."""
+        path = scope["path"]
+        target = self.redirects.get(path)
+        if target is not None:
+            location = quote(target).encode("ascii")
+            query = scope.get("query_string", b"")
+            if query and SAFE_QUERY.fullmatch(query):
+                location += b"?" + query
+            headers = ((b"location", location), (b"content-length", b"0"), (b"cache-control", DAY.encode()), *self.common)
+            return 301, headers, b"", "-"
+        if bad_path(scope.get("raw_path") or path.encode("utf-8", "surrogateescape")):
+            return 400, self.bad_request, b"", "-"
+        accept = b",".join(value for name, value in scope["headers"] if name == b"accept-encoding")
+        variant = self.not_found.identity
+        if self.not_found.gzip is not None and accept and gzip_preferred(accept):
+            variant = self.not_found.gzip
+        return 404, variant.ok, variant.body if scope["method"] == "GET" else b"", variant.encoding
