@@ -1,60 +1,147 @@
-"""Build the site's zip in memory, deterministically."""
+"""Build the site's zip deterministically, compressing each file at most once.
 
-import io
+The zip is written here rather than with ``zipfile``, because ``zipfile``
+cannot take an already-compressed stream: with our own writer a file whose
+bytes have not changed reuses its DEFLATE stream from the cache in
+OUT_DIR/.eblog/deflate (keyed by content hash), and new files are compressed
+on every core at once (zlib releases the GIL).  The format written is the
+plain subset every reader, ``zipfile`` included, accepts: no zip64, no extra
+fields, no data descriptors.
+"""
+
+import hashlib
 import os
+import struct
 import time
-import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cmd.shared.errors import InputError
-from cmd.shared.layout import is_public
+from cmd.shared.files import write_atomic
+from cmd.shared.layout import BUILD_DIR
 
 # Already compressed: DEFLATE would only add bytes and CPU.
 STORED_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".woff", ".woff2", ".gz", ".br", ".zip", ".zst"}
 )
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+DEFLATE_CACHE = f"{BUILD_DIR}/deflate"
+LEVEL = 9
+ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can carry
+METHOD_STORED, METHOD_DEFLATED = 0, 8
+VERSION = 20  # "2.0": DEFLATE, folders; what every reader supports
+MADE_BY_UNIX = 3 << 8 | VERSION
+FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
+UTF8_NAMES = 0x0800
+MAX_32 = 0xFFFFFFFF
 
 
-def zip_timestamp() -> tuple[int, int, int, int, int, int]:
-    """The one timestamp every entry carries: SOURCE_DATE_EPOCH, or the zip epoch."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if not epoch:
-        return ZIP_EPOCH
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    method: int
+    crc: int
+    size: int
+    payload: bytes  # the stored bytes or the raw DEFLATE stream
+
+
+def zip_timestamp() -> tuple[int, int]:
+    """The one (DOS time, DOS date) every entry carries: SOURCE_DATE_EPOCH, or 1980-01-01."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     try:
-        seconds = int(epoch)
+        seconds = int(epoch) if epoch else ZIP_EPOCH
     except ValueError:
         raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds, got {epoch!r}") from None
-    stamp = time.gmtime(max(seconds, 315532800))  # a zip can't go before 1980
-    return stamp[:6]  # type: ignore[return-value]
+    t = time.gmtime(max(seconds, ZIP_EPOCH))
+    return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
 
 
 def site_files(site: Path) -> list[PurePosixPath]:
     """The public files under ``site``, as sorted POSIX paths relative to it."""
     if not site.is_dir():
         raise InputError("not a directory (run rendermd and buildindex first)", site)
-    files = sorted(
-        rel
-        for path in site.rglob("*")
-        if path.is_file() and is_public(rel := PurePosixPath(path.relative_to(site).as_posix()))
-    )
+    files = []
+    # os.walk rather than Path.rglob: on a thousand-page site it is several times faster.
+    for folder, subfolders, names in os.walk(site):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        prefix = PurePosixPath(Path(folder).relative_to(site).as_posix())
+        files += [prefix / name for name in names if not name.startswith(".")]
     if not files:
         raise InputError("no files to zip (run rendermd and buildindex first)", site)
-    return files
+    return sorted(files)
+
+
+def deflate(data: bytes) -> bytes:
+    """Raw DEFLATE (no zlib header): what a zip entry holds, and what a gzip member wraps."""
+    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+    return compressor.compress(data) + compressor.flush()
+
+
+def read_entries(site: Path) -> list[Entry]:
+    """Every public file, compressed where that helps, with unchanged files taken from the cache."""
+    cache = site / DEFLATE_CACHE
+    cache.mkdir(parents=True, exist_ok=True)
+    files = site_files(site)
+    contents = [(site / rel).read_bytes() for rel in files]
+    keys = [hashlib.sha256(data).hexdigest() for data in contents]
+    compress = [rel.suffix.lower() not in STORED_SUFFIXES for rel in files]
+
+    payloads: list[bytes] = list(contents)
+    missing = []
+    for index, deflated in enumerate(compress):
+        if deflated:
+            try:
+                payloads[index] = (cache / keys[index]).read_bytes()
+            except FileNotFoundError:
+                missing.append(index)
+    if missing:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing])):
+                payloads[index] = stream
+                write_atomic(cache / keys[index], stream)
+    used = {key for key, deflated in zip(keys, compress) if deflated}
+    for stale in cache.iterdir():
+        if stale.name not in used:
+            stale.unlink()
+    return [
+        Entry(
+            name=str(rel),
+            method=METHOD_DEFLATED if deflated else METHOD_STORED,
+            crc=zlib.crc32(data),
+            size=len(data),
+            payload=body,
+        )
+        for rel, data, body, deflated in zip(files, contents, payloads, compress)
+    ]
+
+
+def write_zip(entries: list[Entry], stamp: tuple[int, int]) -> bytes:
+    """Local headers and data, then the central directory, then its end record (APPNOTE 4.3)."""
+    dos_time, dos_date = stamp
+    parts: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for entry in entries:
+        name = entry.name.encode("utf-8")
+        if max(entry.size, len(entry.payload), offset) >= MAX_32:
+            raise InputError("the site is too large for a zip without zip64", entry.name)
+        common = (
+            0 if entry.name.isascii() else UTF8_NAMES,
+            entry.method, dos_time, dos_date, entry.crc, len(entry.payload), entry.size, len(name), 0,
+        )
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, VERSION, *common)
+        central.append(
+            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, MADE_BY_UNIX, VERSION, *common, 0, 0, 0, FILE_MODE, offset)
+            + name
+        )
+        parts += [local, name, entry.payload]
+        offset += len(local) + len(name) + len(entry.payload)
+    directory = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    return b"".join(parts) + directory + end
 
 
 def build_zip(site: Path) -> bytes:
     """Return the bytes of the deterministic zip of ``site``."""
-    stamp = zip_timestamp()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for rel in site_files(site):
-            info = zipfile.ZipInfo(str(rel), date_time=stamp)
-            info.create_system = 3  # Unix, so the permission bits below mean something
-            info.external_attr = 0o100644 << 16
-            if rel.suffix.lower() in STORED_SUFFIXES:
-                info.compress_type = zipfile.ZIP_STORED
-            else:
-                info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, (site / rel).read_bytes(), compresslevel=9)
-    return buffer.getvalue()
+    return write_zip(read_entries(site), zip_timestamp())

@@ -25,3 +25,11 @@ def report(tool: str, errors: list[InputError]) -> int:
     for error in errors:
         print(f"{tool}: error: {error}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def report_group(tool: str, group: BaseExceptionGroup) -> int:
+    """Report every bad input collected in one run (an ExceptionGroup of InputError)."""
+    errors = [error for error in group.exceptions if isinstance(error, InputError)]
+    if len(errors) != len(group.exceptions):
+        raise group
+    return report(tool, errors)

@@ -22,3 +22,8 @@ def is_public(relpath: PurePosixPath) -> bool:
 def page_url(slug: str) -> str:
     """The canonical, root-relative URL of a page: ``/slug`` (the server maps it to slug.html)."""
     return "/" if slug == "index" else f"/{slug}"
+
+
+def fragment_path(slug: str) -> str:
+    """Where rendermd keeps an article's rendered body, for reuse and for the feeds."""
+    return f"{BUILD_DIR}/fragments/{slug}.html"

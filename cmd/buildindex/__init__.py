@@ -1,0 +1,1 @@
+"""buildindex: the home page, tag pages, 404 page, feeds and sitemap, from rendermd's manifest."""

@@ -1,0 +1,41 @@
+"""python -m cmd.buildindex OUT_DIR"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cmd.buildindex.index import build_index
+from cmd.shared.config import DEFAULT_BASE_URL
+from cmd.shared.errors import InputError, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m cmd.buildindex",
+        description="Write the home page, tag pages, 404 page, RSS/Atom/JSON feeds and sitemap.",
+    )
+    parser.add_argument("out", type=Path, metavar="OUT_DIR", help="the directory rendermd wrote")
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("EBLOG_BASE_URL"),
+        help="absolute URL the site is served from, for feeds and sitemap "
+        f"(env EBLOG_BASE_URL; else site.toml's base_url; else {DEFAULT_BASE_URL})",
+    )
+    parser.add_argument(
+        "--feed-size",
+        type=int,
+        default=int(os.environ["EBLOG_FEED_SIZE"]) if os.environ.get("EBLOG_FEED_SIZE", "").isdigit() else None,
+        help="entries per feed (env EBLOG_FEED_SIZE; else site.toml's feed_size; else 20)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        summary = build_index(args.out, base_url=args.base_url, feed_size=args.feed_size)
+    except InputError as error:
+        return report("buildindex", [error])
+    print(summary.line(), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Feed entries with full content and absolute URLs, and the three feed formats' dates.
+
+Feed readers show an entry away from the site, so every link in the content
+must be absolute: root-relative links get the base URL, and in-page anchors
+(footnotes, headings) get the article's own URL.
+"""
+
+import datetime as dt
+import email.utils
+import json
+import re
+from pathlib import Path
+
+ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
+IN_PAGE = re.compile(r'(\shref=")#')
+
+
+def absolute_links(html: str, base_url: str, page_url: str) -> str:
+    html = ROOT_RELATIVE.sub(lambda m: f"{m.group(1)}{base_url}/", html)
+    return IN_PAGE.sub(lambda m: f"{m.group(1)}{page_url}#", html)
+
+
+def rfc822(value: str) -> str:
+    """RSS 2.0 dates: RFC 822 with a four-digit year, in GMT."""
+    return email.utils.format_datetime(dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc), usegmt=True)
+
+
+def feed_entries(out_dir: Path, articles: list[dict], base_url: str, size: int) -> list[dict]:
+    """The newest ``size`` articles, with their full HTML made safe to show elsewhere."""
+    entries = []
+    for article in articles[:size]:
+        link = f"{base_url}{article['url']}"
+        body = (out_dir / article["fragment"]).read_text(encoding="utf-8")
+        entries.append({**article, "link": link, "content": absolute_links(body, base_url, link)})
+    return entries
+
+
+def json_feed(site: dict, entries: list[dict]) -> str:
+    """JSON Feed 1.1."""
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": site["title"],
+        "description": site["description"],
+        "home_page_url": f"{site['base_url']}/",
+        "feed_url": f"{site['base_url']}/feed.json",
+        "language": site["language"],
+        "authors": [{"name": site["author"]}],
+        "items": [
+            {
+                "id": entry["link"],
+                "url": entry["link"],
+                "title": entry["title"],
+                "content_html": entry["content"],
+                "summary": entry["summary"],
+                "date_published": entry["date"],
+                "date_modified": entry["updated"] or entry["date"],
+                "tags": entry["tags"],
+                **({"authors": [{"name": entry["author"]}]} if entry["author"] else {}),
+            }
+            for entry in entries
+        ],
+    }
+    return json.dumps(feed, indent=1, ensure_ascii=False) + "\n"

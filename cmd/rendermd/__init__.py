@@ -1,0 +1,1 @@
+"""rendermd: turn the Markdown articles into HTML pages, incrementally and in parallel."""

@@ -1,0 +1,34 @@
+"""python -m cmd.rendermd ARTICLES_DIR OUT_DIR"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from cmd.rendermd.build import render_site
+from cmd.shared.errors import InputError, report, report_group
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m cmd.rendermd",
+        description="Render Markdown articles (YAML or TOML front matter) into HTML pages.",
+    )
+    parser.add_argument("articles", type=Path, metavar="ARTICLES_DIR")
+    parser.add_argument("out", type=Path, metavar="OUT_DIR")
+    parser.add_argument("--drafts", action="store_true", help="also render articles marked draft")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    args = parser.parse_args(argv)
+    try:
+        summary = render_site(
+            args.articles, args.out, drafts=args.drafts, jobs=args.jobs, progress=sys.stderr.isatty()
+        )
+    except InputError as error:
+        return report("rendermd", [error])
+    except ExceptionGroup as group:
+        return report_group("rendermd", group)
+    print(summary.line(), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Fenced code blocks: Pygments highlighting with CSS classes, optional line numbers.
+
+Markdown-it wraps a highlighter's result in ``<pre><code>`` unless it starts
+with ``<pre``, and Pygments' HtmlFormatter wraps its own in a ``<div>``; left
+to themselves the two give a ``<div>`` inside ``<pre>``.  So the fence is
+rendered here as a whole: Pygments emits only the highlighted lines
+(``nowrap``) and this module adds the single ``<pre><code>`` around them, and
+the line numbers itself.
+"""
+
+import functools
+import re
+from html import escape
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+CSS_CLASS = "highlight"
+FORMATTER = HtmlFormatter(nowrap=True, classprefix="")
+ATTR_RE = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*("[^"]*"|'[^']*'|\[[^\]]*\]|[^,\s}]+)""")
+TRUE_WORDS = frozenset({"true", "table", "inline", "yes", "1"})
+
+
+def parse_info(info: str) -> tuple[str, dict[str, str]]:
+    """Split a fence's info string: ``go {linenos=table, hl_lines=[2,"4-5"]}`` -> ("go", {...})."""
+    lang, _, rest = info.strip().partition(" ")
+    if "{" in lang:
+        lang, _, brace = lang.partition("{")
+        rest = "{" + brace + " " + rest
+    attrs = {key.lower(): value.strip("\"'") for key, value in ATTR_RE.findall(rest)}
+    return lang.strip().lower(), attrs
+
+
+def line_set(spec: str) -> frozenset[int]:
+    """``[2,"4-6"]`` or ``2 4-6`` -> {2, 4, 5, 6}; anything unreadable is ignored."""
+    lines: set[int] = set()
+    for item in re.findall(r"\d+(?:-\d+)?", spec):
+        first, _, last = item.partition("-")
+        lines.update(range(int(first), int(last or first) + 1))
+    return frozenset(lines)
+
+
+@functools.lru_cache(maxsize=None)
+def lexer_for(lang: str) -> Lexer | None:
+    """The lexer for a language name, or None for a missing or unknown one (shown as plain text)."""
+    if not lang:
+        return None
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def highlighted_lines(code: str, lang: str) -> list[str]:
+    """The code as HTML, one string per source line, each with balanced tags."""
+    code = code.removesuffix("\n")
+    lexer = lexer_for(lang)
+    if lexer is None:
+        return escape(code, quote=False).split("\n")
+    # Pygments closes every span at the end of each line, so splitting is safe.
+    return highlight(code, lexer, FORMATTER).removesuffix("\n").split("\n")
+
+
+def render_fence(code: str, info: str) -> str:
+    """The HTML of one fenced code block: a single <pre><code>, valid and class-styled."""
+    lang, attrs = parse_info(info)
+    lines = highlighted_lines(code, lang)
+    if attrs.get("linenos", "false").lower() in TRUE_WORDS:
+        start = int(attrs["linenostart"]) if attrs.get("linenostart", "").isdigit() else 1
+        width = len(str(start + len(lines) - 1))
+        lines = [
+            f'<span class="ln" aria-hidden="true">{number:>{width}}</span>{line}'
+            for number, line in enumerate(lines, start)
+        ]
+    else:
+        start = 1
+    marked = line_set(attrs.get("hl_lines", ""))
+    if marked:
+        lines = [
+            f'<mark class="hll">{line}</mark>' if number in marked else line
+            for number, line in enumerate(lines, start)
+        ]
+    lang_class = f' class="language-{escape(lang)}"' if lang else ""
+    body = "\n".join(lines)
+    return f'<pre class="{CSS_CLASS}"><code{lang_class}>{body}\n</code></pre>\n'
+
+
+def stylesheet(light_style: str = "friendly", dark_style: str = "monokai") -> str:
+    """Pygments CSS for the light theme, and the dark one under prefers-color-scheme."""
+    light = HtmlFormatter(style=light_style, classprefix="").get_style_defs(f".{CSS_CLASS}")
+    dark = HtmlFormatter(style=dark_style, classprefix="").get_style_defs(f".{CSS_CLASS}")
+    dark = "\n".join("  " + line for line in dark.splitlines())
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"

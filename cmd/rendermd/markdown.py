@@ -1,0 +1,101 @@
+"""Markdown to an HTML fragment: CommonMark, tables, strikethrough, footnotes,
+self-linking headings, highlighted code and an optional table of contents."""
+
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from cmd.rendermd.highlight import render_fence
+
+WORDS_PER_MINUTE = 230
+TOC_LEVELS = (2, 3)
+EXCERPT_CHARS = 240
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    toc: tuple[Heading, ...]
+    words: int
+    excerpt: str
+
+    @property
+    def reading_minutes(self) -> int:
+        return max(1, round(self.words / WORDS_PER_MINUTE))
+
+
+def _code_rule(self, tokens: list[Token], idx: int, options, env) -> str:
+    """Fenced and indented code alike (an indented block's info string is empty)."""
+    token = tokens[idx]
+    return render_fence(token.content, token.info)
+
+
+def make_parser() -> MarkdownIt:
+    """One configured parser; building it costs more than a small article, so reuse it."""
+    md = MarkdownIt("commonmark", {"typographer": False}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.use(
+        anchors_plugin,
+        min_level=1,
+        max_level=4,
+        permalink=True,
+        permalinkSymbol="#",
+        permalinkBefore=True,
+    )
+    md.add_render_rule("fence", _code_rule)
+    md.add_render_rule("code_block", _code_rule)
+    return md
+
+
+def headings(tokens: list[Token]) -> tuple[Heading, ...]:
+    """The table of contents: h2 and h3 with the ids the anchors plugin gave them."""
+    toc = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and int(token.tag[1]) in TOC_LEVELS:
+            inline = tokens[index + 1]
+            toc.append(Heading(int(token.tag[1]), str(token.attrGet("id")), plain_text(inline).strip()))
+    return tuple(toc)
+
+
+def count_words(tokens: list[Token]) -> int:
+    """Words a reader reads: prose and code alike, markup excluded."""
+    total = 0
+    for token in tokens:
+        if token.type == "inline":
+            total += len(token.content.split())
+        elif token.type in ("fence", "code_block"):
+            total += len(re.findall(r"\w+", token.content)) // 2  # code is skimmed
+    return total
+
+
+def plain_text(inline: Token) -> str:
+    return "".join(child.content for child in inline.children or () if child.type in ("text", "code_inline"))
+
+
+def excerpt(tokens: list[Token], limit: int = EXCERPT_CHARS) -> str:
+    """The first paragraph as plain text, cut at a word: the summary when the author gave none."""
+    for index, token in enumerate(tokens):
+        if token.type == "paragraph_open" and token.level == 0:
+            text = " ".join(plain_text(tokens[index + 1]).split())
+            if len(text) <= limit:
+                return text
+            return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+    return ""
+
+
+def render(md: MarkdownIt, text: str) -> Rendered:
+    env: dict = {}
+    tokens = md.parse(text, env)
+    html = md.renderer.render(tokens, md.options, env)
+    return Rendered(html, headings(tokens), count_words(tokens), excerpt(tokens))

@@ -1,0 +1,55 @@
+"""Site settings: an optional ``site.toml`` beside the articles, with sensible defaults.
+
+rendermd reads it and records it in the manifest, so buildindex (which only
+sees OUT_DIR) uses the same settings.  The base URL and feed size can also
+be given to buildindex directly, since they depend on where the site is
+deployed rather than on what it says.
+"""
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cmd.shared.errors import InputError
+
+CONFIG_FILE = "site.toml"
+DEFAULT_BASE_URL = "http://localhost:8080"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = "eblog"
+    description: str = "Fast builds, small images, and a blog served from memory."
+    author: str = "The eblog team"
+    language: str = "en"
+    base_url: str = DEFAULT_BASE_URL
+    license_name: str = "CC BY 4.0"
+    license_url: str = "https://creativecommons.org/licenses/by/4.0/"
+    feed_size: int = 20
+
+
+def load(articles_dir: Path) -> SiteConfig:
+    """Read ARTICLES_DIR/site.toml if there is one; unknown or mistyped keys are errors."""
+    path = articles_dir / CONFIG_FILE
+    if not path.exists():
+        return SiteConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"malformed site settings: {error}", path) from None
+    return from_mapping(data, path)
+
+
+def from_mapping(data: dict, source: Path | str) -> SiteConfig:
+    fields = {field.name: field for field in dataclasses.fields(SiteConfig)}
+    for key, value in data.items():
+        if key not in fields:
+            raise InputError(f"unknown setting {key!r} (known: {', '.join(sorted(fields))})", source)
+        expected = type(fields[key].default)
+        if type(value) is not expected:
+            raise InputError(f"setting {key!r} must be {expected.__name__}", source)
+    config = SiteConfig(**data)
+    if config.feed_size < 1:
+        raise InputError("setting 'feed_size' must be at least 1", source)
+    return dataclasses.replace(config, base_url=config.base_url.rstrip("/"))

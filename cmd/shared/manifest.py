@@ -1,0 +1,32 @@
+"""The manifest: what rendermd built, for buildindex to index.
+
+It is plain JSON in OUT_DIR/.eblog/, so the two tools can run as separate
+commands (and separate Docker layers) and still agree on the articles.
+"""
+
+import json
+from pathlib import Path
+
+from cmd.shared.errors import InputError
+from cmd.shared.files import write_if_changed
+from cmd.shared.layout import MANIFEST
+
+FORMAT = 1
+
+
+def write(out_dir: Path, manifest: dict) -> None:
+    data = json.dumps({"format": FORMAT, **manifest}, indent=1, sort_keys=True, ensure_ascii=False)
+    write_if_changed(out_dir / MANIFEST, (data + "\n").encode("utf-8"))
+
+
+def read(out_dir: Path) -> dict:
+    path = out_dir / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("no manifest: run 'python -m cmd.rendermd ARTICLES OUT' first", path) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InputError(f"unreadable manifest ({error}); run rendermd again", path) from None
+    if manifest.get("format") != FORMAT:
+        raise InputError("manifest from another version of the tools; run rendermd again", path)
+    return manifest
