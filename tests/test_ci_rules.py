@@ -1,0 +1,32 @@
+"""The suite-wide CI rule itself: in CI a skipped test fails the run."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_pytest_on(tmp_path: Path, ci: str) -> subprocess.CompletedProcess:
+    (tmp_path / "conftest.py").write_text((REPO / "tests" / "conftest.py").read_text())
+    (tmp_path / "test_sample.py").write_text(
+        "import pytest\n\ndef test_runs():\n    assert True\n\n"
+        "@pytest.mark.skip(reason='no engine')\ndef test_skipped():\n    pass\n"
+    )
+    env = {**os.environ, "CI": ci}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )
+
+
+def test_a_skip_fails_the_run_in_ci(tmp_path: Path) -> None:
+    result = run_pytest_on(tmp_path, "true")
+    assert result.returncode == 1, result.stdout
+    assert "in CI every test must run" in result.stdout
+
+
+def test_a_skip_is_fine_outside_ci(tmp_path: Path) -> None:
+    result = run_pytest_on(tmp_path, "")
+    assert result.returncode == 0, result.stdout
