@@ -28,9 +28,11 @@ def qvalue(params: bytes) -> float:
 def gzip_preferred(accept_encoding: bytes) -> bool:
     """True when gzip is acceptable and at least as wanted as identity.
 
-    ``*`` stands for every coding not listed; identity is acceptable unless
-    excluded by ``identity;q=0`` or by ``*;q=0`` without an identity entry.
-    Ties go to gzip, the smaller body.
+    ``*`` stands for every coding not listed.  Identity needs no listing to be
+    acceptable (RFC 9110 12.5.3), but unlisted it only ranks last: a client
+    that names gzip alone, whatever its q, gets gzip.  Ties go to gzip, the
+    smaller body.  When nothing listed is acceptable the answer is identity,
+    as 12.5.3 recommends over a 406.
     """
     choice = _gzip_choices.get(accept_encoding)
     if choice is None:
@@ -45,7 +47,7 @@ def gzip_preferred(accept_encoding: bytes) -> bool:
             elif coding == b"*":
                 star = qvalue(params)
         gzip = gzip if gzip is not None else (star or 0.0)
-        identity = identity if identity is not None else (star if star is not None else 1.0)
+        identity = identity if identity is not None else (star or 0.0)
         choice = gzip > 0 and gzip >= identity
         if len(_gzip_choices) >= 1024:
             _gzip_choices.clear()
@@ -98,7 +100,7 @@ def byte_range(value: bytes, size: int) -> tuple[int, int] | None:
             return UNSATISFIABLE
         return (max(size - suffix, 0), size - 1)
     start = number(first)
-    end = number(last) if last else size - 1
+    end = number(last) if last else BIG
     if start is None or end is None or end < start:
         return None
     if start >= size:

@@ -7,6 +7,7 @@ the renderer.  Content is generated from a fixed seed: same bytes every run.
 import random
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from cmd.prezip.zipsite import build_zip
@@ -16,6 +17,13 @@ WORDS = (
     "memory request header latency throughput benchmark container registry wheel venv copy run"
 ).split()
 STYLESHEET = "static/style.3f2a9c1b.css"
+
+
+@dataclass
+class SampleSite:
+    root: Path  # the unzipped site
+    zip: Path
+    files: dict[str, bytes]  # what was written, by path inside the site
 
 
 def prose(rng: random.Random, size: int) -> str:

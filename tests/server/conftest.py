@@ -1,0 +1,31 @@
+"""Fixtures for the server tests: a hand-made site, its zip, an in-process client, a real server."""
+
+from collections.abc import Iterator
+
+import pytest
+from server_process import RunningServer, start_server
+from server_sample import SampleSite, write_site, write_zip
+from starlette.testclient import TestClient
+
+from server.app import create_app
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> SampleSite:
+    base = tmp_path_factory.mktemp("server-site")
+    files = write_site(base / "site")
+    write_zip(base / "site", base / "assets.zip")
+    return SampleSite(base / "site", base / "assets.zip", files)
+
+
+@pytest.fixture(scope="session")
+def client(site: SampleSite) -> Iterator[TestClient]:
+    with TestClient(create_app(site.zip, access_log=False), follow_redirects=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def server(site: SampleSite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("server-run"), ["--zip", str(site.zip)])
+    yield running
+    running.stop()

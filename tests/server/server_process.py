@@ -1,0 +1,76 @@
+"""Start the real server as a subprocess on a free port, and talk to it byte for byte."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[str]
+    port: int
+    stdout: Path
+    stderr: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def raw(self, request: bytes, timeout: float = 5.0) -> bytes:
+        """Send bytes as they are (no client tidying them up) and return the whole answer."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 5.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("EBLOG_ZIP", "EBLOG_ACCESS_LOG", "PORT")}
+    env.update(extra)
+    return env
+
+
+def start_server(
+    tmp: Path, args: list[str], env: dict[str, str] | None = None, prefix: list[str] | None = None
+) -> RunningServer:
+    """Start ``python -m server ARGS --port <free>`` (or PREFIX + ARGS) and wait for /healthz."""
+    port = free_port()
+    stdout, stderr = tmp / f"server-{port}.out", tmp / f"server-{port}.err"
+    command = [*(prefix or [sys.executable, "-m", "server"]), *args, "--host", "127.0.0.1", "--port", str(port)]
+    with stdout.open("w") as out, stderr.open("w") as err:
+        process = subprocess.Popen(command, cwd=ROOT, env=env or server_env(), stdout=out, stderr=err, text=True)
+    running = RunningServer(process, port, stdout, stderr)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}: {stderr.read_text()}")
+        try:
+            if httpx.get(f"{running.url}/healthz", timeout=1).status_code == 200:
+                return running
+        except httpx.TransportError:
+            time.sleep(0.02)
+    running.stop(signal.SIGKILL)
+    raise AssertionError(f"server did not answer within 15 s: {stderr.read_text()}")

@@ -1,0 +1,136 @@
+"""The zip -> table step: bodies, gzip from the raw DEFLATE stream, validators, and refusing bad zips."""
+
+import gzip
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from server_sample import SampleSite, write_site, write_zip
+
+from server.assets import SiteError, load_zip, media_type
+
+
+def test_identity_bodies_are_the_files(site: SampleSite) -> None:
+    assets, size = load_zip(site.zip)
+    assert size == site.zip.stat().st_size
+    assert sorted(assets) == sorted(site.files)
+    for name, data in site.files.items():
+        assert assets[name].body == data
+
+
+def test_gzip_body_is_the_zip_stream_wrapped_and_decodes_to_the_file(site: SampleSite) -> None:
+    assets, _ = load_zip(site.zip)
+    page = assets["hello.html"]
+    assert page.gzip is not None
+    assert gzip.decompress(page.gzip) == site.files["hello.html"]
+    with zipfile.ZipFile(site.zip) as archive:
+        info = archive.getinfo("hello.html")
+    # header (10) + the stored DEFLATE stream + CRC32 and ISIZE (8): nothing recompressed
+    assert len(page.gzip) == 10 + info.compress_size + 8
+    assert page.gzip[:3] == b"\x1f\x8b\x08"
+    assert page.gzip[-8:] == info.CRC.to_bytes(4, "little") + info.file_size.to_bytes(4, "little")
+
+
+def test_gzip_kept_only_when_smaller_and_never_for_stored_entries(site: SampleSite) -> None:
+    assets, _ = load_zip(site.zip)
+    assert assets["tiny.txt"].gzip is None  # 3 bytes can't shrink
+    assert assets["static/logo.png"].gzip is None  # STORED by prezip
+    for asset in assets.values():
+        if asset.gzip is not None:
+            assert len(asset.gzip) < len(asset.body)
+
+
+def test_strong_etags_differ_per_encoding_and_follow_content(site: SampleSite, tmp_path: Path) -> None:
+    assets, _ = load_zip(site.zip)
+    page = assets["hello.html"]
+    assert page.etag.startswith('"') and page.etag.endswith('"') and not page.etag.startswith("W/")
+    assert page.gzip_etag is not None and page.gzip_etag != page.etag
+    assert len({asset.etag for asset in assets.values()}) == len(assets)
+
+    root = tmp_path / "site"
+    write_site(root)
+    (root / "hello.html").write_text("changed")
+    write_zip(root, tmp_path / "changed.zip")
+    changed, _ = load_zip(tmp_path / "changed.zip")
+    assert changed["hello.html"].etag != page.etag
+    assert changed["index.html"].etag == assets["index.html"].etag
+
+
+def test_last_modified_is_the_entry_timestamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
+    write_site(tmp_path / "site")
+    write_zip(tmp_path / "site", tmp_path / "a.zip")
+    asset = load_zip(tmp_path / "a.zip")[0]["index.html"]
+    # zip timestamps have 2-second resolution
+    assert asset.last_modified == "Tue, 14 Nov 2023 22:13:20 GMT"
+    assert asset.mtime == 1700000000
+
+
+def test_table_is_read_only(site: SampleSite) -> None:
+    assets, _ = load_zip(site.zip)
+    with pytest.raises(TypeError):
+        assets["evil.html"] = assets["index.html"]  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        assets["index.html"].body = b"x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("index.html", "text/html; charset=utf-8"),
+        ("static/style.3f2a9c1b.css", "text/css; charset=utf-8"),
+        ("rss.xml", "application/rss+xml; charset=utf-8"),
+        ("atom.xml", "application/atom+xml; charset=utf-8"),
+        ("feed.json", "application/feed+json; charset=utf-8"),
+        ("sitemap.xml", "application/xml; charset=utf-8"),
+        ("static/logo.png", "image/png"),
+        ("static/font.woff2", "font/woff2"),
+        ("README", "application/octet-stream"),
+    ],
+)
+def test_media_types(name: str, expected: str) -> None:
+    assert media_type(name) == expected
+
+
+def zip_of(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def corrupt_crc(site: SampleSite) -> bytes:
+    data = bytearray(site.zip.read_bytes())
+    with zipfile.ZipFile(site.zip) as archive:
+        info = archive.getinfo("static/logo.png")  # STORED: flipping a byte breaks only the CRC
+    data[info.header_offset + 30 + len(info.filename) + 5] ^= 0xFF
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda site: b"", "empty file"),
+        (lambda site: b"not a zip at all", "corrupt zip"),
+        (lambda site: site.zip.read_bytes()[:-30], "corrupt zip"),
+        (corrupt_crc, "corrupt zip"),
+        (lambda site: zip_of({}), "holds no files"),
+        (lambda site: zip_of({"../etc/passwd": b"x"}), "unsafe entry name"),
+        (lambda site: zip_of({"/abs.html": b"x"}), "unsafe entry name"),
+        (lambda site: zip_of({"a//b.html": b"x"}), "unsafe entry name"),
+    ],
+)
+def test_bad_zips_raise_one_line_error_naming_the_file(site: SampleSite, tmp_path: Path, make, message: str) -> None:
+    path = tmp_path / "bad.zip"
+    path.write_bytes(make(site))
+    with pytest.raises(SiteError) as caught:
+        load_zip(path)
+    text = str(caught.value)
+    assert text.startswith(str(path)) and message in text and "\n" not in text
+
+
+def test_missing_zip(tmp_path: Path) -> None:
+    with pytest.raises(SiteError, match="cannot read"):
+        load_zip(tmp_path / "nope.zip")
