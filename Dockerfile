@@ -92,10 +92,10 @@ RUN python -m cmd.rendermd articles /tmp/site \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
 
-# The commit, read from git's reflog of main without installing git. The [n] glob makes the COPY
-# copy nothing instead of failing when .git is absent (a source tarball): the server says "unknown".
-# Last in this stage, since it changes on every commit.
-COPY .git/logs/refs/heads/mai[n] /tmp/gitref/
+# The commit, read from git's reflog of main without installing git. The [t] and [n] globs make the
+# COPY copy nothing, instead of failing, when .git or the ref is absent (a source tarball, a detached
+# checkout): the server then says "unknown". Last in this stage, since it changes on every commit.
+COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
 # Each reflog line is "<old> <new> <who> <when>\t<message>": the last line's second field is the commit.
 RUN if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
 
@@ -127,9 +127,10 @@ WORKDIR /app
 # runAsNonRoot can tell it is not root without reading the image's /etc/passwd.
 USER 10001:10001
 EXPOSE 8080
-# Exec form through the interpreter: the image has no curl, and no shell is needed.
+# Exec form through the interpreter: the image has no curl, and no shell is needed. It asks the port
+# the server listens on ($PORT, as the server reads it, else 8080); an HTTP error or no answer fails.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\") or 8080}/healthz', timeout=2)"]
 # Exec form: the server is PID 1 and gets SIGTERM from `docker stop` directly, no shell in between.
 ENTRYPOINT ["python", "-m", "server"]
 
