@@ -42,6 +42,9 @@ CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 ALLOW = b"GET, HEAD"
+# Past these a request is refused with 431, as nginx and Apache refuse theirs (httptools sets no limit).
+MAX_FIELDS = 100
+MAX_HEADER_BYTES = 65536
 CONDITIONAL = frozenset({b"accept-encoding", b"if-none-match", b"if-modified-since", b"range", b"if-range"})
 
 
@@ -176,18 +179,20 @@ class Site:
         plain = (b"content-type", b"text/plain; charset=utf-8")
         self.not_allowed = (plain, (b"content-length", b"0"), (b"allow", ALLOW), (b"cache-control", b"no-store"), *self.common)
         self.bad_request = (plain, (b"content-length", b"0"), (b"cache-control", b"no-store"), *self.common)
+        self.too_large = (*self.bad_request, (b"connection", b"close"))
 
     def answer(self, scope: dict) -> Answer:
         """Status, headers, body and encoding (for the log) for one request."""
         method = scope["method"]
         if method != "GET" and method != "HEAD":
             return 405, self.not_allowed, b"", "-"
-        resource = self.routes.get(scope["path"])
-        if resource is None:
-            return self.miss(scope)
-
+        headers = scope["headers"]
+        if len(headers) > MAX_FIELDS:
+            return 431, self.too_large, b"", "-"
         accept = if_none_match = if_modified_since = ranges = if_range = None
-        for name, value in scope["headers"]:
+        total = 0
+        for name, value in headers:
+            total += len(value)
             if name in CONDITIONAL:
                 if name == b"accept-encoding":
                     accept = value if accept is None else accept + b"," + value
@@ -200,7 +205,12 @@ class Site:
                     ranges = value if ranges is None else b""
                 else:
                     if_range = value if if_range is None else b""
+        if total > MAX_HEADER_BYTES:
+            return 431, self.too_large, b"", "-"
 
+        resource = self.routes.get(scope["path"])
+        if resource is None:
+            return self.miss(scope, accept)
         variant = resource.identity
         if accept is not None and resource.gzip is not None and gzip_preferred(accept):
             variant = resource.gzip
@@ -247,7 +257,7 @@ class Site:
         )
         return 206, headers, body[first : last + 1], "identity"
 
-    def miss(self, scope: dict) -> Answer:
+    def miss(self, scope: dict, accept: bytes | None) -> Answer:
         """A path with no file: redirect to the canonical URL, 400 for a malformed path, else 404."""
         path = scope["path"]
         target = self.redirects.get(path)
@@ -260,7 +270,6 @@ class Site:
             return 301, headers, b"", "-"
         if bad_path(scope.get("raw_path") or path.encode("utf-8", "surrogateescape")):
             return 400, self.bad_request, b"", "-"
-        accept = b",".join(value for name, value in scope["headers"] if name == b"accept-encoding")
         variant = self.not_found.identity
         if self.not_found.gzip is not None and accept and gzip_preferred(accept):
             variant = self.not_found.gzip
