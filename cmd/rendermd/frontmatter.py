@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cmd.shared.errors import InputError
+from cmd.shared.layout import RESERVED_SLUGS
 
 FENCES = {"---": "yaml", "+++": "toml"}
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -62,6 +63,8 @@ def load_yaml(block: str, path: Path) -> object:
         raise InputError(f"malformed YAML front matter: {error.problem}", path, line) from None
     except yaml.YAMLError as error:
         raise InputError(f"malformed YAML front matter: {error}", path) from None
+    except ValueError as error:  # YAML builds dates itself, and 2023-02-30 fails in datetime.date
+        raise InputError(f"invalid date in YAML front matter: {error}", path) from None
 
 
 def load_toml(block: str, path: Path) -> object:
@@ -69,7 +72,10 @@ def load_toml(block: str, path: Path) -> object:
         return tomllib.loads(block)
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"at line (\d+)", str(error))
-        line = int(match.group(1)) + 1 if match else None
+        if match:
+            line = int(match.group(1)) + 1
+        else:  # "at end of document": the block's last line
+            line = block.count("\n") + 2 if "end of document" in str(error) else None
         raise InputError(f"malformed TOML front matter: {error}", path, line) from None
 
 
@@ -108,7 +114,9 @@ def optional_text(data: dict, name: str, path: Path) -> str | None:
 
 
 def tags_of(data: dict, path: Path) -> tuple[str, ...]:
-    value = data.get("tags", ())
+    value = data.get("tags")
+    if value is None:  # absent, or an empty YAML key as Hugo's archetypes leave it
+        value = ()
     if isinstance(value, str):
         value = [part for part in re.split(r"[,\s]+", value) if part]
     if not isinstance(value, (list, tuple)) or not all(isinstance(tag, (str, int)) for tag in value):
@@ -121,6 +129,13 @@ def tags_of(data: dict, path: Path) -> tuple[str, ...]:
         if slug not in tags:
             tags.append(slug)
     return tuple(sorted(tags))
+
+
+def flag(data: dict, name: str, path: Path) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise InputError(f"'{name}' must be true or false", path)
+    return value
 
 
 def read_meta(data: dict, path: Path) -> Meta:
@@ -136,9 +151,8 @@ def read_meta(data: dict, path: Path) -> Meta:
     slug = optional_text(data, "slug", path) or path.stem
     if not SLUG_RE.match(slug):
         raise InputError(f"slug {slug!r} must be lowercase letters, digits, '.', '_' or '-'", path)
-    draft = data.get("draft", False)
-    if not isinstance(draft, bool):
-        raise InputError("'draft' must be true or false", path)
+    if slug in RESERVED_SLUGS:
+        raise InputError(f"slug {slug!r} is the name of a page buildindex writes; set another with 'slug'", path)
     part = data.get("part")
     if part is not None and (isinstance(part, bool) or not isinstance(part, int) or part < 1):
         raise InputError("'part' must be a whole number from 1", path)
@@ -154,9 +168,9 @@ def read_meta(data: dict, path: Path) -> Meta:
         tags=tags_of(data, path),
         series=series,
         part=part,
-        draft=draft,
+        draft=flag(data, "draft", path),
         updated=updated,
-        toc=bool(data.get("toc", False)),
+        toc=flag(data, "toc", path),
     )
 
 

@@ -12,6 +12,8 @@ MANIFEST = f"{BUILD_DIR}/manifest.json"
 RENDER_CACHE = f"{BUILD_DIR}/render-cache.json"
 STATIC_DIR = "static"
 TAGS_DIR = "tags"
+# Pages buildindex writes beside the articles' <slug>.html: no article may take their names.
+RESERVED_SLUGS = frozenset({"index", "404", TAGS_DIR})
 
 
 def is_public(relpath: PurePosixPath) -> bool:
