@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -41,6 +42,16 @@ def _code_rule(self, tokens: list[Token], idx: int, options, env) -> str:
     return render_fence(token.content, token.info)
 
 
+def _cell_alignment_as_class(state: StateCore) -> None:
+    """Table alignment as a class, not an inline style: the server's CSP forbids inline styles."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open"):
+            style = token.attrGet("style")
+            if isinstance(style, str) and style.startswith("text-align:"):
+                token.attrs.pop("style")
+                token.attrSet("class", f"align-{style.removeprefix('text-align:')}")
+
+
 def make_parser() -> MarkdownIt:
     """One configured parser; building it costs more than a small article, so reuse it."""
     md = MarkdownIt("commonmark", {"typographer": False}).enable(["table", "strikethrough"])
@@ -53,6 +64,7 @@ def make_parser() -> MarkdownIt:
         permalinkSymbol="#",
         permalinkBefore=True,
     )
+    md.core.ruler.push("cell_alignment", _cell_alignment_as_class)
     md.add_render_rule("fence", _code_rule)
     md.add_render_rule("code_block", _code_rule)
     return md
