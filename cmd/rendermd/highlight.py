@@ -21,6 +21,7 @@ from pygments.util import ClassNotFound
 CSS_CLASS = "highlight"
 FORMATTER = HtmlFormatter(nowrap=True, classprefix="")
 ATTR_RE = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*("[^"]*"|'[^']*'|\[[^\]]*\]|[^,\s}]+)""")
+TAB_SIZE = 4
 TRUE_WORDS = frozenset({"true", "table", "inline", "yes", "1"})
 
 
@@ -49,7 +50,8 @@ def lexer_for(lang: str) -> Lexer | None:
     if not lang:
         return None
     try:
-        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+        # Tabs become spaces: after a line-number span a tab would only reach the next tab stop.
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False, tabsize=TAB_SIZE)
     except ClassNotFound:
         return None
 
@@ -59,7 +61,7 @@ def highlighted_lines(code: str, lang: str) -> list[str]:
     code = code.removesuffix("\n")
     lexer = lexer_for(lang)
     if lexer is None:
-        return escape(code, quote=False).split("\n")
+        return escape(code.expandtabs(TAB_SIZE), quote=False).split("\n")
     # Pygments closes every span at the end of each line, so splitting is safe.
     return highlight(code, lexer, FORMATTER).removesuffix("\n").split("\n")
 
