@@ -1,0 +1,295 @@
+"""The real image: built from a copy of the repository, run, inspected and rebuilt after edits.
+
+Everything happens in a temporary copy (the real tree is never edited). The figures (build
+times, image sizes) are printed in the terminal summary under "eblog docker".
+"""
+
+import gzip
+import json
+import re
+import shutil
+import socket
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from docker_engine import BASE_IMAGE, ROOT, Build, Docker, Step
+
+pytestmark = pytest.mark.docker
+
+MB = 1_000_000
+MAX_ADDED_BYTES = 25 * MB  # the issue's target: the final image adds at most 25 MB to its base
+RUN_ID = uuid.uuid4().hex[:10]
+REFLOG = Path(".git/logs/refs/heads/main")
+# Copied into the workspace: everything but what is big and never sent to the engine anyway.
+NOT_COPIED = {".git", ".venv", ".tools", ".pytest_cache", "out", "bench"}
+
+BUILD_ONLY_PACKAGES = {"markdown_it", "mdit_py_plugins", "jinja2", "pygments", "yaml", "pytest", "_pytest",
+                       "httpx", "pip", "uv"}
+BUILD_ONLY_TOOLS = ("pip", "pip3", "uv", "gcc", "cc")
+ARTICLE_LINK = re.compile(r'href="/([a-z0-9][a-z0-9-]*)"')
+
+# Run inside the final image: which build-only packages and tools it holds, and as whom it runs.
+INSPECT_IMAGE = """
+import glob, json, os, shutil
+dirs = glob.glob("/usr/local/lib/python3*/site-packages") + glob.glob("/usr/lib/python3*/site-packages") \
+    + glob.glob("/usr/lib/python3/dist-packages") + glob.glob("/opt/*/lib/python3*/site-packages")
+names = {entry.split("-")[0].removesuffix(".py").lower() for d in dirs for entry in os.listdir(d)}
+print(json.dumps({"names": sorted(names), "dirs": dirs, "uid": os.getuid(),
+                  "tools": [t for t in %r if shutil.which(t)]}))
+""" % (BUILD_ONLY_TOOLS,)
+
+# Run inside an image: the names of assets.zip's entries that contain a text.
+ZIP_GREP = """
+import sys, zipfile
+with zipfile.ZipFile("/app/server/assets.zip") as z:
+    print("\\n".join(n for n in z.namelist() if sys.argv[1].encode() in z.read(n)))
+"""
+
+
+def copy_repo(dest: Path, with_git: bool = True) -> Path:
+    """The repository's files, plus git's reflog of main if wanted (the Dockerfile reads only that)."""
+    shutil.copytree(
+        ROOT, dest,
+        ignore=lambda folder, names: [n for n in names if n == "__pycache__" or (folder == str(ROOT) and n in NOT_COPIED)],
+    )
+    if with_git and (ROOT / REFLOG).is_file():
+        (dest / REFLOG).parent.mkdir(parents=True)
+        shutil.copy2(ROOT / REFLOG, dest / REFLOG)
+    return dest
+
+
+def expected_commit(workspace: Path) -> str:
+    reflog = workspace / REFLOG
+    lines = reflog.read_text().splitlines() if reflog.is_file() else []
+    return lines[-1].split()[1] if lines else "unknown"
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+        return True
+
+
+def pick_port() -> int:
+    """8080 as the image says; another free port only if something on this host holds 8080."""
+    if port_is_free(8080):
+        return 8080
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def get(url: str, encoding: str = "identity") -> Answer:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": encoding})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return Answer(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    url: str
+
+
+def start(docker: Docker, image: str) -> Container:
+    """Run the image on the host network and wait until /healthz answers."""
+    port = pick_port()
+    name = f"eblog-test-{RUN_ID}-{len(docker.containers)}"
+    docker.containers.append(name)
+    # A 1 s health interval (instead of the image's 30 s) so the image's own check shows quickly.
+    docker("run", "--detach", "--name", name, "--network", "host", "--env", f"PORT={port}",
+           "--health-interval", "1s", image)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if get(url + "/healthz").status == 200:
+                return Container(name, url)
+        except OSError:
+            time.sleep(0.2)
+    logs = docker("logs", name, check=False)
+    pytest.fail(f"{image} did not answer /healthz within 30 s:\n{logs.stdout}{logs.stderr}")
+
+
+def inspect(docker: Docker, image: str) -> dict:
+    return json.loads(docker("image", "inspect", image).stdout)[0]
+
+
+def zip_grep(docker: Docker, image: str, text: str) -> list[str]:
+    result = docker("run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c", ZIP_GREP, text)
+    return result.stdout.split()
+
+
+def not_cached(steps: list[Step]) -> list[str]:
+    return [f"[{s.stage} {s.number}] {s.instruction[:60]}" for s in steps if not s.cached]
+
+
+def cached(steps: list[Step]) -> list[str]:
+    return [f"[{s.stage} {s.number}] {s.instruction[:60]}" for s in steps if s.cached]
+
+
+def split_at(steps: list[Step], instruction_start: str) -> tuple[list[Step], list[Step]]:
+    """The steps before the one starting with instruction_start, and that one with those after it."""
+    index = next(i for i, s in enumerate(steps) if s.instruction.startswith(instruction_start))
+    return steps[:index], steps[index:]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_repo(tmp_path_factory.mktemp("docker") / "eblog")
+
+
+@pytest.fixture(scope="module")
+def first(docker: Docker, workspace: Path, figures: list[str]) -> Build:
+    build = docker.build(workspace, f"eblog-test-{RUN_ID}:first")
+    figures.append(f"first build: {build.seconds:.1f} s ({len(cached(build.steps))} of {len(build.steps)} "
+                   "steps cached; cold only if the engine's build cache was empty)")
+    return build
+
+
+@pytest.fixture(scope="module")
+def after_article_edit(docker: Docker, workspace: Path, first: Build, figures: list[str]) -> tuple[Build, str]:
+    """One article edited (the first whose page is in the site), then rebuilt."""
+    pages = set(zip_grep(docker, first.tag, ""))
+    article = next(p for p in sorted((workspace / "articles").glob("*.md")) if f"{p.stem}.html" in pages)
+    marker = f"eblog-docker-test-{RUN_ID}"
+    article.write_text(article.read_text() + f"\n\nEdited by the Docker test: {marker}.\n")
+    build = docker.build(workspace, f"eblog-test-{RUN_ID}:article")
+    figures.append(f"after an article edit: {build.seconds:.1f} s (first build {first.seconds:.1f} s)")
+    return build, marker
+
+
+@pytest.fixture(scope="module")
+def after_server_edit(docker: Docker, workspace: Path, after_article_edit: tuple[Build, str],
+                      figures: list[str]) -> Build:
+    main = workspace / "server" / "__main__.py"
+    main.write_text(main.read_text() + "\n# Edited by the Docker test.\n")
+    build = docker.build(workspace, f"eblog-test-{RUN_ID}:server")
+    figures.append(f"after a server code edit: {build.seconds:.1f} s")
+    return build
+
+
+@pytest.fixture(scope="module")
+def served(docker: Docker, first: Build) -> Iterator[Container]:
+    container = start(docker, first.tag)
+    yield container
+    docker("rm", "--force", container.name, check=False)
+
+
+def test_home_page_and_an_article_in_both_encodings(served: Container, workspace: Path) -> None:
+    commit = expected_commit(workspace)
+    home = get(served.url + "/")
+    assert home.status == 200 and home.headers["content-type"].startswith("text/html")
+    articles = sorted(set(ARTICLE_LINK.findall(home.body.decode())) - {"tags"})
+    assert articles, "the home page links no article"
+    for path in ("/", f"/{articles[0]}"):
+        plain = get(served.url + path)
+        packed = get(served.url + path, "gzip")
+        assert plain.status == packed.status == 200, path
+        assert plain.headers.get("content-encoding", "identity") == "identity", path
+        assert packed.headers.get("content-encoding") == "gzip", path
+        assert gzip.decompress(packed.body) == plain.body and b"<html" in plain.body, path
+        assert plain.headers.get("x-eblog-commit") == packed.headers.get("x-eblog-commit") == commit, path
+
+
+def test_healthz_and_the_image_healthcheck(docker: Docker, served: Container, workspace: Path) -> None:
+    health = get(served.url + "/healthz")
+    assert health.status == 200
+    assert json.loads(health.body)["commit"] == expected_commit(workspace)
+    assert health.headers.get("x-eblog-commit") == expected_commit(workspace)
+    deadline = time.monotonic() + 30
+    while (status := docker("inspect", "--format", "{{.State.Health.Status}}", served.name).stdout.strip()) != "healthy":
+        assert status in ("starting", "") and time.monotonic() < deadline, f"HEALTHCHECK says {status!r}"
+        time.sleep(0.5)
+
+
+def test_sigterm_stops_the_server_within_the_grace_period(docker: Docker, first: Build, figures: list[str]) -> None:
+    container = start(docker, first.tag)
+    started = time.monotonic()
+    # docker stop sends SIGTERM, then SIGKILL after 10 s: exit code 0 (not 137) means the
+    # server, as PID 1, got the SIGTERM and shut down by itself.
+    docker("stop", "--time", "10", container.name, timeout=30)
+    figures.append(f"docker stop (SIGTERM) took {time.monotonic() - started:.2f} s")
+    state = json.loads(docker("inspect", "--format", "{{json .State}}", container.name).stdout)
+    assert (state["Running"], state["ExitCode"]) == (False, 0), state
+
+
+def test_final_image_holds_only_what_serving_needs(docker: Docker, first: Build) -> None:
+    config = inspect(docker, first.tag)["Config"]
+    assert config["User"] not in ("", "root", "0", "0:0")
+    assert "8080/tcp" in config["ExposedPorts"]
+    assert config["Entrypoint"][:3] == ["python", "-m", "server"], "exec form, the server as PID 1"
+    assert config["Healthcheck"]["Test"][0] == "CMD", "exec-form HEALTHCHECK"
+    result = docker("run", "--rm", "--network", "none", "--entrypoint", "python", first.tag, "-c", INSPECT_IMAGE)
+    found = json.loads(result.stdout)
+    assert any(d.startswith("/opt/") for d in found["dirs"]), found["dirs"]
+    assert "starlette" in found["names"] and "uvicorn" in found["names"]
+    assert sorted(BUILD_ONLY_PACKAGES & set(found["names"])) == []
+    assert found["tools"] == []
+    assert found["uid"] != 0
+    history = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", first.tag).stdout.splitlines()
+    assert "assets.zip" in history[0], f"the last layer should be assets.zip: {history[0]}"
+
+
+def test_final_image_adds_little_to_its_base(docker: Docker, first: Build, figures: list[str]) -> None:
+    final, base = inspect(docker, first.tag)["Size"], inspect(docker, BASE_IMAGE)["Size"]
+    lookalike = "look-alike" if (inspect(docker, BASE_IMAGE)["Config"]["Labels"] or {}).get("org.eblog.lookalike") else "official"
+    figures.append(f"image sizes: final {final / MB:.1f} MB, base {BASE_IMAGE} ({lookalike}) {base / MB:.1f} MB, "
+                   f"added {(final - base) / MB:.1f} MB")
+    assert final - base <= MAX_ADDED_BYTES
+
+
+def test_article_edit_reruns_only_the_steps_after_the_articles(
+    docker: Docker, first: Build, after_article_edit: tuple[Build, str]
+) -> None:
+    build, marker = after_article_edit
+    assert not_cached(build.stage("tooling")) == [], "dependency and tool layers must come from the cache"
+    before, after = split_at(build.stage("builder"), "COPY articles/")
+    assert not_cached(before) == [], "the tests do not depend on the articles"
+    assert cached(after) == [], "every step from the articles' COPY on must run again"
+    kept, _ = split_at(build.stage("run"), "COPY --from=builder /out/commit.txt")
+    assert not_cached(kept) == []
+    assert not build.step("run", "COPY --from=builder /out/assets.zip").cached
+    old, new = inspect(docker, first.tag)["RootFS"]["Layers"], inspect(docker, build.tag)["RootFS"]["Layers"]
+    assert old[:-1] == new[:-1] and old[-1] != new[-1], "an article edit changes only the last layer"
+    assert zip_grep(docker, build.tag, marker), "the edited article is not in the new assets.zip"
+
+
+def test_server_edit_keeps_the_dependency_layers(docker: Docker, after_server_edit: Build) -> None:
+    build = after_server_edit
+    assert not_cached(build.stage("tooling")) == [], "dependency and tool layers must come from the cache"
+    assert not build.step("builder", "COPY server/").cached
+    kept, rerun = split_at(build.stage("run"), "COPY --from=builder /src/server/")
+    assert not_cached(kept) == [], "the run stage's dependency layer must come from the cache"
+    assert not rerun[0].cached
+
+
+def test_without_git_the_commit_is_unknown(
+    docker: Docker, tmp_path: Path, after_server_edit: Build, workspace: Path
+) -> None:
+    """A source tarball has no .git: the build still works and the server reports "unknown"."""
+    tarball = shutil.copytree(workspace, tmp_path / "eblog", ignore=shutil.ignore_patterns(".git"))
+    build = docker.build(tarball, f"eblog-test-{RUN_ID}:nogit")
+    commit = docker("run", "--rm", "--network", "none", "--entrypoint", "cat", build.tag, "/app/server/commit.txt")
+    assert commit.stdout.strip() == "unknown"
+    assert not_cached(build.stage("tooling")) == []
