@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, metavar="OUT_DIR", help="the directory rendermd wrote")
     parser.add_argument(
         "--base-url",
-        default=os.environ.get("EBLOG_BASE_URL"),
+        default=os.environ.get("EBLOG_BASE_URL") or None,  # set but empty (a bare Docker ENV) means unset
         help="absolute URL the site is served from, for feeds and sitemap "
         f"(env EBLOG_BASE_URL; else site.toml's base_url; else {DEFAULT_BASE_URL})",
     )

@@ -6,9 +6,11 @@ nothing is rendered at all and the files on disk stay untouched.
 """
 
 import dataclasses
+import datetime as dt
 import json
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,11 @@ class Summary:
         return f"buildindex: {self.written} files written in {self.seconds:.2f} s"
 
 
+def latest(dates: Iterable[str]) -> str | None:
+    """The newest of some ISO 8601 date-times; compared as instants, as text order breaks across offsets."""
+    return max(dates, key=dt.datetime.fromisoformat, default=None)
+
+
 def home_items(articles: list[dict]) -> list[dict]:
     """Newest first; a series appears once, where its newest part would, with its parts in order."""
     parts: dict[str, list[dict]] = defaultdict(list)
@@ -54,7 +61,7 @@ def home_items(articles: list[dict]) -> list[dict]:
 
 def sitemap_urls(site: dict, articles: list[dict], tags: dict[str, list[dict]]) -> list[dict]:
     def lastmod(group: list[dict]) -> str | None:
-        return max((a["updated"] or a["date"] for a in group), default=None)
+        return latest(a["updated"] or a["date"] for a in group)
 
     urls = [{"loc": f"{site['base_url']}/", "lastmod": lastmod(articles)}]
     urls += [{"loc": f"{site['base_url']}{a['url']}", "lastmod": a["updated"] or a["date"]} for a in articles]
@@ -78,7 +85,7 @@ def render_files(out_dir: Path, manifest: dict, site: dict) -> dict[str, str]:
     tags = dict(sorted(tags.items()))
     common = {"site": site, "stylesheet": manifest["stylesheet"]}
     entries = feed_entries(out_dir, articles, site["base_url"], site["feed_size"])
-    updated = max((a["updated"] or a["date"] for a in articles[: site["feed_size"]]), default=None)
+    updated = latest(a["updated"] or a["date"] for a in articles[: site["feed_size"]])
 
     files = {
         "index.html": env.get_template("index.html").render(path="/", items=home_items(articles), **common),

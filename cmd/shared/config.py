@@ -10,6 +10,7 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cmd.shared.errors import InputError
 
@@ -52,4 +53,7 @@ def from_mapping(data: dict, source: Path | str) -> SiteConfig:
     config = SiteConfig(**data)
     if config.feed_size < 1:
         raise InputError("setting 'feed_size' must be at least 1", source)
+    url = urlsplit(config.base_url)
+    if url.scheme not in ("http", "https") or not url.netloc:  # feeds are read away from the site
+        raise InputError(f"setting 'base_url' must be an absolute http(s) URL, got {config.base_url!r}", source)
     return dataclasses.replace(config, base_url=config.base_url.rstrip("/"))

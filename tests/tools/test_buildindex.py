@@ -1,0 +1,119 @@
+"""buildindex: home page, tag pages, 404 page, sitemap, incremental runs, errors."""
+
+import html
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from tools_support import BASE_URL, DRAFT, PUBLISHED, check_html
+
+from cmd.buildindex.__main__ import main
+from cmd.buildindex.index import build_index
+from cmd.rendermd.build import render_site
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def read(site, name: str) -> str:
+    return (site.out / name).read_text(encoding="utf-8")
+
+
+def heading_links(page: str) -> list[str]:
+    return re.findall(r'<h[23]><a href="([^"]+)">', page)
+
+
+def test_home_lists_articles_newest_first_with_series_grouped(built_site) -> None:
+    page = read(built_site, "index.html")
+    # The series appears once, where its newest part would be, with its parts in order.
+    assert heading_links(page) == ["/epsilon", "/delta", "/beta", "/gamma-page", "/alpha"]
+    assert "<h2>Series: Guide</h2>" in page
+    assert f"/{DRAFT}" not in page
+
+
+def test_home_shows_date_summary_and_tags(built_site) -> None:
+    page = html.unescape(read(built_site, "index.html"))
+    assert '<time datetime="2001-01-10T00:00:00+00:00">10 January 2001</time>' in page
+    assert "Cats, mice & <angle> brackets." in page  # the author's summary
+    assert "Beta, described." in page  # description, as Hugo calls it
+    assert "Delta's first paragraph becomes its summary." in page  # no summary: the first paragraph
+    assert '<a href="/tags/docker-compose">docker-compose</a>' in page
+    assert "<angle>" not in read(built_site, "index.html")  # escaped in the file itself
+
+
+def test_a_page_per_tag_listing_its_articles(built_site) -> None:
+    tags = sorted(path.stem for path in (built_site.out / "tags").glob("*.html"))
+    assert tags == ["docker-compose", "guide", "misc", "python"]
+    assert heading_links(read(built_site, "tags/guide.html")) == ["/gamma-page", "/beta"]
+    assert heading_links(read(built_site, "tags/python.html")) == ["/alpha"]
+    overview = read(built_site, "tags.html")
+    assert '<a href="/tags/guide">guide (2)</a>' in overview
+    assert '<a href="/tags/misc">misc (1)</a>' in overview
+
+
+def test_404_page_is_in_the_site_style(built_site) -> None:
+    page = read(built_site, "404.html")
+    assert "<h1>Page not found</h1>" in page
+    assert re.search(r'<link rel="stylesheet" href="/static/style\.[0-9a-f]{10}\.css">', page)
+    assert '<a href="/">See all articles</a>' in page
+    assert '<li><a href="/epsilon">Epsilon</a></li>' in page
+
+
+@pytest.mark.parametrize("name", ["index.html", "tags.html", "404.html", "tags/guide.html"])
+def test_index_pages_are_valid_and_link_the_feeds(built_site, name: str) -> None:
+    page = read(built_site, name)
+    assert check_html(page).problems == []
+    for href in ("/atom.xml", "/rss.xml", "/feed.json"):
+        assert re.search(rf'<link rel="alternate" type="application/[a-z+]+" title="[^"]+" href="{href}">', page)
+
+
+def test_sitemap_parses_and_lists_every_article(built_site) -> None:
+    root = ET.fromstring((built_site.out / "sitemap.xml").read_bytes())
+    assert root.tag == f"{SITEMAP}urlset"
+    locs = [url.findtext(f"{SITEMAP}loc") for url in root]
+    for slug in PUBLISHED:
+        assert f"{BASE_URL}/{slug}" in locs
+    assert f"{BASE_URL}/" in locs
+    assert f"{BASE_URL}/tags/guide" in locs
+    assert not [loc for loc in locs if DRAFT in loc or not loc.startswith(BASE_URL + "/")]
+    assert len(locs) == len(set(locs))
+    lastmods = {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod") for url in root}
+    assert lastmods[f"{BASE_URL}/gamma-page"] == "2001-04-01T00:00:00+00:00"  # updated wins over date
+
+
+def test_second_run_writes_nothing(built_site, tmp_path: Path) -> None:
+    out = Path(shutil.copytree(built_site.out, tmp_path / "out"))
+    build_index(out, base_url=BASE_URL)
+    times = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
+    summary = build_index(out, base_url=BASE_URL)
+    assert summary.unchanged
+    assert {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()} == times
+
+
+def test_a_tag_nobody_uses_any_more_loses_its_page(sample_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render_site(sample_dir, out)
+    build_index(out)
+    assert (out / "tags/misc.html").is_file()
+    delta = sample_dir / "delta.md"
+    delta.write_text(delta.read_text(encoding="utf-8").replace("tags: [misc]", "tags: [guide]"), encoding="utf-8")
+    render_site(sample_dir, out)
+    summary = build_index(out)
+    assert not summary.unchanged
+    assert not (out / "tags/misc.html").exists()
+    assert "/delta" in (out / "tags/guide.html").read_text(encoding="utf-8")
+
+
+def test_without_a_manifest_it_says_to_run_rendermd(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main([str(tmp_path)]) != 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"buildindex: error: {tmp_path / '.eblog/manifest.json'}: no manifest")
+    assert "rendermd" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_line(built_site, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = shutil.copytree(built_site.out, tmp_path / "out")
+    assert main([str(out), "--base-url", "https://elsewhere.example"]) == 0
+    assert re.fullmatch(r"buildindex: \d+ files written in \d+\.\d\d s\n", capsys.readouterr().err)
