@@ -80,9 +80,9 @@ def deflate(data: bytes) -> bytes:
 
 def read_entries(site: Path) -> list[Entry]:
     """Every public file, compressed where that helps, with unchanged files taken from the cache."""
+    files = site_files(site)  # first: it checks that ``site`` is a directory before anything is created in it
     cache = site / DEFLATE_CACHE
     cache.mkdir(parents=True, exist_ok=True)
-    files = site_files(site)
     contents = [(site / rel).read_bytes() for rel in files]
     keys = [hashlib.sha256(data).hexdigest() for data in contents]
     compress = [rel.suffix.lower() not in STORED_SUFFIXES for rel in files]

@@ -202,7 +202,8 @@ def public_files(folder: Path) -> dict[str, bytes]:
 
 def run_tool(*args: str, **kwargs) -> subprocess.CompletedProcess:
     """``python -m <args>`` from the repo root, as the README tells a user to run the tools."""
-    kwargs.setdefault("capture_output", True)
+    if "stdout" not in kwargs and "stderr" not in kwargs:
+        kwargs["capture_output"] = True
     return subprocess.run([sys.executable, "-m", *args], cwd=REPO, timeout=60, **kwargs)
 
 

@@ -1,0 +1,228 @@
+"""prezip: a deterministic zip whose DEFLATE entries double as gzip bodies."""
+
+import gzip
+import io
+import os
+import shutil
+import subprocess
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+from tools_support import gzip_member, run_tool
+
+from cmd.prezip.__main__ import main
+from cmd.prezip.zipsite import build_zip
+
+TEXT = ("<p>A paragraph of a page, repeated so that DEFLATE has work to do.</p>\n" * 200).encode()
+# name -> (bytes, stored?)
+FILES = {
+    "index.html": (TEXT, False),
+    "café.html": (TEXT + b"<p>caf\xc3\xa9</p>", False),
+    "static/style.0123456789.css": (b"body { margin: 0 auto; }\n" * 50, False),
+    "feed.json": (b'{"items": []}\n' * 40, False),
+    "rss.xml": (b"<rss/>\n" * 40, False),
+    "tags/docker.html": (TEXT, False),
+    "img/logo.png": (os.urandom(3000), True),
+    "img/photo.JPG": (os.urandom(2000), True),
+    "img/anim.gif": (os.urandom(500), True),
+    "img/pic.webp": (os.urandom(700), True),
+    "fonts/body.woff2": (os.urandom(900), True),
+    "downloads/site.zip": (os.urandom(400), True),
+    "downloads/data.gz": (gzip.compress(TEXT, mtime=0), True),
+}
+HIDDEN = [".eblog/manifest.json", ".eblog/fragments/a.html", ".hidden", "static/.DS_Store"]
+
+
+def write_tree(folder: Path) -> Path:
+    for name, (data, _) in {**FILES, **{name: (b"private", True) for name in HIDDEN}}.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return write_tree(tmp_path / "site")
+
+
+def open_zip(data: bytes) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
+def test_every_public_file_sorted_and_intact(tree: Path) -> None:
+    archive = open_zip(build_zip(tree))
+    assert archive.testzip() is None  # every CRC checks out
+    names = archive.namelist()
+    assert names == sorted(FILES)
+    for name in names:
+        assert archive.read(name) == FILES[name][0]
+
+
+def test_build_metadata_and_dot_files_stay_out(tree: Path) -> None:
+    names = open_zip(build_zip(tree)).namelist()
+    assert not [name for name in names if any(part.startswith(".") for part in name.split("/"))]
+
+
+def test_compressed_formats_are_stored_and_text_is_deflated(tree: Path) -> None:
+    for info in open_zip(build_zip(tree)).infolist():
+        stored = FILES[info.filename][1]
+        assert info.compress_type == (zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED), info.filename
+        if stored:
+            assert info.compress_size == info.file_size
+        else:
+            assert info.compress_size < info.file_size / 4
+
+
+def test_text_is_deflated_at_the_highest_level(tree: Path) -> None:
+    data = build_zip(tree)
+    info = open_zip(data).getinfo("index.html")
+    raw = gzip_member(data, info)[10:-8]
+    default = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    assert len(raw) <= len(default.compress(TEXT) + default.flush())
+    fastest = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    assert len(raw) < len(fastest.compress(TEXT) + fastest.flush())
+
+
+def test_fixed_timestamps_permissions_and_no_extra_fields(tree: Path) -> None:
+    os.utime(tree / "index.html", (1_000_000_000, 1_000_000_000))
+    (tree / "rss.xml").chmod(0o600)
+    for info in open_zip(build_zip(tree)).infolist():
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert info.create_system == 3  # Unix, so the mode below means what it says
+        assert info.external_attr >> 16 == 0o100644
+        assert info.extra == b""
+        assert info.comment == b""
+
+
+def test_source_date_epoch_sets_the_timestamp(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1689335417")  # 2023-07-14 11:50:17 UTC
+    infos = open_zip(build_zip(tree)).infolist()
+    assert {info.date_time for info in infos} == {(2023, 7, 14, 11, 50, 16)}  # zip times have 2 s steps
+
+
+def test_bad_source_date_epoch_is_an_error(tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    assert main([str(tree), "-o", str(tree.parent / "out.zip")]) != 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert "SOURCE_DATE_EPOCH" in line
+    assert not (tree.parent / "out.zip").exists()
+
+
+def test_same_site_gives_the_same_bytes(tree: Path, tmp_path: Path) -> None:
+    first = build_zip(tree)
+    assert build_zip(tree) == first  # second run: streams come from the deflate cache
+    shutil.rmtree(tree / ".eblog")
+    assert build_zip(tree) == first  # no cache at all
+    other = write_tree(tmp_path / "elsewhere" / "copy")
+    for path in other.rglob("*"):
+        os.utime(path, (2_000_000_000, 2_000_000_000))
+    (other / "index.html").chmod(0o600)
+    assert build_zip(other) == first  # other place, other times, other modes: same zip
+
+
+def test_a_changed_file_changes_the_zip(tree: Path) -> None:
+    first = build_zip(tree)
+    (tree / "index.html").write_bytes(TEXT + b"<p>new</p>")
+    second = build_zip(tree)
+    assert second != first
+    assert open_zip(second).read("index.html").endswith(b"<p>new</p>")
+
+
+def test_deflated_entries_are_gzip_members(tree: Path) -> None:
+    """What the server sends for Accept-Encoding: gzip, built from the zip's bytes alone."""
+    data = build_zip(tree)
+    deflated = [info for info in open_zip(data).infolist() if info.compress_type == zipfile.ZIP_DEFLATED]
+    assert len(deflated) == sum(not stored for _, stored in FILES.values())
+    for info in deflated:
+        member = gzip_member(data, info)
+        assert gzip.decompress(member) == (tree / info.filename).read_bytes()
+        assert info.CRC == zlib.crc32((tree / info.filename).read_bytes())
+
+
+def test_gzip_members_of_the_real_site(built_site) -> None:
+    data = build_zip(built_site.out)
+    archive = open_zip(data)
+    assert "index.html" in archive.namelist() and "atom.xml" in archive.namelist()
+    for info in archive.infolist():
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert gzip.decompress(gzip_member(data, info)) == (built_site.out / info.filename).read_bytes()
+
+
+def test_command_writes_the_zip_to_stdout_or_a_file(tree: Path, tmp_path: Path) -> None:
+    piped = tmp_path / "piped.zip"
+    with piped.open("wb") as stdout:
+        result = run_tool("cmd.prezip", str(tree), stdout=stdout, stderr=subprocess.PIPE)
+    assert result.returncode == 0, result.stderr
+    result = run_tool("cmd.prezip", str(tree), "-o", str(tmp_path / "named.zip"))
+    assert (result.returncode, result.stdout) == (0, b"")
+    assert piped.read_bytes() == (tmp_path / "named.zip").read_bytes() == build_zip(tree)
+
+
+def test_refuses_to_write_to_a_terminal(tree: Path) -> None:
+    controller, terminal = os.openpty()
+    try:
+        result = run_tool("cmd.prezip", str(tree), stdout=terminal, stderr=subprocess.PIPE)
+    finally:
+        os.close(terminal)
+    os.set_blocking(controller, False)
+    try:
+        shown = os.read(controller, 1 << 16)
+    except OSError:  # nothing was written (EAGAIN, or EIO once the terminal side is closed)
+        shown = b""
+    finally:
+        os.close(controller)
+    assert result.returncode != 0
+    assert b"terminal" in result.stderr
+    assert result.stderr.count(b"\n") == 1
+    assert b"PK" not in shown
+
+
+def test_a_terminal_is_fine_with_an_output_file(tree: Path, tmp_path: Path) -> None:
+    controller, terminal = os.openpty()
+    try:
+        result = run_tool("cmd.prezip", str(tree), "-o", str(tmp_path / "a.zip"), stdout=terminal, stderr=subprocess.PIPE)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 0, result.stderr
+    assert open_zip((tmp_path / "a.zip").read_bytes()).namelist() == sorted(FILES)
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    missing = tmp_path / "no-such-site"
+    assert main([str(missing), "-o", str(tmp_path / "a.zip")]) != 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"prezip: error: {missing}: not a directory")
+    assert not missing.exists()  # a typo must not create the directory it names
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_a_file_instead_of_a_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "page.html").write_text("not a site")
+    assert main([str(tmp_path / "page.html"), "-o", str(tmp_path / "a.zip")]) != 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"prezip: error: {tmp_path / 'page.html'}: not a directory")
+
+
+@pytest.mark.parametrize("contents", [[], [".eblog/manifest.json"]])
+def test_empty_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture, contents: list[str]) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in contents:
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("{}")
+    assert main([str(site), "-o", str(tmp_path / "a.zip")]) != 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"prezip: error: {site}: no files to zip")
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_the_zip_does_not_depend_on_the_clock(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = build_zip(tree)
+    monkeypatch.setattr(time, "time", lambda: 4_000_000_000.0)
+    shutil.rmtree(tree / ".eblog")
+    assert build_zip(tree) == first
