@@ -154,7 +154,12 @@ def make_not_found(asset: Asset | None, common: Headers) -> Resource:
 
 
 def bad_path(raw_path: bytes) -> bool:
-    """True for a path no careful server should look up: control bytes or bytes that aren't UTF-8."""
+    """True for a path no careful server should look up: control bytes or bytes that aren't UTF-8.
+
+    httptools already refuses such bytes sent raw, so only percent-escapes can bring them in.
+    """
+    if b"%" not in raw_path:
+        return False
     decoded = unquote_to_bytes(raw_path)
     if any(byte < 0x20 or byte == 0x7F for byte in decoded):
         return True

@@ -1,0 +1,345 @@
+"""Load-test the eblog server against nginx (gzip_static) serving the same site, in one run.
+
+    .venv/bin/python bench/server_wrk.py [--seconds 5] [--rounds 3] [--connections 64] [--soak 30] [--boots 5]
+
+Builds a small site with a ~20 KB page (tests/server/server_sample.py), zips
+it with the real prezip, and unzips it for nginx with a .gz beside each file,
+written from the very same zip stream the server wraps (so both send the same
+gzip bytes).  Each server is pinned to CPU 0 with taskset, wrk (one thread)
+to CPU 1, everything on 127.0.0.1, every run bounded by --seconds.
+
+Scenarios: the page with gzip, the page without (identity), and a 404.  The
+eblog server runs twice, with the access log off and on (stdout to a file).
+The three servers take turns, scenario by scenario, for --rounds rounds, and
+the median of each is printed with its ratio to nginx: background load on a
+shared machine then weighs on all three alike.  Then a
+soak: the eblog server with its log on, 256 connections for --soak seconds,
+which must show zero socket errors.  Last, boot time: process start to the
+first 200, median of --boots starts, against a minimal Starlette app on
+uvicorn started the same way.  Bytecode is compiled first (a warm-up start
+with PYTHONDONTWRITEBYTECODE unset), as the Docker image ships it compiled.
+
+Needs wrk and nginx (Debian: apt-get install wrk nginx-light).
+Targets: >= 0.40 of nginx's req/s, p99 < 5 ms at 64 connections, zero errors
+at 256 connections for 30 s, boot median <= 200 ms.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "server")]
+
+from server_process import free_port  # noqa: E402
+from server_sample import write_site, write_zip  # noqa: E402
+
+from server.assets import load_zip  # noqa: E402
+from server.site import CSP  # noqa: E402
+
+SERVER_CPU = "0"
+WRK_CPU = "1"
+PAGE = "/hello"
+MISSING = "/no-such-page"
+
+NGINX_CONF = """\
+worker_processes 1;
+error_log {prefix}/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {prefix}/body;
+    gzip off;
+    gzip_static on;
+    gzip_vary on;
+    server_tokens off;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        error_page 404 /404.html;
+        # the same headers the eblog server sends, so both answers weigh the same
+        add_header Cache-Control "public, max-age=60, must-revalidate" always;
+        add_header X-Eblog-Commit unknown always;
+        add_header X-Content-Type-Options nosniff always;
+        add_header Content-Security-Policy "{csp}" always;
+        add_header Referrer-Policy strict-origin-when-cross-origin always;
+        add_header X-Frame-Options DENY always;
+        location = / {{ try_files /index.html =404; }}
+        location / {{ try_files $uri $uri.html =404; }}
+    }}
+}}
+"""
+
+MINIMAL_STARLETTE = """\
+import sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+async def home(request):
+    return PlainTextResponse("ok")
+
+app = Starlette(routes=[Route("/", home)])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), http="httptools", loop="uvloop", log_level="warning")
+"""
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    socket_errors: int
+    non_2xx_3xx: int
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, connections: int, seconds: int, headers: list[str]) -> WrkResult:
+    command = ["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    for header in headers:
+        command += ["-H", header]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+
+    def ms(key: str) -> float:
+        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", latency[key]).groups()  # type: ignore[union-attr]
+        return to_ms(number, unit)
+
+    socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return WrkResult(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=ms("50"),
+        p99_ms=ms("99"),
+        requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        socket_errors=socket_errors,
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+    )
+
+
+def first_status(port: int, path: str = "/") -> int | None:
+    """The status of one GET, or None while nothing listens."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            head = sock.recv(64)
+    except OSError:
+        return None
+    match = re.match(rb"HTTP/1\.\d (\d+)", head)
+    return int(match.group(1)) if match else None
+
+
+def start(command: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
+    """Start a server pinned to SERVER_CPU; return it and the ms from start to its first 200 on /."""
+    with log.open("ab") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(["taskset", "-c", SERVER_CPU, *command], cwd=REPO, stdout=out, stderr=out, env=env)
+    deadline = started + 20
+    while time.perf_counter() < deadline:
+        if first_status(port) == 200:
+            return process, (time.perf_counter() - started) * 1000
+        if process.poll() is not None:
+            sys.exit(f"server_wrk: {command[0]} exited with {process.returncode}; see {log}")
+        time.sleep(0.001)
+    stop(process)
+    sys.exit(f"server_wrk: {command[0]} did not answer in 20 s; see {log}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def unzip_for_nginx(zip_path: Path, root: Path) -> None:
+    """Each file, plus file.gz from the same zip stream (what gzip_static looks for)."""
+    assets, _ = load_zip(zip_path)
+    for name, asset in assets.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(asset.body)
+        if asset.gzip is not None:
+            path.with_name(path.name + ".gz").write_bytes(asset.gzip)
+
+
+def python_env(bytecode: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def eblog_command(zip_path: Path, port: int, access_log: bool) -> list[str]:
+    command = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--zip", str(zip_path)]
+    return command if access_log else [*command, "--no-access-log"]
+
+
+SCENARIOS = [
+    ("20 KB page, gzip", PAGE, ["Accept-Encoding: gzip"]),
+    ("20 KB page, identity", PAGE, []),
+    ("404", MISSING, ["Accept-Encoding: gzip"]),
+]
+
+
+def check_same_answers(nginx_port: int, eblog_port: int) -> None:
+    """Both servers must give the same status and body size per scenario, or the race is unfair."""
+    for name, path, headers in SCENARIOS:
+        sizes = []
+        for port in (nginx_port, eblog_port):
+            lines = [f"GET {path} HTTP/1.1", "Host: x", *headers, "Connection: close", "", ""]
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall("\r\n".join(lines).encode())
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            sizes.append((head.split(b" ")[1], len(body)))
+        if sizes[0] != sizes[1]:
+            sys.exit(f"server_wrk: {name}: nginx answers {sizes[0]}, eblog {sizes[1]} (status, body bytes)")
+
+
+def race(ports: dict[str, int], seconds: int, connections: int, rounds: int) -> dict[str, dict[str, WrkResult]]:
+    """Median over rounds of each (server, scenario); servers take turns, so background load hits all alike."""
+    samples: dict[str, dict[str, list[WrkResult]]] = {label: {name: [] for name, _, _ in SCENARIOS} for label in ports}
+    for label, port in ports.items():
+        for _, path, headers in SCENARIOS:
+            wrk(f"http://127.0.0.1:{port}{path}", connections, 1, headers)  # warm-up
+    for _ in range(rounds):
+        for name, path, headers in SCENARIOS:
+            for label, port in ports.items():
+                samples[label][name].append(wrk(f"http://127.0.0.1:{port}{path}", connections, seconds, headers))
+    medians: dict[str, dict[str, WrkResult]] = {}
+    for label, by_scenario in samples.items():
+        medians[label] = {}
+        for name, runs in by_scenario.items():
+            r = WrkResult(
+                rps=statistics.median(x.rps for x in runs),
+                p50_ms=statistics.median(x.p50_ms for x in runs),
+                p99_ms=statistics.median(x.p99_ms for x in runs),
+                requests=sum(x.requests for x in runs),
+                socket_errors=sum(x.socket_errors for x in runs),
+                non_2xx_3xx=sum(x.non_2xx_3xx for x in runs),
+            )
+            medians[label][name] = r
+            print(f"  {label:<16} {name:<22} {r.rps:>9.0f} req/s  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms", flush=True)
+    return medians
+
+
+def boot_median(command: list[str], port: int, log: Path, runs: int, env: dict[str, str]) -> float:
+    times = []
+    for _ in range(runs):
+        process, ms = start(command, port, log, env)
+        stop(process)
+        times.append(ms)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="wrk: the eblog server against nginx gzip_static, same run.")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each measured wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each server takes per scenario (median kept)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--soak", type=int, default=30, help="seconds at 256 connections (0 to skip)")
+    parser.add_argument("--boots", type=int, default=5, help="starts for the boot-time median (0 to skip)")
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx", "taskset"):
+        if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists():
+            sys.exit(f"server_wrk: {tool} not found (Debian: apt-get install wrk nginx-light util-linux)")
+    if (os.cpu_count() or 1) < 2:
+        sys.exit("server_wrk: needs 2 CPUs (server on one, wrk on the other)")
+
+    with tempfile.TemporaryDirectory(prefix="eblog-wrk-") as tmp_name:
+        tmp = Path(tmp_name)
+        tmp.chmod(0o755)  # nginx's worker runs as another user
+        write_site(tmp / "site")
+        write_zip(tmp / "site", tmp / "assets.zip")
+        unzip_for_nginx(tmp / "assets.zip", tmp / "www")
+        page = load_zip(tmp / "assets.zip")[0]["hello.html"]
+        print(
+            f"wrk 1 thread on CPU {WRK_CPU}, servers on CPU {SERVER_CPU}, {args.connections} connections, "
+            f"{args.seconds} s per run, 127.0.0.1; page {PAGE}: {len(page.body)} bytes, gzip {len(page.gzip or b'')}; "
+            f"load average {os.getloadavg()[0]:.2f} (other work on the machine shows up as noise)"
+        )
+        (tmp / "nginx").mkdir()
+        ports = {"nginx": free_port(), "eblog, log off": free_port(), "eblog, log on": free_port()}
+        conf = tmp / "nginx" / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(prefix=tmp / "nginx", port=ports["nginx"], root=tmp / "www", csp=CSP))
+        commands = {
+            "nginx": ["nginx", "-p", str(tmp / "nginx"), "-c", str(conf), "-g", "daemon off;"],
+            "eblog, log off": eblog_command(tmp / "assets.zip", ports["eblog, log off"], False),
+            "eblog, log on": eblog_command(tmp / "assets.zip", ports["eblog, log on"], True),
+        }
+        # All three listen at once (idle ones cost nothing); the first eblog start compiles the
+        # bytecode, as the image ships it.  The log goes to a file, as a container runtime's would.
+        processes = []
+        try:
+            for label, command in commands.items():
+                processes.append(start(command, ports[label], tmp / f"{label.replace(', ', '-')}.log", python_env(True))[0])
+            check_same_answers(ports["nginx"], ports["eblog, log on"])
+            results = race(ports, args.seconds, args.connections, args.rounds)
+        finally:
+            for process in processes:
+                stop(process)
+        baseline = results.pop("nginx")
+        eblog_port = ports["eblog, log on"]  # free again: reused for the soak and the boots
+
+        print(f"\nratios to nginx (median req/s of {args.rounds} rounds, same run):")
+        for label, by_scenario in results.items():
+            ratios = ", ".join(f"{name} {by_scenario[name].rps / baseline[name].rps:.2f}" for name, _, _ in SCENARIOS)
+            worst_p99 = max(r.p99_ms for r in by_scenario.values())
+            errors = sum(r.socket_errors for r in by_scenario.values())
+            print(f"  {label}: {ratios}; worst median p99 {worst_p99:.2f} ms; socket errors {errors}")
+
+        if args.soak:
+            command = eblog_command(tmp / "assets.zip", eblog_port, True)
+            process, _ = start(command, eblog_port, tmp / "eblog.log", python_env(True))
+            try:
+                soak = wrk(f"http://127.0.0.1:{eblog_port}{PAGE}", 256, args.soak, ["Accept-Encoding: gzip"])
+            finally:
+                stop(process)
+            print(
+                f"\nsoak: eblog, log on, 256 connections, {args.soak} s: {soak.requests} requests, {soak.rps:.0f} req/s, "
+                f"p99 {soak.p99_ms:.2f} ms, socket errors {soak.socket_errors}, non-2xx/3xx {soak.non_2xx_3xx}"
+            )
+
+        if args.boots:
+            env = python_env(True)
+            eblog_boot = boot_median(eblog_command(tmp / "assets.zip", eblog_port, True), eblog_port, tmp / "boot.log", args.boots, env)
+            script = tmp / "minimal_starlette.py"
+            script.write_text(MINIMAL_STARLETTE)
+            stop(start([sys.executable, str(script), str(eblog_port)], eblog_port, tmp / "boot.log", env)[0])  # compile
+            minimal = boot_median([sys.executable, str(script), str(eblog_port)], eblog_port, tmp / "boot.log", args.boots, env)
+            print(
+                f"\nboot, process start to first 200, median of {args.boots}, bytecode compiled: "
+                f"eblog {eblog_boot:.0f} ms, minimal Starlette on uvicorn {minimal:.0f} ms (ratio {eblog_boot / minimal:.2f})"
+            )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
