@@ -69,7 +69,7 @@ class Docker:
 
     def __call__(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [self.client, *args], env=self.env, capture_output=True, text=True, timeout=timeout
+            [self.client, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
         )
         if check and result.returncode != 0:
             pytest.fail(f"docker {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
@@ -97,5 +97,5 @@ class Docker:
 
 def script(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(SCRIPTS / name), *args], env=env, capture_output=True, text=True, timeout=1800
+        [str(SCRIPTS / name), *args], env=env, capture_output=True, text=True, timeout=1800, check=False
     )

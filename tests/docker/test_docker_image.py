@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from docker_engine import BASE_IMAGE, ROOT, Build, Docker, Step
 
 pytestmark = pytest.mark.docker
@@ -42,8 +41,8 @@ dirs = glob.glob("/usr/local/lib/python3*/site-packages") + glob.glob("/usr/lib/
     + glob.glob("/usr/lib/python3/dist-packages") + glob.glob("/opt/*/lib/python3*/site-packages")
 names = {entry.split("-")[0].removesuffix(".py").lower() for d in dirs for entry in os.listdir(d)}
 print(json.dumps({"names": sorted(names), "dirs": dirs, "uid": os.getuid(),
-                  "tools": [t for t in %r if shutil.which(t)]}))
-""" % (BUILD_ONLY_TOOLS,)
+                  "tools": [t for t in TOOLS if shutil.which(t)]}))
+""".replace("TOOLS", repr(BUILD_ONLY_TOOLS))
 
 # Run inside an image: the names of assets.zip's entries that contain a text.
 ZIP_GREP = """
@@ -146,6 +145,16 @@ def not_cached(steps: list[Step]) -> list[str]:
 
 def cached(steps: list[Step]) -> list[str]:
     return [f"[{s.stage} {s.number}] {s.instruction[:60]}" for s in steps if s.cached]
+
+
+def steps_with(build: Build, stage: str, *fragments: str) -> list[Step]:
+    """The one step of the stage whose instruction contains each fragment (so a moved step is noticed)."""
+    found = []
+    for fragment in fragments:
+        matches = [s for s in build.stage(stage) if fragment in s.instruction]
+        assert len(matches) == 1, f"no single step with {fragment!r} in stage {stage}"
+        found += matches
+    return found
 
 
 def split_at(steps: list[Step], instruction_start: str) -> tuple[list[Step], list[Step]]:
@@ -264,8 +273,12 @@ def test_article_edit_reruns_only_the_steps_after_the_articles(
 ) -> None:
     build, marker = after_article_edit
     assert not_cached(build.stage("tooling")) == [], "dependency and tool layers must come from the cache"
+    assert not_cached(steps_with(build, "tooling", "--only-group serve", "--only-group dev", "COPY cmd/")) == []
+    assert not_cached(steps_with(build, "builder", "COPY tests/", "COPY server/", "pytest")) == [], (
+        "the tests need the code, not the articles: an article edit must not rerun them"
+    )
     before, after = split_at(build.stage("builder"), "COPY articles/")
-    assert not_cached(before) == [], "the tests do not depend on the articles"
+    assert not_cached(before) == []
     assert cached(after) == [], "every step from the articles' COPY on must run again"
     kept, _ = split_at(build.stage("run"), "COPY --from=builder /out/commit.txt")
     assert not_cached(kept) == []
@@ -278,6 +291,7 @@ def test_article_edit_reruns_only_the_steps_after_the_articles(
 def test_server_edit_keeps_the_dependency_layers(docker: Docker, after_server_edit: Build) -> None:
     build = after_server_edit
     assert not_cached(build.stage("tooling")) == [], "dependency and tool layers must come from the cache"
+    assert not_cached(steps_with(build, "tooling", "--only-group serve", "--only-group dev", "COPY cmd/")) == []
     assert not build.step("builder", "COPY server/").cached
     kept, rerun = split_at(build.stage("run"), "COPY --from=builder /src/server/")
     assert not_cached(kept) == [], "the run stage's dependency layer must come from the cache"
