@@ -10,14 +10,20 @@ from server.app import ACCESS_LOG_ENV, ZIP_ENV, create_app
 from server.assets import SiteError
 
 
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
+    return int(text)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m server",
         description="Serve the zipped eblog site from memory (Starlette on uvicorn, httptools, uvloop).",
     )
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: %(default)s)")
-    parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("PORT") or 8080),
+    parser.add_argument(  # argparse runs `type` on a string default too, so a bad $PORT is a usage error
+        "--port", type=port_number, default=os.environ.get("PORT") or "8080",
         help="port to listen on (default: $PORT, else 8080)",
     )
     parser.add_argument(

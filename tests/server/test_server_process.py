@@ -216,3 +216,19 @@ def test_the_running_server_imports_no_render_packages(site: SampleSite, tmp_pat
     imported = {m.group(1).split(".")[0] for m in re.finditer(r"import time:\s+\d+ \|\s+\d+ \|\s+(\S+)", running.stderr.read_text())}
     assert "uvloop" in imported and "httptools" in imported and "starlette" in imported
     assert not imported & set(FORBIDDEN)
+
+
+def test_bad_port_is_a_usage_error(site: SampleSite) -> None:
+    command = [sys.executable, "-m", "server", "--zip", str(site.zip)]
+    result = subprocess.run(command, cwd=ROOT, env=server_env(PORT="http"), capture_output=True, text=True, timeout=20)
+    assert result.returncode == 2 and "not a TCP port: 'http'" in result.stderr
+
+
+def test_port_in_use_fails_at_start(site: SampleSite) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--zip", str(site.zip)]
+        result = subprocess.run(command, cwd=ROOT, env=server_env(), capture_output=True, text=True, timeout=20)
+    assert result.returncode != 0 and "address already in use" in result.stderr
