@@ -11,8 +11,9 @@ import json
 import re
 from pathlib import Path
 
-ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
-IN_PAGE = re.compile(r'(\shref=")#')
+# Either quote: Markdown's links use double quotes, raw HTML in an article may use single ones.
+ROOT_RELATIVE = re.compile(r"""(\s(?:href|src)=["'])/(?!/)""")
+IN_PAGE = re.compile(r"""(\shref=["'])#""")
 
 
 def absolute_links(html: str, base_url: str, page_url: str) -> str:

@@ -29,6 +29,7 @@ STORED_SUFFIXES = frozenset(
 DEFLATE_CACHE = f"{BUILD_DIR}/deflate"
 LEVEL = 9
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can carry
+ZIP_LAST = 4354819198  # 2107-12-31T23:59:58Z, the latest
 METHOD_STORED, METHOD_DEFLATED = 0, 8
 VERSION = 20  # "2.0": DEFLATE, folders; what every reader supports
 MADE_BY_UNIX = 3 << 8 | VERSION
@@ -53,7 +54,7 @@ def zip_timestamp() -> tuple[int, int]:
         seconds = int(epoch) if epoch else ZIP_EPOCH
     except ValueError:
         raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds, got {epoch!r}") from None
-    t = time.gmtime(max(seconds, ZIP_EPOCH))
+    t = time.gmtime(min(max(seconds, ZIP_EPOCH), ZIP_LAST))  # clamped to what a DOS date can hold
     return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
 
 

@@ -23,7 +23,7 @@ def read(out_dir: Path) -> dict:
     path = out_dir / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no OUT_DIR, or a file in its place
         raise InputError("no manifest: run 'python -m cmd.rendermd ARTICLES OUT' first", path) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise InputError(f"unreadable manifest ({error}); run rendermd again", path) from None

@@ -113,6 +113,13 @@ def test_without_a_manifest_it_says_to_run_rendermd(tmp_path: Path, capsys: pyte
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_in_place_of_out_dir_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "out").write_text("not a directory")
+    assert main([str(tmp_path / "out")]) != 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"buildindex: error: {tmp_path / 'out/.eblog/manifest.json'}: no manifest")
+
+
 def test_summary_line(built_site, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = shutil.copytree(built_site.out, tmp_path / "out")
     assert main([str(out), "--base-url", "https://elsewhere.example"]) == 0

@@ -40,7 +40,7 @@ def instants(out: Path) -> dict[str, dt.datetime]:
 
 
 def assert_absolute(content: str) -> None:
-    assert not re.search(r'\s(href|src)="(?!https?://|mailto:)', content), content
+    assert not re.search(r"""\s(href|src)=["'](?!https?://|mailto:)""", content), content
 
 
 @pytest.fixture
@@ -142,6 +142,17 @@ def test_links_in_content_are_absolute(built_site) -> None:
     for out_feed in (rss_items(built_site.out), atom_entries(built_site.out)):
         for element in out_feed:
             assert_absolute(element.findtext("description") or element.findtext(f"{ATOM}content"))
+
+
+def test_links_in_raw_html_are_made_absolute_too(tmp_path: Path) -> None:
+    body = "<p><img src='/static/chart.png' alt=''> <a href='/beta'>single</a> <a href='#top'>top</a></p>\n"
+    write_article(tmp_path / "articles", "raw.md", "title: Raw\ndate: 2001-01-01\n", body)
+    render_site(tmp_path / "articles", tmp_path / "out")
+    build_index(tmp_path / "out", base_url=BASE_URL)
+    content = json_items(tmp_path / "out")[0]["content_html"]
+    assert f"src='{BASE_URL}/static/chart.png'" in content
+    assert f"href='{BASE_URL}/beta'" in content and f"href='{BASE_URL}/raw#top'" in content
+    assert_absolute(content)
 
 
 def test_ids_are_unique_and_stable_across_edits(sample_dir: Path, tmp_path: Path) -> None:

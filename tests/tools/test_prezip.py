@@ -104,6 +104,17 @@ def test_source_date_epoch_sets_the_timestamp(tree: Path, monkeypatch: pytest.Mo
     assert {info.date_time for info in infos} == {(2023, 7, 14, 11, 50, 16)}  # zip times have 2 s steps
 
 
+@pytest.mark.parametrize(
+    ("epoch", "expected"),
+    [("0", (1980, 1, 1, 0, 0, 0)), ("5000000000", (2107, 12, 31, 23, 59, 58))],
+)
+def test_source_date_epoch_outside_the_zip_range_is_clamped(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, epoch: str, expected: tuple[int, ...]
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    assert {info.date_time for info in open_zip(build_zip(tree)).infolist()} == {expected}
+
+
 def test_bad_source_date_epoch_is_an_error(tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     assert main([str(tree), "-o", str(tree.parent / "out.zip")]) != 0
@@ -130,6 +141,15 @@ def test_a_changed_file_changes_the_zip(tree: Path) -> None:
     second = build_zip(tree)
     assert second != first
     assert open_zip(second).read("index.html").endswith(b"<p>new</p>")
+
+
+def test_the_deflate_cache_keeps_only_current_streams(tree: Path) -> None:
+    deflated = sum(not stored for _, stored in FILES.values())
+    build_zip(tree)
+    for n in range(3):
+        (tree / "index.html").write_bytes(TEXT + f"<p>edit {n}</p>".encode())
+        build_zip(tree)
+    assert len(list((tree / ".eblog/deflate").iterdir())) == deflated
 
 
 def test_deflated_entries_are_gzip_members(tree: Path) -> None:
