@@ -55,11 +55,11 @@ def gzip_preferred(accept_encoding: bytes) -> bool:
     return choice
 
 
-def etag_listed(if_none_match: bytes, etag: bytes) -> bool:
-    """Weak comparison of ``etag`` against an If-None-Match list (or ``*``)."""
-    for member in if_none_match.split(b","):
+def etag_listed(field: bytes, etag: bytes, strong: bool = False) -> bool:
+    """Is ``etag`` in an If-None-Match (weak comparison) or If-Match (strong) list, or is the list ``*``?"""
+    for member in field.split(b","):
         member = member.strip()
-        if member == b"*" or member.removeprefix(b"W/") == etag:
+        if member == b"*" or (member if strong else member.removeprefix(b"W/")) == etag:
             return True
     return False
 

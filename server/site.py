@@ -45,7 +45,9 @@ ALLOW = b"GET, HEAD"
 # Past these a request is refused with 431, as nginx and Apache refuse theirs (httptools sets no limit).
 MAX_FIELDS = 100
 MAX_HEADER_BYTES = 65536
-CONDITIONAL = frozenset({b"accept-encoding", b"if-none-match", b"if-modified-since", b"range", b"if-range"})
+CONDITIONAL = frozenset(
+    {b"accept-encoding", b"if-match", b"if-unmodified-since", b"if-none-match", b"if-modified-since", b"range", b"if-range"}
+)
 
 
 def security_headers(commit: str) -> Headers:
@@ -185,6 +187,7 @@ class Site:
         self.not_allowed = (plain, (b"content-length", b"0"), (b"allow", ALLOW), (b"cache-control", b"no-store"), *self.common)
         self.bad_request = (plain, (b"content-length", b"0"), (b"cache-control", b"no-store"), *self.common)
         self.too_large = (*self.bad_request, (b"connection", b"close"))
+        self.failed = self.bad_request  # 412: nothing to add either
 
     def answer(self, scope: dict) -> Answer:
         """Status, headers, body and encoding (for the log) for one request."""
@@ -194,7 +197,7 @@ class Site:
         headers = scope["headers"]
         if len(headers) > MAX_FIELDS:
             return 431, self.too_large, b"", "-"
-        accept = if_none_match = if_modified_since = ranges = if_range = None
+        accept = if_match = if_unmodified_since = if_none_match = if_modified_since = ranges = if_range = None
         total = 0
         for name, value in headers:
             total += len(value)
@@ -203,7 +206,11 @@ class Site:
                     accept = value if accept is None else accept + b"," + value
                 elif name == b"if-none-match":
                     if_none_match = value if if_none_match is None else if_none_match + b"," + value
+                elif name == b"if-match":
+                    if_match = value if if_match is None else if_match + b"," + value
                 # A repeated single-valued field is invalid; b"" makes it ignored below.
+                elif name == b"if-unmodified-since":
+                    if_unmodified_since = value if if_unmodified_since is None else b""
                 elif name == b"if-modified-since":
                     if_modified_since = value if if_modified_since is None else b""
                 elif name == b"range":
@@ -219,6 +226,14 @@ class Site:
         variant = resource.identity
         if accept is not None and resource.gzip is not None and gzip_preferred(accept):
             variant = resource.gzip
+        # The order of RFC 9110 13.2.2: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since, If-Range.
+        if if_match is not None:
+            if not etag_listed(if_match, variant.etag, strong=True):
+                return 412, self.failed, b"", "-"
+        elif if_unmodified_since:
+            since = parse_http_date(if_unmodified_since)
+            if since is not None and resource.mtime > since:
+                return 412, self.failed, b"", "-"
         if if_none_match is not None:
             if etag_listed(if_none_match, variant.etag):
                 return 304, variant.not_modified, b"", "-"

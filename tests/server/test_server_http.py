@@ -124,6 +124,29 @@ def test_if_none_match_wins_over_if_modified_since(client: TestClient) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"if-match": "{tag}"}, 200),
+        ({"if-match": '"x", {tag}'}, 200),
+        ({"if-match": "*"}, 200),
+        ({"if-match": "W/{tag}"}, 412),  # If-Match compares strongly
+        ({"if-match": '"other"'}, 412),
+        ({"if-unmodified-since": "Tue, 01 Jan 1980 00:00:00 GMT"}, 200),
+        ({"if-unmodified-since": "Mon, 31 Dec 1979 00:00:00 GMT"}, 412),
+        ({"if-unmodified-since": "garbage"}, 200),
+        ({"if-match": "{tag}", "if-unmodified-since": "Mon, 31 Dec 1979 00:00:00 GMT"}, 200),  # If-Match wins
+        ({"if-match": '"other"', "if-none-match": "{tag}"}, 412),  # and comes before If-None-Match
+    ],
+)
+def test_if_match_and_if_unmodified_since(client: TestClient, headers: dict[str, str], status: int) -> None:
+    tag = etag_of(client, IDENTITY)
+    response, body = fetch(client, PAGE, **IDENTITY, **{k: v.format(tag=tag) for k, v in headers.items()})
+    assert response.status_code == status
+    if status == 412:
+        assert body == b""
+
+
 def test_one_range_gives_206_of_the_identity_body(client: TestClient, site: SampleSite) -> None:
     data = site.files[PAGE_FILE]
     response, body = fetch(client, PAGE, **GZIP, range="bytes=100-199")
@@ -272,6 +295,7 @@ EVERY_KIND = [
     ("GET", PAGE, {"range": "bytes=0-1"}),
     ("GET", PAGE, {"range": "bytes=999999-"}),
     ("GET", PAGE, {"if-modified-since": "Tue, 01 Jan 1980 00:00:00 GMT"}),
+    ("GET", PAGE, {"if-match": '"other"'}),
     ("GET", "/hello/", {}),
     ("GET", "/nope", {}),
     ("POST", PAGE, {}),

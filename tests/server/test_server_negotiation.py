@@ -54,6 +54,12 @@ def test_etag_listed(header: bytes, matches: bool) -> None:
     assert etag_listed(header, b'"abc"') is matches
 
 
+def test_strong_comparison_for_if_match() -> None:
+    assert etag_listed(b'"abc"', b'"abc"', strong=True)
+    assert etag_listed(b"*", b'"abc"', strong=True)
+    assert not etag_listed(b'W/"abc"', b'"abc"', strong=True)
+
+
 @pytest.mark.parametrize(
     "text",
     ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"],
