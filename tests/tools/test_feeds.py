@@ -17,7 +17,10 @@ from cmd.rendermd.build import render_site
 from cmd.shared import manifest
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-RFC822 = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d (GMT|[+-]\d{4})")
+RFC822 = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+    r"\d\d:\d\d:\d\d (GMT|[+-]\d{4})"
+)
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 ALPHA_TITLE = "Tom & Jerry <3 code"
 
@@ -127,7 +130,11 @@ def test_content_is_escaped_and_comes_back_intact(built_site) -> None:
     atom = atom_entries(built_site.out)[alpha]
     assert rss.findtext("title") == ALPHA_TITLE == atom.findtext(f"{ATOM}title")
     assert atom.findtext(f"{ATOM}summary") == "Cats, mice & <angle> brackets."
-    contents = [rss.findtext("description"), atom.findtext(f"{ATOM}content"), json_items(built_site.out)[alpha]["content_html"]]
+    contents = [
+        rss.findtext("description"),
+        atom.findtext(f"{ATOM}content"),
+        json_items(built_site.out)[alpha]["content_html"],
+    ]
     assert contents[0] == contents[1] == contents[2]
     assert "&lt;raw&gt; &amp; stuff" in contents[0]  # the code block's own escaping survives
     assert check_html(contents[0]).problems == []
@@ -162,14 +169,16 @@ def test_ids_are_unique_and_stable_across_edits(sample_dir: Path, tmp_path: Path
     before = {item["url"]: item["id"] for item in json_items(out)}
     guids = {item.findtext("link"): item.findtext("guid") for item in rss_items(out)}
     beta = sample_dir / "beta.md"
-    beta.write_text(beta.read_text(encoding="utf-8").replace('title = "Beta"', 'title = "Beta, retitled"'), encoding="utf-8")
+    retitled = beta.read_text(encoding="utf-8").replace('title = "Beta"', 'title = "Beta, retitled"')
+    beta.write_text(retitled, encoding="utf-8")
     write_article(sample_dir, "newest.md", "title: Newest\ndate: 2001-12-01\n")
     render_site(sample_dir, out)
     build_index(out)
     after = {item["url"]: item["id"] for item in json_items(out)}
     assert len(after) == len(set(after.values())) == len(PUBLISHED) + 1
     assert {url: after[url] for url in before} == before
-    assert {item.findtext("link"): item.findtext("guid") for item in rss_items(out) if item.findtext("link") in guids} == guids
+    new_guids = {item.findtext("link"): item.findtext("guid") for item in rss_items(out)}
+    assert {link: new_guids[link] for link in guids} == guids
     atom_ids = [entry.findtext(f"{ATOM}id") for entry in atom_entries(out)]
     assert len(atom_ids) == len(set(atom_ids))
 
@@ -181,7 +190,8 @@ def test_drafts_stay_out_of_the_feeds(built_site) -> None:
 
 def feed_links(out: Path) -> set[str]:
     """Every absolute URL the three feeds and the sitemap carry, reduced to scheme and host."""
-    text = "".join((out / name).read_text(encoding="utf-8") for name in ("rss.xml", "atom.xml", "feed.json", "sitemap.xml"))
+    names = ("rss.xml", "atom.xml", "feed.json", "sitemap.xml")
+    text = "".join((out / name).read_text(encoding="utf-8") for name in names)
     return set(re.findall(r"https?://[a-z0-9.:-]+", text)) - {
         "http://www.w3.org", "http://purl.org", "http://www.sitemaps.org", "https://jsonfeed.org",
     }
@@ -269,5 +279,6 @@ def test_feeds_of_a_site_with_only_drafts_are_still_valid(tmp_path: Path) -> Non
     write_article(tmp_path / "articles", "wip.md", "title: WIP\ndate: 2001-01-01\ndraft: true\n")
     render_site(tmp_path / "articles", tmp_path / "out")
     build_index(tmp_path / "out")
-    assert rss_items(tmp_path / "out") == [] and atom_entries(tmp_path / "out") == [] and json_items(tmp_path / "out") == []
+    out = tmp_path / "out"
+    assert rss_items(out) == [] and atom_entries(out) == [] and json_items(out) == []
     assert RFC3339.fullmatch(ET.fromstring((tmp_path / "out/atom.xml").read_bytes()).findtext(f"{ATOM}updated"))

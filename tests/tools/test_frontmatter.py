@@ -107,7 +107,7 @@ def test_updated_and_hugo_lastmod() -> None:
         ("tags: [Docker Compose, 'C++', python, Python]", ("c", "docker-compose", "python")),
         ("tags: []", ()),
         ("tags:", ()),  # an empty YAML key, as Hugo's archetypes leave it
-        ("title2: x", ()),
+        ("author: no tags at all", ()),
     ],
 )
 def test_tags_are_normalised_to_sorted_unique_slugs(line: str, expected: tuple[str, ...]) -> None:

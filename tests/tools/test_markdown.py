@@ -130,7 +130,8 @@ def test_footnotes_link_both_ways(md) -> None:
     html = render(md, "A claim.[^src] Another.[^2]\n\n[^src]: The source.\n[^2]: More.\n").html
     checker = check_html(html)
     assert checker.problems == []
-    links = [attrs["href"] for tag, attrs in checker.elements if tag == "a" and (attrs.get("href") or "").startswith("#")]
+    hrefs = [attrs.get("href") or "" for tag, attrs in checker.elements if tag == "a"]
+    links = [href for href in hrefs if href.startswith("#")]
     assert len(links) == 4  # two references and two back-references
     assert {link[1:] for link in links} <= set(checker.ids)
     assert "The source." in html
@@ -223,7 +224,9 @@ def test_empty_code_block(md) -> None:
 def test_every_fence_form_together_is_valid_html(md) -> None:
     text = "\n".join(
         f"```{info}\n{PYTHON}```\n"
-        for info in ("python", "python {linenos=true}", "go {linenos=table hl_lines=[1,\"3-4\"]}", "dockerfile", "sh", "", "nope")
+        for info in (
+            "python", "python {linenos=true}", 'go {linenos=table hl_lines=[1,"3-4"]}', "dockerfile", "sh", "", "nope"
+        )
     )
     html = render(md, f"# Code\n\n{text}\n> quote with `code`\n").html
     checker = check_html(html)

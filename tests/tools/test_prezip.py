@@ -115,7 +115,9 @@ def test_source_date_epoch_outside_the_zip_range_is_clamped(
     assert {info.date_time for info in open_zip(build_zip(tree)).infolist()} == {expected}
 
 
-def test_bad_source_date_epoch_is_an_error(tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_bad_source_date_epoch_is_an_error(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     assert main([str(tree), "-o", str(tree.parent / "out.zip")]) != 0
     [line] = capsys.readouterr().err.splitlines()
@@ -204,7 +206,8 @@ def test_refuses_to_write_to_a_terminal(tree: Path) -> None:
 def test_a_terminal_is_fine_with_an_output_file(tree: Path, tmp_path: Path) -> None:
     controller, terminal = os.openpty()
     try:
-        result = run_tool("cmd.prezip", str(tree), "-o", str(tmp_path / "a.zip"), stdout=terminal, stderr=subprocess.PIPE)
+        output = str(tmp_path / "a.zip")
+        result = run_tool("cmd.prezip", str(tree), "-o", output, stdout=terminal, stderr=subprocess.PIPE)
     finally:
         os.close(terminal)
         os.close(controller)

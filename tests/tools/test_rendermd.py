@@ -1,5 +1,6 @@
 """rendermd: the pages it writes, bad input, incremental runs and drafts."""
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -60,6 +61,16 @@ def test_article_page_links_to_feeds_license_stylesheet_and_all_articles(built_s
     assert sheet and (built_site.out / sheet.group(1)).is_file()
     assert '<a href="/">All articles</a>' in html
     assert "<script" not in html
+
+
+def test_stylesheet_is_named_by_its_content_and_has_dark_mode_and_highlighting(built_site) -> None:
+    [sheet] = (built_site.out / "static").glob("style.*.css")
+    data = sheet.read_bytes()
+    assert sheet.name == f"style.{hashlib.sha256(data).hexdigest()[:10]}.css"  # cacheable as immutable
+    css = data.decode()
+    assert "@media (prefers-color-scheme: dark)" in css
+    assert re.search(r"@media \(max-width: [^)]+\)", css)  # small screens
+    assert ".highlight .k {" in css  # Pygments' classes, generated at build time
 
 
 def test_neighbours_are_linked_by_clean_urls(built_site) -> None:
@@ -164,7 +175,9 @@ def test_empty_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture, conte
     assert [p.name for p in out.iterdir()] == ["kept.html"]
 
 
-def test_a_file_in_place_of_out_dir_is_a_clear_error(sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_a_file_in_place_of_out_dir_is_a_clear_error(
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     """KNOWN BUG (build.py, left failing for the lead): load_cache catches FileNotFoundError
     but not NotADirectoryError, so this ends in a traceback instead of a one-line error."""
     (tmp_path / "out").write_text("not a directory")
