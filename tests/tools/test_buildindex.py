@@ -76,7 +76,7 @@ def test_sitemap_parses_and_lists_every_article(built_site) -> None:
         assert f"{BASE_URL}/{slug}" in locs
     assert f"{BASE_URL}/" in locs
     assert f"{BASE_URL}/tags/guide" in locs
-    assert not [loc for loc in locs if DRAFT in loc or not loc.startswith(BASE_URL + "/")]
+    assert not [loc for loc in locs if DRAFT in loc or "404" in loc or not loc.startswith(BASE_URL + "/")]
     assert len(locs) == len(set(locs))
     lastmods = {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod") for url in root}
     assert lastmods[f"{BASE_URL}/gamma-page"] == "2001-04-01T00:00:00+00:00"  # updated wins over date
@@ -89,6 +89,19 @@ def test_second_run_writes_nothing(built_site, tmp_path: Path) -> None:
     summary = build_index(out, base_url=BASE_URL)
     assert summary.unchanged
     assert {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()} == times
+
+
+def test_an_edited_body_reaches_home_and_feeds(sample_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render_site(sample_dir, out)
+    build_index(out)
+    epsilon = sample_dir / "epsilon.md"
+    epsilon.write_text(epsilon.read_text(encoding="utf-8").replace("Epsilon text.", "Rewritten text."))
+    render_site(sample_dir, out)
+    assert not build_index(out).unchanged
+    assert "Rewritten text." in (out / "index.html").read_text(encoding="utf-8")  # the excerpt
+    for feed in ("rss.xml", "atom.xml", "feed.json"):
+        assert "Rewritten text." in (out / feed).read_text(encoding="utf-8")
 
 
 def test_a_tag_nobody_uses_any_more_loses_its_page(sample_dir: Path, tmp_path: Path) -> None:

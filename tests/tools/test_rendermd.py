@@ -240,6 +240,7 @@ def test_retitling_rerenders_the_neighbours_that_show_the_title(sample_dir: Path
     assert summary.rendered == 3
     assert "Older: Gamma Two" in (out / "delta.html").read_text(encoding="utf-8")
     assert "Newer: Gamma Two" in (out / "beta.html").read_text(encoding="utf-8")
+    assert "A second paragraph." in (out / "delta.html").read_text(encoding="utf-8")  # body reused, not lost
 
 
 def test_deleting_an_article_removes_its_page(sample_dir: Path, tmp_path: Path) -> None:
