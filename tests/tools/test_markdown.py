@@ -185,6 +185,12 @@ def test_line_numbers_are_padded_and_can_start_elsewhere() -> None:
     assert found.numbers == [[" 8", " 9", "10", "11", "12"]]
 
 
+@pytest.mark.parametrize("info", ["python {linenos=true}", "nosuchlang {linenos=true}", ""])
+def test_tabs_become_spaces_so_indentation_survives_line_numbers(info: str) -> None:
+    code = "if ready:\n\treturn 1\n"
+    assert code_text(highlight.render_fence(code, info)).blocks == ["if ready:\n    return 1\n"]
+
+
 def test_no_line_numbers_unless_asked(md) -> None:
     for info in ("python", "python {linenos=false}"):
         assert code_text(render(md, f"```{info}\n{PYTHON}```\n").html).numbers == [[]]
