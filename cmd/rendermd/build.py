@@ -191,6 +191,8 @@ def render_site(
 ) -> Summary:
     """Bring OUT_DIR's pages up to date with ARTICLES_DIR; bad input raises an ExceptionGroup."""
     started = time.perf_counter()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("the output path exists and is not a directory", out_dir)
     settings = dataclasses.asdict(site_config.load(articles_dir))
     cache = load_cache(out_dir)
     sources = read_sources(articles_dir, find_articles(articles_dir), cache["sources"])

@@ -8,6 +8,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.footnote import footnote_plugin
 
 from cmd.rendermd.highlight import render_fence
@@ -15,6 +16,7 @@ from cmd.rendermd.highlight import render_fence
 WORDS_PER_MINUTE = 230
 TOC_LEVELS = (2, 3)
 EXCERPT_CHARS = 240
+FOOTNOTE_ID = re.compile(r"fn(?:ref)?\d+(?::\d+)?")  # the ids the footnote plugin gives
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ def _code_rule(self, tokens: list[Token], idx: int, options, env) -> str:
     return render_fence(token.content, token.info)
 
 
+def heading_id(title: str) -> str:
+    """GitHub-style ids, but never empty (a heading of symbols) nor a footnote's id."""
+    slug = slugify(title).strip("-") or "section"
+    return f"{slug}-section" if FOOTNOTE_ID.fullmatch(slug) else slug
+
+
 def _cell_alignment_as_class(state: StateCore) -> None:
     """Table alignment as a class, not an inline style: the server's CSP forbids inline styles."""
     for token in state.tokens:
@@ -60,6 +68,7 @@ def make_parser() -> MarkdownIt:
         anchors_plugin,
         min_level=1,
         max_level=4,
+        slug_func=heading_id,
         permalink=True,
         permalinkSymbol="#",
         permalinkBefore=True,

@@ -249,3 +249,13 @@ def test_the_zip_does_not_depend_on_the_clock(tree: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(time, "time", lambda: 4_000_000_000.0)
     shutil.rmtree(tree / ".eblog")
     assert build_zip(tree) == first
+
+
+def test_refuses_to_write_the_zip_inside_the_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<p>home</p>")
+    result = run_tool("cmd.prezip", str(site), "-o", str(site / "assets.zip"), text=True)
+    assert result.returncode == 2
+    assert "outside" in result.stderr and str(site / "assets.zip") in result.stderr
+    assert not (site / "assets.zip").exists()
