@@ -101,9 +101,7 @@ class EblogApp(Starlette):
                 self.access_log.record(scope, status, size, "identity", started)
 
     async def healthz(self, request: Request) -> Response:
-        commit = self.site.common[0][1].decode("ascii")
-        body = {"status": "ok", "commit": commit}
-        return JSONResponse(body, headers={"cache-control": "no-store"})
+        return JSONResponse({"status": "ok", "commit": self.site.commit}, headers={"cache-control": "no-store"})
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:

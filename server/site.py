@@ -176,6 +176,7 @@ class Site:
     """Answers GET and HEAD for the site from the prebuilt table; see ``answer``."""
 
     def __init__(self, assets: Mapping[str, Asset], commit: str):
+        self.commit = commit
         self.common = security_headers(commit)
         routes, redirects = clean_urls(sorted(assets))
         self.routes: Mapping[str, Resource] = MappingProxyType(
