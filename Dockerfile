@@ -17,10 +17,9 @@ ARG PYTHON_IMAGE=python:3.13-slim-trixie
 FROM ${PYTHON_IMAGE} AS tooling
 
 # uv uses the base's interpreter and never downloads one; the cache mount is another file system,
-# so uv copies instead of hard-linking (and says nothing about it); the lock is the only truth.
+# so uv copies instead of hard-linking (and says nothing about it).
 ENV UV_PYTHON_DOWNLOADS=never \
     UV_LINK_MODE=copy \
-    UV_FROZEN=1 \
     UV_NO_PROGRESS=1
 
 # First because it never changes: `strip` (binutils) removes the debug info that some wheels ship in
@@ -49,16 +48,17 @@ WORKDIR /src
 # edit leaves the install layers below cached.
 COPY pyproject.toml uv.lock ./
 
-# The server's runtime dependencies only (the `serve` group), frozen to the lock, compiled to bytecode
-# so the container starts fast, extension modules stripped. This venv is what `run` ships.
-# uv's cache is a cache mount: a changed lock downloads only what changed, and no layer keeps it.
+# The server's runtime dependencies only (the `serve` group), --frozen to the lock (never re-resolved,
+# hashes checked), compiled to bytecode so the container starts fast, extension modules stripped.
+# This venv is what `run` ships. uv's cache is a cache mount: a changed lock downloads only what
+# changed, and no layer keeps it.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    UV_PROJECT_ENVIRONMENT=/opt/serve /opt/uv/bin/uv sync --no-install-project --only-group serve --compile-bytecode \
+    UV_PROJECT_ENVIRONMENT=/opt/serve /opt/uv/bin/uv sync --frozen --no-install-project --only-group serve --compile-bytecode \
     && find /opt/serve -name '*.so' -exec strip --strip-unneeded {} +
 
 # Everything the build runs: render (the tools), serve and test (the test suite), as the `dev` group.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --no-install-project --only-group dev
+    UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group dev
 
 # The build venv first on PATH, so `python` below is the one with the tools' dependencies.
 ENV PATH=/opt/build/bin:$PATH
@@ -78,9 +78,11 @@ COPY server/ server/
 # on file times and are never re-checked against the source, which is right in an immutable image.
 # Then the test suite: a failing test fails the build. Both before the articles' COPY, so an article
 # edit does not rerun them; the tests write no bytecode or pytest cache, so the code `run` copies
-# stays exactly as compiled.
+# stays exactly as compiled. Left out: the Docker tests (no engine in here) and the end-to-end test
+# of the real articles/ (not copied yet; CI runs it outside, and rendermd below stops at a bad article).
 RUN python -m compileall -q --invalidation-mode unchecked-hash server \
-    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker"
+    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker" \
+        --ignore=tests/tools/test_pipeline_e2e.py
 
 # The articles, the most often changed input: only the layers from here on rerun after an edit.
 COPY articles/ articles/
