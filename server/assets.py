@@ -30,6 +30,7 @@ from types import MappingProxyType
 
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, 22 bytes we don't need, name and extra lengths
 LOCAL_SIGNATURE = b"PK\x03\x04"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # magic, DEFLATE, no flags, no mtime (deterministic), XFL 2 = "maximum compression", OS 255 = unknown
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
 
@@ -82,8 +83,8 @@ class Asset:
     gzip: bytes | None  # None when the entry isn't DEFLATE or gzip wouldn't be smaller
     etag: str  # strong, of the identity body, quoted
     gzip_etag: str | None  # strong, of the gzip body (different bytes, so a different tag)
-    last_modified: str  # IMF-fixdate
-    mtime: int  # seconds since the epoch, for If-Modified-Since
+    last_modified: str | None  # IMF-fixdate; None when the zip carries no real date (see entry_seconds)
+    mtime: int | None  # seconds since the epoch, for If-Modified-Since
 
 
 def media_type(name: str) -> str:
@@ -127,13 +128,27 @@ def raw_stream(data: bytes, info: zipfile.ZipInfo) -> memoryview:
     return memoryview(data)[begin:end]
 
 
+def entry_seconds(info: zipfile.ZipInfo) -> int | None:
+    """The entry's timestamp, read as UTC (prezip writes SOURCE_DATE_EPOCH in UTC).
+
+    prezip stamps 1980-01-01 00:00, the earliest time a zip can hold, when no
+    SOURCE_DATE_EPOCH is given: a placeholder, not a date.  Sent as
+    Last-Modified it would never change between builds, and a client that
+    revalidates by date alone would get 304 for new content forever; so it
+    yields None, and the server relies on the ETag alone.
+    """
+    if info.date_time == ZIP_EPOCH:
+        return None
+    return calendar.timegm(info.date_time + (0, 0, 0))
+
+
 def load_entry(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> Asset:
     body = archive.read(info)  # verifies CRC-32 and size
     packed = None
     if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size + 18 < len(body):
         trailer = struct.pack("<II", info.CRC, info.file_size & 0xFFFFFFFF)
         packed = b"".join((GZIP_HEADER, raw_stream(data, info), trailer))
-    mtime = calendar.timegm(info.date_time + (0, 0, 0))  # prezip writes UTC (SOURCE_DATE_EPOCH)
+    mtime = entry_seconds(info)
     return Asset(
         name=info.filename,
         media_type=media_type(info.filename),
@@ -141,7 +156,7 @@ def load_entry(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> 
         gzip=packed,
         etag=strong_etag(body),
         gzip_etag=None if packed is None else strong_etag(packed),
-        last_modified=http_date(mtime),
+        last_modified=None if mtime is None else http_date(mtime),
         mtime=mtime,
     )
 

@@ -111,15 +111,16 @@ class Variant:
 class Resource:
     identity: Variant
     gzip: Variant | None
-    last_modified: bytes
-    mtime: int
+    last_modified: bytes | None
+    mtime: int | None
     partial: Headers  # 206 and 416 headers, without Content-Range and Content-Length
 
 
 def make_resource(asset: Asset, cache: str, common: Headers) -> Resource:
     vary = ((b"vary", b"Accept-Encoding"),) if asset.gzip is not None else ()
+    last_modified = None if asset.last_modified is None else asset.last_modified.encode("ascii")
     validators = (
-        (b"last-modified", asset.last_modified.encode("ascii")),
+        *(() if last_modified is None else ((b"last-modified", last_modified),)),
         (b"cache-control", cache.encode("ascii")),
         *vary,
         *common,
@@ -135,14 +136,14 @@ def make_resource(asset: Asset, cache: str, common: Headers) -> Resource:
     identity = variant(asset.body, asset.etag, "identity")
     gzipped = None if asset.gzip is None or asset.gzip_etag is None else variant(asset.gzip, asset.gzip_etag, "gzip")
     partial = (content_type, (b"etag", identity.etag), (b"accept-ranges", b"bytes"), *validators)
-    return Resource(identity, gzipped, asset.last_modified.encode("ascii"), asset.mtime, partial)
+    return Resource(identity, gzipped, last_modified, asset.mtime, partial)
 
 
 def make_not_found(asset: Asset | None, common: Headers) -> Resource:
     """The 404 answer: the site's own 404.html in either encoding, never cached for long."""
     if asset is None:
         body = b"Not Found\n"
-        asset = Asset("", "text/plain; charset=utf-8", body, None, "", None, "", 0)
+        asset = Asset("", "text/plain; charset=utf-8", body, None, "", None, None, None)
     vary = ((b"vary", b"Accept-Encoding"),) if asset.gzip is not None else ()
     headers = ((b"cache-control", b"no-cache"), *vary, *common)
     content_type = (b"content-type", asset.media_type.encode("ascii"))
@@ -152,7 +153,7 @@ def make_not_found(asset: Asset | None, common: Headers) -> Resource:
         return Variant(body, b"", encoding, (content_type, (b"content-length", b"%d" % len(body)), *coding, *headers), ())
 
     gzipped = None if asset.gzip is None else variant(asset.gzip, "gzip")
-    return Resource(variant(asset.body, "identity"), gzipped, b"", 0, ())
+    return Resource(variant(asset.body, "identity"), gzipped, None, None, ())
 
 
 def bad_path(raw_path: bytes) -> bool:
@@ -233,7 +234,7 @@ class Site:
                 return 412, self.failed, b"", "-"
         elif if_unmodified_since:
             since = parse_http_date(if_unmodified_since)
-            if since is not None and resource.mtime > since:
+            if since is not None and resource.mtime is not None and resource.mtime > since:
                 return 412, self.failed, b"", "-"
         if if_none_match is not None:
             if etag_listed(if_none_match, variant.etag):
@@ -248,6 +249,8 @@ class Site:
 
     @staticmethod
     def unmodified_since(resource: Resource, value: bytes) -> bool:
+        if resource.mtime is None:
+            return False
         if value == resource.last_modified:
             return True
         since = parse_http_date(value)
@@ -258,7 +261,7 @@ class Site:
         """If-Range: a strong match with the identity ETag, or exactly the Last-Modified date."""
         if value.startswith((b'"', b"W/")):
             return value == resource.identity.etag
-        return parse_http_date(value) == resource.mtime
+        return resource.mtime is not None and parse_http_date(value) == resource.mtime
 
     @staticmethod
     def partial(resource: Resource, ranges: bytes) -> Answer | None:

@@ -4,6 +4,7 @@ The server tests and bench/server_wrk.py both use it, so neither depends on
 the renderer.  Content is generated from a fixed seed: same bytes every run.
 """
 
+import os
 import random
 import struct
 import zlib
@@ -83,6 +84,18 @@ def write_site(root: Path, page_bytes: int = 20_000) -> dict[str, bytes]:
     return written
 
 
-def write_zip(root: Path, target: Path) -> None:
-    """Zip ``root`` the way the real pipeline does (cmd.prezip)."""
-    target.write_bytes(build_zip(root))
+EPOCH = 1700000000  # 2023-11-14 22:13:20 UTC
+LAST_MODIFIED = "Tue, 14 Nov 2023 22:13:20 GMT"
+
+
+def write_zip(root: Path, target: Path, epoch: int | None = EPOCH) -> None:
+    """Zip ``root`` the way the real pipeline does (cmd.prezip), stamped with SOURCE_DATE_EPOCH=``epoch``."""
+    saved = os.environ.pop("SOURCE_DATE_EPOCH", None)
+    if epoch is not None:
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        target.write_bytes(build_zip(root))
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+        if saved is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = saved

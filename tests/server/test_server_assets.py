@@ -57,14 +57,19 @@ def test_strong_etags_differ_per_encoding_and_follow_content(site: SampleSite, t
     assert changed["index.html"].etag == assets["index.html"].etag
 
 
-def test_last_modified_is_the_entry_timestamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
+def test_last_modified_is_the_entry_timestamp(tmp_path: Path) -> None:
     write_site(tmp_path / "site")
-    write_zip(tmp_path / "site", tmp_path / "a.zip")
+    write_zip(tmp_path / "site", tmp_path / "a.zip", epoch=1600000000)
     asset = load_zip(tmp_path / "a.zip")[0]["index.html"]
-    # zip timestamps have 2-second resolution
-    assert asset.last_modified == "Tue, 14 Nov 2023 22:13:20 GMT"
-    assert asset.mtime == 1700000000
+    assert asset.last_modified == "Sun, 13 Sep 2020 12:26:40 GMT"
+    assert asset.mtime == 1600000000
+
+
+def test_the_zip_epoch_placeholder_is_no_date(tmp_path: Path) -> None:
+    write_site(tmp_path / "site")
+    write_zip(tmp_path / "site", tmp_path / "a.zip", epoch=None)
+    asset = load_zip(tmp_path / "a.zip")[0]["index.html"]
+    assert asset.last_modified is None and asset.mtime is None
 
 
 def test_table_is_read_only(site: SampleSite) -> None:

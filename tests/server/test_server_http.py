@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_sample import STYLESHEET, SampleSite
+from server_sample import STYLESHEET, SampleSite, write_site, write_zip
 from starlette.testclient import TestClient
 
 import server.app
@@ -35,7 +35,7 @@ def test_identity_body_is_the_file(client: TestClient, site: SampleSite) -> None
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["vary"] == "Accept-Encoding"
     assert response.headers["accept-ranges"] == "bytes"
-    assert response.headers["last-modified"] == "Tue, 01 Jan 1980 00:00:00 GMT"
+    assert response.headers["last-modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
 
 
 def test_gzip_body_is_the_precompressed_one(client: TestClient, site: SampleSite) -> None:
@@ -86,7 +86,7 @@ def test_if_none_match_gives_304_with_validators_and_no_body(client: TestClient)
     assert response.headers["etag"] == tag
     assert response.headers["vary"] == "Accept-Encoding"
     assert response.headers["cache-control"] == "public, max-age=60, must-revalidate"
-    assert response.headers["last-modified"] == "Tue, 01 Jan 1980 00:00:00 GMT"
+    assert response.headers["last-modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
     assert "content-length" not in response.headers
 
 
@@ -106,10 +106,10 @@ def test_if_none_match_compares_the_selected_encoding(client: TestClient) -> Non
 @pytest.mark.parametrize(
     ("since", "status"),
     [
-        ("Tue, 01 Jan 1980 00:00:00 GMT", 304),
-        ("Wed, 02 Jan 1980 00:00:00 GMT", 304),
-        ("Tuesday, 01-Jan-80 00:00:00 GMT", 304),
-        ("Mon, 31 Dec 1979 23:59:59 GMT", 200),
+        ("Tue, 14 Nov 2023 22:13:20 GMT", 304),
+        ("Wed, 15 Nov 2023 22:13:20 GMT", 304),
+        ("Tuesday, 14-Nov-23 22:13:20 GMT", 304),
+        ("Tue, 14 Nov 2023 22:13:19 GMT", 200),
         ("not a date", 200),
     ],
 )
@@ -119,7 +119,7 @@ def test_if_modified_since(client: TestClient, since: str, status: int) -> None:
 
 
 def test_if_none_match_wins_over_if_modified_since(client: TestClient) -> None:
-    headers = {"if-none-match": '"stale"', "if-modified-since": "Wed, 02 Jan 1980 00:00:00 GMT"}
+    headers = {"if-none-match": '"stale"', "if-modified-since": "Wed, 15 Nov 2023 22:13:20 GMT"}
     response, _ = fetch(client, PAGE, **IDENTITY, **headers)
     assert response.status_code == 200
 
@@ -132,10 +132,10 @@ def test_if_none_match_wins_over_if_modified_since(client: TestClient) -> None:
         ({"if-match": "*"}, 200),
         ({"if-match": "W/{tag}"}, 412),  # If-Match compares strongly
         ({"if-match": '"other"'}, 412),
-        ({"if-unmodified-since": "Tue, 01 Jan 1980 00:00:00 GMT"}, 200),
-        ({"if-unmodified-since": "Mon, 31 Dec 1979 00:00:00 GMT"}, 412),
+        ({"if-unmodified-since": "Tue, 14 Nov 2023 22:13:20 GMT"}, 200),
+        ({"if-unmodified-since": "Mon, 13 Nov 2023 22:13:20 GMT"}, 412),
         ({"if-unmodified-since": "garbage"}, 200),
-        ({"if-match": "{tag}", "if-unmodified-since": "Mon, 31 Dec 1979 00:00:00 GMT"}, 200),  # If-Match wins
+        ({"if-match": "{tag}", "if-unmodified-since": "Mon, 13 Nov 2023 22:13:20 GMT"}, 200),  # If-Match wins
         ({"if-match": '"other"', "if-none-match": "{tag}"}, 412),  # and comes before If-None-Match
     ],
 )
@@ -178,7 +178,7 @@ def test_ranges_ignored_give_the_whole_body(client: TestClient, site: SampleSite
 
 @pytest.mark.parametrize(
     ("if_range", "status"),
-    [("{tag}", 206), ("W/{tag}", 200), ('"other"', 200), ("Tue, 01 Jan 1980 00:00:00 GMT", 206), ("Wed, 02 Jan 1980 00:00:00 GMT", 200)],
+    [("{tag}", 206), ("W/{tag}", 200), ('"other"', 200), ("Tue, 14 Nov 2023 22:13:20 GMT", 206), ("Wed, 15 Nov 2023 22:13:20 GMT", 200)],
 )
 def test_if_range(client: TestClient, if_range: str, status: int) -> None:
     tag = etag_of(client, IDENTITY)
@@ -235,8 +235,6 @@ def test_unknown_paths_get_the_site_404_page(client: TestClient, site: SampleSit
 
 
 def test_plain_404_when_the_zip_has_no_404_page(tmp_path: Path) -> None:
-    from server_sample import write_site, write_zip
-
     write_site(tmp_path / "site")
     (tmp_path / "site" / "404.html").unlink()
     write_zip(tmp_path / "site", tmp_path / "a.zip")
@@ -294,7 +292,7 @@ EVERY_KIND = [
     ("HEAD", PAGE, {}),
     ("GET", PAGE, {"range": "bytes=0-1"}),
     ("GET", PAGE, {"range": "bytes=999999-"}),
-    ("GET", PAGE, {"if-modified-since": "Tue, 01 Jan 1980 00:00:00 GMT"}),
+    ("GET", PAGE, {"if-modified-since": "Tue, 14 Nov 2023 22:13:20 GMT"}),
     ("GET", PAGE, {"if-match": '"other"'}),
     ("GET", "/hello/", {}),
     ("GET", "/nope", {}),
@@ -321,3 +319,18 @@ def test_security_and_commit_headers_on_every_response(client: TestClient, metho
 def test_healthz_body_is_json(client: TestClient) -> None:
     response, body = fetch(client, "/healthz")
     assert json.loads(body)["status"] == "ok"
+
+
+def test_placeholder_zip_date_is_not_a_last_modified(tmp_path: Path) -> None:
+    """Without SOURCE_DATE_EPOCH every build says 1980-01-01: only the ETag can tell builds apart."""
+    write_site(tmp_path / "site")
+    write_zip(tmp_path / "site", tmp_path / "a.zip", epoch=None)
+    with TestClient(create_app(tmp_path / "a.zip", access_log=False)) as client:
+        response = client.get(PAGE, headers=IDENTITY)
+        assert "last-modified" not in response.headers and response.headers["etag"]
+        since = {"if-modified-since": "Tue, 01 Jan 1980 00:00:00 GMT"}
+        assert client.get(PAGE, headers={**IDENTITY, **since}).status_code == 200
+        if_range = {"range": "bytes=0-9", "if-range": "Tue, 01 Jan 1980 00:00:00 GMT"}
+        assert client.get(PAGE, headers={**IDENTITY, **if_range}).status_code == 200
+        unmodified = {"if-unmodified-since": "Tue, 01 Jan 1980 00:00:00 GMT"}
+        assert client.get(PAGE, headers={**IDENTITY, **unmodified}).status_code == 200

@@ -223,7 +223,7 @@ def test_the_running_server_imports_no_render_packages(site: SampleSite, tmp_pat
     running = start_server(tmp_path, ["--zip", str(site.zip)], prefix=[sys.executable, "-X", "importtime", "-m", "server"])
     try:
         for path in ("/hello", "/nope", "/hello/", "/healthz"):
-            raw_get(running, path, "Accept-Encoding: gzip", "If-Modified-Since: Tue, 01 Jan 1980 00:00:00 GMT")
+            raw_get(running, path, "Accept-Encoding: gzip", "If-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT")
     finally:
         assert running.stop() == 0
     imported = {m.group(1).split(".")[0] for m in re.finditer(r"import time:\s+\d+ \|\s+\d+ \|\s+(\S+)", running.stderr.read_text())}
