@@ -14,7 +14,6 @@ environment, see ``create_app``)::
 """
 
 import os
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
