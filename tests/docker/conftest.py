@@ -39,8 +39,8 @@ def docker() -> Iterator[Docker]:
         if required:
             pytest.fail(f"a Docker engine is required here (CI=true or EBLOG_DOCKER=1) but: {why}", pytrace=False)
         pytest.skip(
-            f"no Docker engine with BuildKit answers ({why}); EBLOG_DOCKER=1 lets scripts/docker-env "
-            "install and start one (root)"
+            f"{why.removeprefix('docker-env: ')}; EBLOG_DOCKER=1 lets scripts/docker-env install and start one "
+            "(as root), and in CI (CI=true) this is a failure"
         )
     settings = dict(line.split("=", 1) for line in found.stdout.splitlines() if "=" in line)
     env = {**os.environ, **{k: v for k, v in settings.items() if k != "EBLOG_DOCKER"}}

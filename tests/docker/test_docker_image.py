@@ -34,13 +34,19 @@ BUILD_ONLY_PACKAGES = {"markdown_it", "mdit_py_plugins", "jinja2", "pygments", "
 BUILD_ONLY_TOOLS = ("pip", "pip3", "uv", "gcc", "cc")
 ARTICLE_LINK = re.compile(r'href="/([a-z0-9][a-z0-9-]*)"')
 
-# Run inside the final image: which build-only packages and tools it holds, and as whom it runs.
+# Run inside the final image: which build-only packages and tools it holds, as whom it runs, which
+# package manager caches or indexes it keeps, and which Python files of ours it holds uncompiled.
 INSPECT_IMAGE = """
-import glob, json, os, shutil
+import glob, importlib.util, json, os, shutil
 dirs = glob.glob("/usr/local/lib/python3*/site-packages") + glob.glob("/usr/lib/python3*/site-packages") \
     + glob.glob("/usr/lib/python3/dist-packages") + glob.glob("/opt/*/lib/python3*/site-packages")
 names = {entry.split("-")[0].removesuffix(".py").lower() for d in dirs for entry in os.listdir(d)}
-print(json.dumps({"names": sorted(names), "dirs": dirs, "uid": os.getuid(),
+caches = [p for p in glob.glob("/root/.cache/*") + glob.glob("/var/lib/apt/lists/*") + glob.glob("/var/cache/apt/*")
+          if os.path.isfile(p) and not p.endswith("/lock")]
+ours = glob.glob("/app/server/**/*.py", recursive=True) + glob.glob("/opt/*/lib/python3*/site-packages/**/*.py", recursive=True)
+uncompiled = [p for p in ours if not os.path.exists(importlib.util.cache_from_source(p))]
+print(json.dumps({"names": sorted(names), "dirs": dirs, "uid": os.getuid(), "caches": caches,
+                  "python_files": len(ours), "uncompiled": uncompiled,
                   "tools": [t for t in TOOLS if shutil.which(t)]}))
 """.replace("TOOLS", repr(BUILD_ONLY_TOOLS))
 
@@ -260,6 +266,8 @@ def test_final_image_holds_only_what_serving_needs(docker: Docker, first: Build)
     assert sorted(BUILD_ONLY_PACKAGES & set(found["names"])) == []
     assert found["tools"] == []
     assert found["uid"] != 0
+    assert found["caches"] == [], "package manager caches or indexes left in the image"
+    assert found["python_files"] > 50 and found["uncompiled"] == [], "the server and its packages compiled at build time"
     history = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", first.tag).stdout.splitlines()
     assert "assets.zip" in history[0], f"the last layer should be assets.zip: {history[0]}"
 
