@@ -42,6 +42,7 @@ RUN --mount=type=bind,source=docker/uv-requirements.txt,target=/tmp/uv-requireme
     python -m venv /opt/uv \
     && /opt/uv/bin/pip install --quiet --require-hashes --only-binary :all: -r /tmp/uv-requirements.txt
 
+# Where the project's files go in the build stages (the tests and tools expect the repository layout).
 WORKDIR /src
 
 # The dependency files alone, before any source (go.mod/go.sum in the article): a code or article
@@ -122,12 +123,14 @@ ENV PATH=/opt/serve/bin:$PATH \
 # already carries Debian's ca-certificates, and the server makes no outgoing TLS connection, so
 # there is nothing to add.
 
+# `python -m server` imports the package from the working directory.
 WORKDIR /app
 
 # Metadata before the content layers: it costs no layer and changes rarely.
 # Root owns the code and data, the server only reads them. Numeric, so the host and Kubernetes'
 # runAsNonRoot can tell it is not root without reading the image's /etc/passwd.
 USER 10001:10001
+# The server's default port (PORT overrides it); documentation for `docker run -P` and readers.
 EXPOSE 8080
 # Exec form through the interpreter: the image has no curl, and no shell is needed. It asks the port
 # the server listens on ($PORT, as the server reads it, else 8080); an HTTP error or no answer fails.
@@ -136,9 +139,14 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
 # Exec form: the server is PID 1 and gets SIGTERM from `docker stop` directly, no shell in between.
 ENTRYPOINT ["python", "-m", "server"]
 
-# The content, from least to most often changed: dependencies (the lock), server code with its
-# bytecode, the commit, and last assets.zip, so an article edit changes only that small layer.
+# The content, from least to most often changed, so an edit reships only the layers after its own.
+# COPY --from layers are cached by the bytes copied, so a stage that reran with the same result
+# still gives a cached layer here.
+# 1. The serve venv (changes with the lock): starlette, uvicorn and theirs, compiled and stripped.
 COPY --from=tooling /opt/serve /opt/serve
+# 2. The server code with its bytecode (changes with the code).
 COPY --from=builder /src/server/ server/
+# 3. The commit (changes with every commit; a few bytes).
 COPY --from=builder /out/commit.txt server/commit.txt
+# 4. The site (changes with every article edit): the last layer, so that is all an edit ships.
 COPY --from=builder /out/assets.zip server/assets.zip

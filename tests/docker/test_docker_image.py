@@ -199,7 +199,8 @@ def after_article_edit(docker: Docker, workspace: Path, first: Build, figures: l
 def after_server_edit(docker: Docker, workspace: Path, after_article_edit: tuple[Build, str],
                       figures: list[str]) -> Build:
     main = workspace / "server" / "__main__.py"
-    main.write_text(main.read_text() + "\n# Edited by the Docker test.\n")
+    # Unique per run: an edit the build cache has seen before would be a cache hit, not an edit.
+    main.write_text(main.read_text() + f"\n# Edited by the Docker test, run {RUN_ID}.\n")
     build = docker.build(workspace, f"eblog-test-{RUN_ID}:server")
     figures.append(f"after a server code edit: {build.seconds:.1f} s")
     return build
