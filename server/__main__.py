@@ -20,6 +20,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m server",
         description="Serve the zipped eblog site from memory (Starlette on uvicorn, httptools, uvloop).",
+        epilog="SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0. "
+        "The same app under plain uvicorn: see the docstring of server/app.py.",
     )
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: %(default)s)")
     parser.add_argument(  # argparse runs `type` on a string default too, so a bad $PORT is a usage error
