@@ -19,6 +19,9 @@ from server_sample import SampleSite
 import server.app
 
 
+SHUTDOWN_BOUND = 3.0  # seconds; uvicorn is told to give in-flight requests 1 s
+
+
 def raw_get(server: RunningServer, path: str, *headers: str, method: str = "GET") -> tuple[bytes, dict[str, str], bytes]:
     """Status line, headers and body of one request sent over a plain socket."""
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *headers, "Connection: close", "", ""]
@@ -111,7 +114,8 @@ def test_signal_stops_promptly_with_status_0(site: SampleSite, tmp_path: Path, s
         idle.recv(65536)
         started = time.monotonic()
         assert running.stop(sig) == 0
-        assert time.monotonic() - started < 2.0
+        # Not a speed figure: the graceful timeout is 1 s, so 3 s means a wait for the idle client.
+        assert time.monotonic() - started < SHUTDOWN_BOUND
     finally:
         idle.close()
     with pytest.raises(OSError):
@@ -143,7 +147,7 @@ def test_sigterm_as_pid_1(site: SampleSite, tmp_path: Path) -> None:
     started = time.monotonic()
     os.kill(children[0], signal.SIGTERM)
     assert running.process.wait(timeout=5) == 0  # unshare passes on the child's status
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < SHUTDOWN_BOUND
 
 
 def run_bad(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
