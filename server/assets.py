@@ -10,9 +10,9 @@ The raw stream is found the way the zip format defines it (APPNOTE 4.3.7):
 ``ZipInfo.header_offset`` points at the entry's local file header, 30 fixed
 bytes whose last two little-endian shorts give the lengths of the file name
 and extra field that follow it; the compressed data starts right after them
-and is ``ZipInfo.compress_size`` bytes long.  ``ZipFile.read`` checks every
-entry's CRC-32 while producing the identity body, and the gzip body wraps the
-very bytes it checked, so a corrupt zip fails here, at start-up.
+and is ``ZipInfo.compress_size`` bytes long.  The identity body is inflated
+from those very bytes and checked against the CRC-32 and size, so a corrupt
+zip fails here, at start-up, never in a client's gzip decoder.
 """
 
 import calendar
@@ -142,12 +142,34 @@ def entry_seconds(info: zipfile.ZipInfo) -> int | None:
     return calendar.timegm(info.date_time + (0, 0, 0))
 
 
+def inflate(stream: memoryview, info: zipfile.ZipInfo) -> bytes:
+    """Decompress a DEFLATE entry, checking what a gzip decoder will check of the same bytes.
+
+    ``ZipFile.read`` would accept bytes after the end of the DEFLATE stream;
+    in a gzip body they would sit where the trailer must be.
+    """
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(stream)
+    except zlib.error as error:
+        raise SiteError(f"{info.filename}: corrupt DEFLATE data ({error})") from None
+    if not inflater.eof or inflater.unused_data:
+        raise SiteError(f"{info.filename}: the DEFLATE stream does not end where the entry does")
+    if zlib.crc32(body) != info.CRC or len(body) != info.file_size:
+        raise SiteError(f"{info.filename}: CRC-32 or size does not match")
+    return body
+
+
 def load_entry(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> Asset:
-    body = archive.read(info)  # verifies CRC-32 and size
     packed = None
-    if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size + 18 < len(body):
-        trailer = struct.pack("<II", info.CRC, info.file_size & 0xFFFFFFFF)
-        packed = b"".join((GZIP_HEADER, raw_stream(data, info), trailer))
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        stream = raw_stream(data, info)
+        body = inflate(stream, info)
+        if info.compress_size + len(GZIP_HEADER) + 8 < len(body):
+            trailer = struct.pack("<II", info.CRC, info.file_size & 0xFFFFFFFF)
+            packed = b"".join((GZIP_HEADER, stream, trailer))
+    else:
+        body = archive.read(info)  # verifies CRC-32 and size
     mtime = entry_seconds(info)
     return Asset(
         name=info.filename,

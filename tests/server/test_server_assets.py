@@ -2,7 +2,9 @@
 
 import gzip
 import io
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -98,9 +100,9 @@ def test_media_types(name: str, expected: str) -> None:
     assert media_type(name) == expected
 
 
-def zip_of(entries: dict[str, bytes]) -> bytes:
+def zip_of(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", method) as archive:
         for name, data in entries.items():
             archive.writestr(name, data)
     return buffer.getvalue()
@@ -114,6 +116,28 @@ def corrupt_crc(site: SampleSite) -> bytes:
     return bytes(data)
 
 
+def deflate_with_junk(site: SampleSite) -> bytes:
+    """One DEFLATE entry whose stored bytes run on past the end of its DEFLATE stream."""
+    content = b"<p>hello</p>" * 200
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    stream = packer.compress(content) + packer.flush() + b"JUNK"
+    data = bytearray(zip_of({"a.html": stream}, zipfile.ZIP_STORED))
+    central = data.index(b"PK\x01\x02")
+    for method_at, crc_at in ((8, 14), (central + 10, central + 16)):  # local header, central directory
+        struct.pack_into("<H", data, method_at, zipfile.ZIP_DEFLATED)
+        struct.pack_into("<I", data, crc_at, zlib.crc32(content))
+        struct.pack_into("<I", data, crc_at + 8, len(content))  # uncompressed size
+    return bytes(data)
+
+
+def flipped_deflate_byte(site: SampleSite) -> bytes:
+    data = bytearray(site.zip.read_bytes())
+    with zipfile.ZipFile(site.zip) as archive:
+        info = archive.getinfo("hello.html")
+    data[info.header_offset + 30 + len(info.filename) + 100] ^= 0xFF
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -121,6 +145,8 @@ def corrupt_crc(site: SampleSite) -> bytes:
         (lambda site: b"not a zip at all", "corrupt zip"),
         (lambda site: site.zip.read_bytes()[:-30], "corrupt zip"),
         (corrupt_crc, "corrupt zip"),
+        (deflate_with_junk, "does not end where the entry does"),
+        (flipped_deflate_byte, "hello.html"),
         (lambda site: zip_of({}), "holds no files"),
         (lambda site: zip_of({"../etc/passwd": b"x"}), "unsafe entry name"),
         (lambda site: zip_of({"/abs.html": b"x"}), "unsafe entry name"),
