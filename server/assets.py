@@ -23,10 +23,10 @@ import time
 import zipfile
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
+from typing import NamedTuple
 
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, 22 bytes we don't need, name and extra lengths
 LOCAL_SIGNATURE = b"PK\x03\x04"
@@ -73,8 +73,7 @@ class SiteError(Exception):
     """The zip can't be served; the message names the file and fits on one line."""
 
 
-@dataclass(frozen=True, slots=True)
-class Asset:
+class Asset(NamedTuple):
     """One file of the site, with everything a response needs precomputed."""
 
     name: str  # path inside the zip, e.g. "static/style.3f2a9c1b.css"

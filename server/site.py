@@ -18,9 +18,9 @@ Cache-Control:
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
+from typing import NamedTuple
 from urllib.parse import quote, unquote_to_bytes
 
 from server.assets import Asset
@@ -96,8 +96,7 @@ def clean_urls(names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     return routes, redirects
 
 
-@dataclass(frozen=True, slots=True)
-class Variant:
+class Variant(NamedTuple):
     """One encoding of one file, with its prebuilt header sets."""
 
     body: bytes
@@ -107,8 +106,7 @@ class Variant:
     not_modified: Headers  # 304
 
 
-@dataclass(frozen=True, slots=True)
-class Resource:
+class Resource(NamedTuple):
     identity: Variant
     gzip: Variant | None
     last_modified: bytes | None
