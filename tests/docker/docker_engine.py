@@ -40,9 +40,10 @@ class Build:
         steps = [s for s in self.steps if s.stage == name and not s.instruction.startswith("FROM ")]
         return sorted(steps, key=lambda s: s.number)
 
-    def step(self, name: str, instruction_start: str) -> Step:
-        matches = [s for s in self.stage(name) if s.instruction.startswith(instruction_start)]
-        assert len(matches) == 1, f"no single step {instruction_start!r} in stage {name}: {self.stage(name)}"
+    def step(self, name: str, fragment: str) -> Step:
+        """The one step of the stage whose instruction contains fragment (a moved step is noticed)."""
+        matches = [s for s in self.stage(name) if fragment in s.instruction]
+        assert len(matches) == 1, f"no single step with {fragment!r} in stage {name}: {self.stage(name)}"
         return matches[0]
 
 

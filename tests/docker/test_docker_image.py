@@ -58,13 +58,13 @@ with zipfile.ZipFile("/app/server/assets.zip") as z:
 """
 
 
-def copy_repo(dest: Path, with_git: bool = True) -> Path:
-    """The repository's files, plus git's reflog of main if wanted (the Dockerfile reads only that)."""
+def copy_repo(dest: Path) -> Path:
+    """The repository's files, and of .git only the reflog of main (all the Dockerfile reads)."""
     shutil.copytree(
         ROOT, dest,
         ignore=lambda folder, names: [n for n in names if n == "__pycache__" or (folder == str(ROOT) and n in NOT_COPIED)],
     )
-    if with_git and (ROOT / REFLOG).is_file():
+    if (ROOT / REFLOG).is_file():
         (dest / REFLOG).parent.mkdir(parents=True)
         shutil.copy2(ROOT / REFLOG, dest / REFLOG)
     return dest
@@ -155,13 +155,7 @@ def cached(steps: list[Step]) -> list[str]:
 
 
 def steps_with(build: Build, stage: str, *fragments: str) -> list[Step]:
-    """The one step of the stage whose instruction contains each fragment (so a moved step is noticed)."""
-    found = []
-    for fragment in fragments:
-        matches = [s for s in build.stage(stage) if fragment in s.instruction]
-        assert len(matches) == 1, f"no single step with {fragment!r} in stage {stage}"
-        found += matches
-    return found
+    return [build.step(stage, fragment) for fragment in fragments]
 
 
 def split_at(steps: list[Step], instruction_start: str) -> tuple[list[Step], list[Step]]:
