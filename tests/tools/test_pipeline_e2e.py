@@ -23,6 +23,8 @@ from cmd.prezip.zipsite import build_zip
 from cmd.rendermd import frontmatter
 from cmd.rendermd.build import render_site
 
+pytestmark = pytest.mark.articles
+
 
 @dataclass(frozen=True)
 class Pipeline:
