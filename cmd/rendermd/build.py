@@ -37,6 +37,10 @@ class Source:
     data: bytes
     digest: str
     meta: Meta
+    body: str | None  # the Markdown, when the front matter was parsed in this run
+
+    def markdown(self) -> str:
+        return self.body if self.body is not None else frontmatter.parse(self.data, self.path)[1]
 
 
 @dataclass(frozen=True)
@@ -134,13 +138,13 @@ def read_sources(articles_dir: Path, paths: list[Path], cached_sources: dict) ->
         cached = cached_sources.get(name)
         try:
             if cached and cached["digest"] == digest:
-                meta = meta_from_json(cached["meta"], path)
+                meta, body = meta_from_json(cached["meta"], path), None
             else:
-                meta = frontmatter.parse(data, path)[0]
+                meta, body, _ = frontmatter.parse(data, path)
         except InputError as error:
             errors.append(error)
             continue
-        sources.append(Source(path, name, data, digest, meta))
+        sources.append(Source(path, name, data, digest, meta, body))
     by_slug: dict[str, list[Source]] = defaultdict(list)
     for source in sources:
         by_slug[source.meta.slug].append(source)
@@ -227,7 +231,7 @@ def render_site(
         from cmd.rendermd.pages import PageJob, build_pages
 
         jobs_list = [
-            PageJob(out_dir, s.path, s.meta, context, None if fragment else s.data, fragment)
+            PageJob(out_dir, s.meta, context, None if fragment else s.markdown(), fragment)
             for s, context, fragment in stale
         ]
         for (source, _, _), fragment in zip(stale, build_pages(jobs_list, jobs or os.cpu_count() or 1, progress)):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from cmd.rendermd import frontmatter, highlight, markdown
+from cmd.rendermd import highlight, markdown
 from cmd.rendermd.build import article_entry
 from cmd.rendermd.frontmatter import Meta
 from cmd.shared.files import write_text_atomic
@@ -31,11 +31,10 @@ PROGRESS_THRESHOLD = 200
 @dataclass(frozen=True)
 class PageJob:
     out_dir: Path
-    path: Path
     meta: Meta
     context: dict  # site settings, stylesheet, neighbours and series
-    source: bytes | None  # None when the body fragment on disk is current
-    fragment: dict | None  # what the last render learnt of the body, when source is None
+    markdown: str | None  # None when the body fragment on disk is current
+    fragment: dict | None  # what the last render learnt of the body, when markdown is None
 
 
 def site_stylesheet() -> tuple[str, bytes]:
@@ -51,12 +50,11 @@ def _parser():
 def build_page(job: PageJob) -> dict:
     """Render (if stale) the body, then the page; write both; return the body's facts."""
     fragment_file = job.out_dir / fragment_path(job.meta.slug)
-    if job.source is None:
+    if job.markdown is None:
         assert job.fragment is not None
         fragment, body = job.fragment, fragment_file.read_text(encoding="utf-8")
     else:
-        text = frontmatter.parse(job.source, job.path)[1]
-        rendered = markdown.render(_parser(), text)
+        rendered = markdown.render(_parser(), job.markdown)
         body = rendered.html
         fragment = {
             "toc": [dataclasses.asdict(heading) for heading in rendered.toc],
