@@ -31,15 +31,21 @@ class AccessLog:
         self.lines: list[str] = []
         self.second = -1
         self.stamp = ""
+        self.paths: dict[bytes, str] = {}  # a site has few paths, and each is escaped once
 
     def record(self, scope: dict, status: int, size: int, encoding: str, started: float) -> None:
-        now = time.time()
-        if int(now) != self.second:
-            self.second = int(now)
-            self.stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        second = int(time.time())
+        if second != self.second:
+            self.second = second
+            self.stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
         client = scope.get("client")
         host = client[0] if client else "-"
-        path = printable_path(scope.get("raw_path") or scope["path"].encode("utf-8", "backslashreplace"))
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "backslashreplace")
+        path = self.paths.get(raw_path)
+        if path is None:
+            path = printable_path(raw_path)
+            if len(self.paths) < 4096:  # a scan of made-up paths can't grow it without bound
+                self.paths[raw_path] = path
         elapsed = (time.perf_counter() - started) * 1000
         line = f'{self.stamp} {host} "{scope["method"]} {path}" {status} {size} {encoding} {elapsed:.3f}ms\n'
         if not self.lines:
