@@ -1,6 +1,6 @@
 """Load-test the eblog server against nginx (gzip_static) serving the same site, in one run.
 
-    .venv/bin/python bench/server_wrk.py [--seconds 5] [--rounds 3] [--connections 64] [--soak 30] [--boots 5]
+    .venv/bin/python bench/server_wrk.py [--seconds 3] [--rounds 5] [--connections 64] [--soak 30] [--boots 5]
 
 Builds a small site with a ~20 KB page (tests/server/server_sample.py), zips
 it with the real prezip, and unzips it for nginx with a .gz beside each file,
@@ -10,9 +10,10 @@ to CPU 1, everything on 127.0.0.1, every run bounded by --seconds.
 
 Scenarios: the page with gzip, the page without (identity), and a 404.  The
 eblog server runs twice, with the access log off and on (stdout to a file).
-The three servers take turns, scenario by scenario, for --rounds rounds, and
-the median of each is printed with its ratio to nginx: background load on a
-shared machine then weighs on all three alike.  Then a
+The three servers take turns, scenario by scenario, for --rounds rounds; the
+medians are printed, and each ratio to nginx is the median of per-round
+ratios of runs seconds apart, so a shared machine's changing background load
+weighs on both sides of a ratio alike.  Then a
 soak: the eblog server with its log on, 256 connections for --soak seconds,
 which must show zero socket errors.  Last, boot time: process start to the
 first 200, median of --boots starts, against a minimal Starlette app on
@@ -223,9 +224,12 @@ def check_same_answers(nginx_port: int, eblog_port: int) -> None:
             sys.exit(f"server_wrk: {name}: nginx answers {sizes[0]}, eblog {sizes[1]} (status, body bytes)")
 
 
-def race(ports: dict[str, int], seconds: int, connections: int, rounds: int) -> dict[str, dict[str, WrkResult]]:
-    """Median over rounds of each (server, scenario); servers take turns, so background load hits all alike."""
-    samples: dict[str, dict[str, list[WrkResult]]] = {label: {name: [] for name, _, _ in SCENARIOS} for label in ports}
+Samples = dict[str, dict[str, list[WrkResult]]]  # server -> scenario -> one result per round
+
+
+def race(ports: dict[str, int], seconds: int, connections: int, rounds: int) -> Samples:
+    """Every (server, scenario), ``rounds`` times; the servers run back to back within a scenario."""
+    samples: Samples = {label: {name: [] for name, _, _ in SCENARIOS} for label in ports}
     for label, port in ports.items():
         for _, path, headers in SCENARIOS:
             wrk(f"http://127.0.0.1:{port}{path}", connections, 1, headers)  # warm-up
@@ -233,21 +237,29 @@ def race(ports: dict[str, int], seconds: int, connections: int, rounds: int) -> 
         for name, path, headers in SCENARIOS:
             for label, port in ports.items():
                 samples[label][name].append(wrk(f"http://127.0.0.1:{port}{path}", connections, seconds, headers))
-    medians: dict[str, dict[str, WrkResult]] = {}
     for label, by_scenario in samples.items():
-        medians[label] = {}
         for name, runs in by_scenario.items():
-            r = WrkResult(
-                rps=statistics.median(x.rps for x in runs),
-                p50_ms=statistics.median(x.p50_ms for x in runs),
-                p99_ms=statistics.median(x.p99_ms for x in runs),
-                requests=sum(x.requests for x in runs),
-                socket_errors=sum(x.socket_errors for x in runs),
-                non_2xx_3xx=sum(x.non_2xx_3xx for x in runs),
-            )
-            medians[label][name] = r
-            print(f"  {label:<16} {name:<22} {r.rps:>9.0f} req/s  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms", flush=True)
-    return medians
+            rps, p50, p99 = (statistics.median(getattr(r, key) for r in runs) for key in ("rps", "p50_ms", "p99_ms"))
+            print(f"  {label:<16} {name:<22} {rps:>9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms (medians)")
+    return samples
+
+
+def report_ratios(samples: Samples, baseline: str) -> None:
+    """Per round, each server's req/s over the baseline's run just before it; the median of those.
+
+    Pairing runs seconds apart cancels most of the drift of a shared machine's load.
+    """
+    print(f"\nratios to {baseline} (req/s, median of the per-round ratios):")
+    for label, by_scenario in samples.items():
+        if label == baseline:
+            continue
+        parts = []
+        for name, runs in by_scenario.items():
+            ratios = [r.rps / b.rps for r, b in zip(runs, samples[baseline][name], strict=True)]
+            parts.append(f"{name} {statistics.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f})")
+        errors = sum(r.socket_errors for runs in by_scenario.values() for r in runs)
+        p99 = max(statistics.median(r.p99_ms for r in runs) for runs in by_scenario.values())
+        print(f"  {label}: {'; '.join(parts)}; worst median p99 {p99:.2f} ms; socket errors {errors}")
 
 
 def boot_median(command: list[str], port: int, log: Path, runs: int, env: dict[str, str]) -> float:
@@ -261,8 +273,8 @@ def boot_median(command: list[str], port: int, log: Path, runs: int, env: dict[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="wrk: the eblog server against nginx gzip_static, same run.")
-    parser.add_argument("--seconds", type=int, default=5, help="length of each measured wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="turns each server takes per scenario (median kept)")
+    parser.add_argument("--seconds", type=int, default=3, help="length of each measured wrk run")
+    parser.add_argument("--rounds", type=int, default=5, help="turns each server takes per scenario (median kept)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--soak", type=int, default=30, help="seconds at 256 connections (0 to skip)")
     parser.add_argument("--boots", type=int, default=5, help="starts for the boot-time median (0 to skip)")
@@ -301,19 +313,14 @@ def main() -> None:
             for label, command in commands.items():
                 processes.append(start(command, ports[label], tmp / f"{label.replace(', ', '-')}.log", python_env(True))[0])
             check_same_answers(ports["nginx"], ports["eblog, log on"])
-            results = race(ports, args.seconds, args.connections, args.rounds)
+            samples = race(ports, args.seconds, args.connections, args.rounds)
         finally:
             for process in processes:
                 stop(process)
-        baseline = results.pop("nginx")
+        report_ratios(samples, "nginx")
+        nginx_p99 = max(statistics.median(r.p99_ms for r in runs) for runs in samples["nginx"].values())
+        print(f"  nginx: worst median p99 {nginx_p99:.2f} ms (same run, for scale)")
         eblog_port = ports["eblog, log on"]  # free again: reused for the soak and the boots
-
-        print(f"\nratios to nginx (median req/s of {args.rounds} rounds, same run):")
-        for label, by_scenario in results.items():
-            ratios = ", ".join(f"{name} {by_scenario[name].rps / baseline[name].rps:.2f}" for name, _, _ in SCENARIOS)
-            worst_p99 = max(r.p99_ms for r in by_scenario.values())
-            errors = sum(r.socket_errors for r in by_scenario.values())
-            print(f"  {label}: {ratios}; worst median p99 {worst_p99:.2f} ms; socket errors {errors}")
 
         if args.soak:
             command = eblog_command(tmp / "assets.zip", eblog_port, True)
