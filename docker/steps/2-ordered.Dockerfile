@@ -1,0 +1,61 @@
+# Step 2 of the benchmark's progression: ordered. Same image, same single stage as step 1.
+#
+#   docker build -f docker/steps/2-ordered.Dockerfile -t eblog:ordered .
+#
+# Changed from step 1: the installer and the dependency files (pyproject.toml, uv.lock) come first
+# and are installed before any source is copied, as the article does with go.mod, go.sum and
+# `go mod download`; then the source in separate COPYs, from least to most often changed (tools,
+# tests, server, articles), with the tests before the articles. No `COPY . .`.
+# What the article says it buys: an edit to the code or to an article leaves the dependency layers
+# cached, so the everyday rebuild runs only the steps after the changed COPY (an article edit: the
+# render). Not yet bought: the image is as big as step 1's (full base, everything installed in it),
+# and a changed lock still downloads every package again.
+#
+# Its context: the project's .dockerignore (an allow-list of what these COPYs name).
+
+# The same full image as step 1.
+FROM python:3.13-trixie
+
+# The project's files go where the tests and tools expect the repository layout.
+WORKDIR /src
+
+# The installer first: it changes only when its pin does.
+# DL3042 (pip --no-cache-dir) is ignored as in step 1: this step changes only the order.
+# hadolint ignore=DL3042
+RUN pip install uv==0.13.8
+
+# The dependency files alone, so the install below depends on them and on nothing else.
+COPY pyproject.toml uv.lock ./
+
+# Every dependency group, frozen to the lock: rerun only when the lock (or pyproject.toml) changes.
+RUN uv sync --frozen
+
+# The project's venv first on PATH, for the build steps below and for the server at run time.
+ENV PATH=/src/.venv/bin:$PATH
+
+# The tools: they change less often than the server or the articles.
+COPY cmd/ cmd/
+
+# The tests and the server code, then the test suite: all before the articles, so an article edit
+# does not rerun the tests.
+COPY tests/ tests/
+COPY server/ server/
+RUN python -m pytest -q -p no:cacheprovider -m "not docker and not articles"
+
+# The articles, the most often changed input: only the steps from here on rerun after an edit.
+COPY articles/ articles/
+
+# The site: rendered, indexed and zipped to where the server loads it by default.
+RUN python -m cmd.rendermd articles /tmp/site \
+    && python -m cmd.buildindex /tmp/site \
+    && python -m cmd.prezip /tmp/site -o server/assets.zip
+
+# The commit, from the one reflog file (the [t] and [n] globs copy nothing where .git is absent).
+COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
+RUN if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >server/commit.txt
+
+# The server's port, for `docker run -P` and for readers.
+EXPOSE 8080
+
+# Exec form: the server is PID 1 and gets docker stop's SIGTERM. Still as root, as in step 1.
+CMD ["python", "-m", "server"]
