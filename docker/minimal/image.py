@@ -1,0 +1,27 @@
+"""What the minimal image promises its processes, shared by the build's scripts and the Docker test.
+
+The Dockerfile's `minimal` stage repeats these values (an instruction cannot read a file);
+tests/docker checks that the built image carries exactly them, so the two cannot drift apart.
+"""
+
+# The image's ENV: `python` from the tree's interpreter (/usr/local/bin in the official base,
+# /usr/bin in the Debian look-alike), the serve venv's packages on sys.path (the pure-Python
+# ones zipped, the ones with extension modules in a directory), no bytecode
+# written at run time, logs unbuffered, UTF-8, and where OpenSSL finds the CA bundle (the
+# tree has only the bundle, not OpenSSL's directory of links to it).
+IMAGE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin",
+    "PYTHONPATH": "/opt/serve/packages.zip:/opt/serve/packages",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "LANG": "C.UTF-8",
+    "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
+}
+PACKAGES_ZIP, PACKAGES = IMAGE_ENV["PYTHONPATH"].split(":")
+# The HEALTHCHECK's code, the slim image's own: GET /healthz on $PORT, an HTTP error or no answer fails.
+HEALTH_CODE = (
+    "import os, urllib.request; "
+    "urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\") or 8080}/healthz', timeout=2)"
+)
+USER = 10001  # USER, uid and gid
+APP = "/app"  # WORKDIR: `python -m server` imports the server package from here
