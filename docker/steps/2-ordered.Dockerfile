@@ -36,10 +36,11 @@ ENV PATH=/src/.venv/bin:$PATH
 # The tools: they change less often than the server or the articles.
 COPY cmd/ cmd/
 
-# The tests and the server code, then the test suite: all before the articles, so an article edit
-# does not rerun the tests.
+# The tests, then the server code: both change more often than the tools, less often than articles.
 COPY tests/ tests/
+# The server code, in its own layer: an edit to it reruns the tests below, not the installs above.
 COPY server/ server/
+# The test suite, before the articles' COPY, so an article edit does not rerun it.
 RUN python -m pytest -q -p no:cacheprovider -m "not docker and not articles"
 
 # The articles, the most often changed input: only the steps from here on rerun after an edit.
@@ -52,6 +53,7 @@ RUN python -m cmd.rendermd articles /tmp/site \
 
 # The commit, from the one reflog file (the [t] and [n] globs copy nothing where .git is absent).
 COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
+# The last reflog line's second field is the commit the server reports.
 RUN if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >server/commit.txt
 
 # The server's port, for `docker run -P` and for readers.

@@ -71,6 +71,7 @@ FROM tooling AS builder
 
 # The tests, then the server code: both change more often than the tools, less often than articles.
 COPY tests/ tests/
+# The server code, in its own layer: an edit to it reruns the tests below, not the installs above.
 COPY server/ server/
 
 # The server's bytecode (unchecked-hash: never re-checked against the source in an immutable
