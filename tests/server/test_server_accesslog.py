@@ -1,5 +1,6 @@
 """The access log through TestClient: one well-formed line per request, whatever the path holds."""
 
+import asyncio
 import io
 import re
 
@@ -7,7 +8,7 @@ import pytest
 from server_sample import SampleSite
 from starlette.testclient import TestClient
 
-from server.accesslog import MAX_PATH, printable_path
+from server.accesslog import FLUSH_AFTER, FLUSH_LINES, MAX_PATH, AccessLog, printable_path
 from server.app import create_app
 from server.assets import load_zip
 
@@ -58,3 +59,21 @@ def test_paths_are_logged_on_one_safe_line(raw: bytes, shown: str) -> None:
 def test_long_paths_are_cut() -> None:
     shown = printable_path(b"/" + b"a" * 10_000)
     assert len(shown) == MAX_PATH + 3 and shown.endswith("...")
+
+
+def test_lines_go_out_in_batches() -> None:
+    stream = io.StringIO()
+    log = AccessLog(stream)
+    scope = {"method": "GET", "path": "/hello", "raw_path": b"/hello", "client": ("127.0.0.1", 1)}
+
+    async def burst() -> tuple[int, int, int]:
+        log.record(scope, 200, 1, "gzip", 0.0)
+        held = stream.getvalue().count("\n")  # not written yet: waits for more lines or the timer
+        for _ in range(FLUSH_LINES - 1):
+            log.record(scope, 200, 1, "gzip", 0.0)
+        at_limit = stream.getvalue().count("\n")
+        log.record(scope, 200, 1, "gzip", 0.0)
+        await asyncio.sleep(FLUSH_AFTER * 3)
+        return held, at_limit, stream.getvalue().count("\n")
+
+    assert asyncio.run(burst()) == (0, FLUSH_LINES, FLUSH_LINES + 1)
