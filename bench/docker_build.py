@@ -43,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -55,6 +56,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from docker_report import markdown_table, svg_chart, targets, text_table  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
+LOGS = RESULTS / "docker_build-logs"  # the last run's BuildKit log of each step and scenario
 REFLOG = Path(".git/logs/refs/heads/main")
 SCENARIOS = ("cold", "unchanged", "article", "server", "lock")
 LOCK_PACKAGE = "idna"
@@ -89,6 +91,14 @@ def available_steps(root: Path) -> list[Step]:
 
 
 @dataclass(frozen=True)
+class Build:
+    seconds: float
+    image: str
+    log: str  # BuildKit's --progress=plain output
+    contended: bool  # another `docker build` ran at some point during this one
+
+
+@dataclass(frozen=True)
 class Result:
     step: str
     scenario: str
@@ -119,20 +129,36 @@ class Engine:
             raise SystemExit(f"docker_build: docker {' '.join(args[:3])} failed:\n{(result.stdout + result.stderr)[-3000:]}")
         return result.stdout
 
-    def build(self, step: Step, context: Path, tag: str) -> tuple[float, str, str]:
-        """Seconds, image id and BuildKit's plain log of one build of step in context."""
-        iidfile = context.parent / "iid"
-        command = ["build", "--network", "host", "--progress", "plain", "--file", str(context / step.dockerfile),
-                   "--iidfile", str(iidfile), "--tag", tag]
+    def build(self, step: Step, context: Path, tag: str) -> Build:
+        """One build of step in context, timed, watching for other builds on the machine meanwhile."""
+        iidfile, logfile = context.parent / "iid", context.parent / "build.log"
+        command = [self.client, "build", "--network", "host", "--progress", "plain", "--file",
+                   str(context / step.dockerfile), "--iidfile", str(iidfile), "--tag", tag]
         if step.target:
             command += ["--target", step.target]
-        started = time.monotonic()
-        log = self(*command, str(context))
-        seconds = time.monotonic() - started
+        seen: list[int] = []
+        done = threading.Event()
+        with logfile.open("w") as log:
+            started = time.monotonic()
+            process = subprocess.Popen([*command, str(context)], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+            def watch() -> None:
+                while not done.wait(0.2):
+                    seen.extend(foreign_builds(process.pid))
+
+            # Watched from a thread, so that the build's end is timed by a blocking wait, not a poll.
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            process.wait()
+            seconds = time.monotonic() - started
+            done.set()
+            watcher.join()
+        if process.returncode != 0:
+            raise SystemExit(f"docker_build: building {step.name} failed:\n{logfile.read_text()[-3000:]}")
         image = iidfile.read_text().strip()
         self.tags.append(tag)
         self.image_ids.add(image)
-        return seconds, image, log
+        return Build(seconds, image, logfile.read_text(), bool(seen))
 
     def size(self, image: str) -> int:
         return int(self("image", "inspect", "--format", "{{.Size}}", image))
@@ -157,10 +183,12 @@ def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subp
     return result
 
 
-def foreign_builds() -> list[int]:
-    """PIDs of `docker build` (or `docker buildx build`) clients running now; ours never overlap a check."""
+def foreign_builds(ours: int = 0) -> list[int]:
+    """PIDs of `docker build` (or `docker buildx build`) clients running now, but for ours."""
     pids = []
     for proc in Path("/proc").glob("[0-9]*"):
+        if proc.name == str(ours):
+            continue
         try:
             argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
@@ -240,20 +268,20 @@ def append(path: Path, text: str) -> None:
 
 
 def measure(engine: Engine, step: Step, tree: Path, scenario: str, runs: int, edits: Edits) -> Result:
-    times, contended = [], False
+    builds = []
     for _ in range(runs):
         if scenario == "cold":
             engine.prune_build_cache()
         edits.apply(scenario)
-        contended |= bool(foreign_builds())
-        seconds, image, log = engine.build(step, tree, f"eblog-bench-{RUN_ID}:{step.name}")
-        contended |= bool(foreign_builds())
-        times.append(seconds)
-    ends = STEP_END.findall(log)
-    result = Result(step.name, scenario, statistics.median(times), times, engine.size(image),
-                    ends.count("CACHED"), len(ends), contended)
+        builds.append(engine.build(step, tree, f"eblog-bench-{RUN_ID}:{step.name}"))
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / f"{step.name}-{scenario}.log").write_text(builds[-1].log)
+    times = [b.seconds for b in builds]
+    ends = STEP_END.findall(builds[-1].log)
+    result = Result(step.name, scenario, statistics.median(times), times, engine.size(builds[-1].image),
+                    ends.count("CACHED"), len(ends), any(b.contended for b in builds))
     print(f"  {step.name:<15}{scenario:<10}{result.seconds:8.2f} s  {result.size / 1e6:7.1f} MB  "
-          f"runs {' '.join(f'{t:.2f}' for t in times)}{'  (contended)' if contended else ''}", file=sys.stderr)
+          f"runs {' '.join(f'{t:.2f}' for t in times)}{'  (contended)' if result.contended else ''}", file=sys.stderr)
     return result
 
 
