@@ -120,13 +120,14 @@ COPY tests/server/server_sample.py tests/server/
 # --from is cached by the bytes copied: an article edit reruns builder's last steps, not this stage.
 COPY --from=builder /src/server/ /app/server/
 
-# 1. Trace: start the server from /app as the image does, on a sample site, request every kind of
-#    answer (each route, gzip, HEAD, 304, 206, 416, 301, 404, 405, 400, 412, /healthz), run the
-#    HEALTHCHECK command, SIGTERM, the command-line errors and the allow-listed lazy imports
-#    (docker/minimal/lazy-modules.txt); each process records its sys.modules and mapped .so files.
+# 1. Trace: start the server from /app as the image does, on a sample site, and ask for every
+#    kind of answer (each route, gzip, HEAD, 304, 206, 416, 301, 404, 405, 400, 412, bytes that
+#    are not HTTP, a WebSocket upgrade, /healthz); run the HEALTHCHECK command, SIGTERM, the
+#    command-line errors and the allow-listed lazy imports (docker/minimal/lazy-modules.txt).
+#    Each process records its sys.modules and the shared objects it mapped.
 # 2. Assemble /minimal from that record (docker/minimal/tree.py): the interpreter, the libraries
 #    ldd finds for it and for the extension modules, the traced standard library as bytecode, the
-#    serve venv's packages as bytecode, the CA bundle, passwd and group. No hand-kept file list.
+#    traced modules of the serve venv, the CA bundle, passwd and group. No hand-kept file list.
 # 3. Verify: the same requests and checks again, the server chrooted into /minimal as uid 10001,
 #    so it can use nothing outside the tree; a module the trace missed fails the build here.
 # One RUN: the trace is an input of the tree, not something to keep in a layer.
@@ -147,7 +148,7 @@ FROM scratch AS minimal
 # written at run time, logs unbuffered, UTF-8 (glibc's built-in C.UTF-8: no locale files), and
 # the CA bundle for OpenSSL (the tree has the bundle only, not OpenSSL's directory of links).
 ENV PATH=/usr/local/bin:/usr/bin \
-    PYTHONPATH=/opt/serve/packages.zip:/opt/serve/packages \
+    PYTHONPATH=/opt/serve/packages \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LANG=C.UTF-8 \

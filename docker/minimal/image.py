@@ -5,19 +5,18 @@ tests/docker checks that the built image carries exactly them, so the two cannot
 """
 
 # The image's ENV: `python` from the tree's interpreter (/usr/local/bin in the official base,
-# /usr/bin in the Debian look-alike), the serve venv's packages on sys.path (the pure-Python
-# ones zipped, the ones with extension modules in a directory), no bytecode
+# /usr/bin in the Debian look-alike), the serve venv's modules on sys.path, no bytecode
 # written at run time, logs unbuffered, UTF-8, and where OpenSSL finds the CA bundle (the
 # tree has only the bundle, not OpenSSL's directory of links to it).
 IMAGE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin",
-    "PYTHONPATH": "/opt/serve/packages.zip:/opt/serve/packages",
+    "PYTHONPATH": "/opt/serve/packages",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONUNBUFFERED": "1",
     "LANG": "C.UTF-8",
     "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
 }
-PACKAGES_ZIP, PACKAGES = IMAGE_ENV["PYTHONPATH"].split(":")
+PACKAGES = IMAGE_ENV["PYTHONPATH"]
 # The HEALTHCHECK's code, the slim image's own: GET /healthz on $PORT, an HTTP error or no answer fails.
 HEALTH_CODE = (
     "import os, urllib.request; "

@@ -9,9 +9,10 @@ TRACE_FILE. `verify` proves the minimal tree holds all of it: the tree's own int
 chrooted, so it cannot fall back on anything outside the tree, and a missing module fails the
 build instead of a user's request. Both runs do the same things, from /app with the image's
 environment: start `python -m server` on the sample site the server tests use, request each
-route in both encodings, HEAD, 304 (ETag and date), 206, 416, 301, 404, 405, 400, 412 and
-/healthz, run the image's HEALTHCHECK command, stop the server with SIGTERM (exit 0 within
-5 s), then the command-line paths: --help, a bad port, a zip that is not there, and last the
+route in both encodings, HEAD, 304 (ETag and date), 206, 416, 301, 404, 405, 400, 412, bytes
+that are not HTTP, a WebSocket upgrade and /healthz, run the image's HEALTHCHECK command, stop
+the server with SIGTERM (exit 0 within 5 s), then the command-line paths: --help, a bad port,
+a zip that is not there, a port already taken, and last the
 imports in lazy-modules.txt, which no healthy request makes (the allow-list of lazy imports).
 """
 
@@ -74,6 +75,14 @@ def fetch(port: int, method: str, path: str, headers: dict[str, str] | None = No
         connection.close()
 
 
+def raw(port: int, data: bytes) -> bytes:
+    """Bytes sent as they are (no client tidying them up), and the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        return b"".join(iter(lambda: sock.recv(65536), b""))
+
+
 def url_of(name: str) -> str:
     """The clean URL the server answers a site file at."""
     if name == "index.html":
@@ -126,6 +135,12 @@ def check_site(port: int, files: dict[str, bytes]) -> int:
     expect(ask("GET", "/bad%00path").status == 400, "a NUL in the path")
     immutable = ask("GET", "/" + STYLESHEET)
     expect("immutable" in immutable.headers.get("cache-control", ""), f"hashed stylesheet: {immutable.headers}")
+    made += 2
+    garbage = raw(port, b"NOT HTTP AT ALL\r\n\r\n")
+    expect(garbage.startswith(b"HTTP/1.1 400"), f"a request that is not HTTP: {garbage[:40]!r}")
+    upgrade = raw(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c21va2Utc21va2Utc21va2U=\r\n\r\n")
+    expect(upgrade.startswith(b"HTTP/1.1 200"), f"a WebSocket upgrade (no WebSocket library): {upgrade[:40]!r}")
     health = ask("GET", "/healthz")
     expect(health.status == 200 and json.loads(health.body) == {"status": "ok", "commit": COMMIT}, f"/healthz: {health}")
     expect(ask("HEAD", "/healthz").status == 200, "HEAD /healthz")
@@ -197,12 +212,17 @@ def smoke(runner: Runner, work: Path) -> str:
     expect(status == 2 and "not a TCP port" in output, f"a bad port: exit {status}: {output}")
     status, output = finished(runner, ["-m", "server"], cli, EBLOG_ZIP="/no/such.zip")
     expect(status == 1 and "eblog-server: error: /no/such.zip" in output, f"a missing zip: exit {status}: {output}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        status, output = finished(runner, ["-m", "server", "--host", "127.0.0.1"], cli, PORT=str(taken.getsockname()[1]))
+    expect(status != 0 and "address already in use" in output, f"a port in use: exit {status}: {output}")
     lazy = [line for line in LAZY_MODULES.read_text().splitlines() if line.strip() and not line.startswith("#")]
     status, output = finished(runner, ["-c", f"import {', '.join(lazy)}"], cli)
     expect(status == 0, f"the allow-listed lazy imports ({LAZY_MODULES.name}): exit {status}: {output}")
     (server_dir / "assets.zip").unlink()
     (server_dir / "commit.txt").unlink()
-    return f"{requests} requests, HEALTHCHECK, SIGTERM, 3 command lines and {len(lazy)} lazy imports passed; first 200 after {boot:.2f} s"
+    return f"{requests} requests, HEALTHCHECK, SIGTERM, 4 command lines and {len(lazy)} lazy imports passed; first 200 after {boot:.2f} s"
 
 
 def jail(root: Path) -> Callable[[], None]:

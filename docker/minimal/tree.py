@@ -5,21 +5,22 @@
 Into ROOT, each at the path it has in the base image, so the interpreter finds its standard
 library by itself (no PYTHONHOME) whichever base it came from:
 - the interpreter (the traced executable), with `python` and `python3` links beside it;
-- the standard library modules in the trace, as bytecode only and deflated, in the zip the
-  interpreter already looks for first (<prefix>/lib/python313.zip); its traced extension modules
-  in lib-dynload (a shared object cannot be imported from a zip);
-- the serve venv's distributions of which the trace imported anything, each whole (its lazy
-  imports stay covered), on PYTHONPATH: the pure-Python ones in PACKAGES_ZIP, bytecode with
-  the deflated source beside it (anyio reads its own source to set up its lazy imports, and
-  tracebacks show lines), the ones with extension modules in PACKAGES as on disk (source and
-  __pycache__) but compiled afresh;
+- the standard library modules in the trace as bytecode only: a sourceless .pyc where the .py
+  was, found by the interpreter's plain path finder (a zip on sys.path would be 2.7 MB smaller
+  deflated, but zipimport made every start 65 ms of CPU slower, 21 ms stored; measured), and
+  the traced extension modules in lib-dynload;
+- the serve venv's modules in the trace, in PACKAGES (on PYTHONPATH in the image) and laid out
+  as a venv has them: source, and bytecode in __pycache__ (anyio reads its own source to set up
+  its lazy imports, and tracebacks through the packages show their lines);
 - every shared library that ldd lists for the interpreter and the extension modules shipped,
   plus any other the traced processes mapped (a dlopen), and an ld.so.cache for them, so a
   library outside the loader's default directories (the official image's libpython) is found;
 - the CA bundle, and /etc/passwd and /etc/group naming root and the image's user.
-Binaries and libraries are stripped of symbols they do not need to run. Bytecode is compiled
-with unchecked hashes (no timestamps) and zips have fixed dates and sorted entries: the same
-sources give the same tree, so the image's layer stays cached. The server's own package is not in the tree; the Dockerfile copies it.
+Modules no traced run imported are left out, whole distributions included (h11, idna); what is
+imported only off the exercised paths is named in lazy-modules.txt, which smoke.py imports in the
+trace. Binaries and libraries are stripped of symbols they do not need to run. Bytecode is
+compiled with unchecked hashes (no timestamps): the same sources give the same tree, so the
+image's layer stays cached. The server's own package is not in the tree; the Dockerfile copies it.
 """
 
 import importlib.util
@@ -30,19 +31,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
-import zipfile
 from pathlib import Path
 
-from image import APP, PACKAGES, PACKAGES_ZIP, USER
+from image import APP, PACKAGES, USER
 
 STDLIB = Path(sysconfig.get_path("stdlib"))
 PURELIB = Path(sysconfig.get_path("purelib"))  # the serve venv's site-packages (run by its python)
-STDLIB_ZIP = Path(sys.base_prefix, sys.platlibdir, f"python{sys.version_info[0]}{sys.version_info[1]}.zip")
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 LDD_LINE = re.compile(r"^\s*(?:\S+ => )?(/\S+) \(0x[0-9a-f]+\)$")
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-LEFT_OUT = {".pyi", ".typed"}  # type stubs and markers: for type checkers, never imported
 SHELLS = {"sh", "bash", "dash", "busybox", "ash", "zsh"}
 
 
@@ -74,20 +70,13 @@ def inside(root: Path, path: Path) -> Path:
     return root / path.relative_to("/")
 
 
-def bytecode(source: Path, shown_as: str) -> bytes:
-    """The module's .pyc bytes, hash-based and never checked against a source (none may be there)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        target = Path(scratch, "module.pyc")
-        py_compile.compile(str(source), cfile=str(target), dfile=shown_as, doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-        return target.read_bytes()
-
-
-def add_to_zip(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
-    info = zipfile.ZipInfo(name, ZIP_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    archive.writestr(info, data, compresslevel=9)
+def compile_to(source: Path, target: Path, shown_as: Path) -> int:
+    """Bytecode of source at target, hash-based and never checked against a source (there may be
+    none); tracebacks name shown_as."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    py_compile.compile(str(source), cfile=str(target), dfile=str(shown_as), doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return target.stat().st_size
 
 
 def copy_elf(source: Path, target: Path) -> int:
@@ -100,74 +89,39 @@ def copy_elf(source: Path, target: Path) -> int:
 
 
 def add_stdlib(root: Path, modules: set[Path]) -> tuple[int, int, list[Path]]:
-    """The traced standard library: bytes of the zip, bytes of extension modules, the extensions."""
-    native = 0
+    """The traced standard library: bytes of bytecode, bytes of extension modules, the extensions."""
+    code = native = 0
     extensions: list[Path] = []
-    target = inside(root, STDLIB_ZIP)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w") as archive:
-        for file in sorted(modules):
-            if not file.is_relative_to(STDLIB):
-                continue
-            if file.suffix == ".py":
-                name = file.relative_to(STDLIB).with_suffix(".pyc").as_posix()
-                add_to_zip(archive, name, bytecode(file, str(file)))
-            elif file.suffix == ".so":
-                native += copy_elf(file, inside(root, file))
-                extensions.append(file)
-            else:
-                raise TreeError(f"{file}: a standard library module that is neither .py nor .so")
-    return target.stat().st_size, native, extensions
-
-
-def distributions(modules: set[Path]) -> tuple[list[Path], list[Path]]:
-    """Top-level entries of site-packages that the trace imported from, with their .dist-info,
-    split into pure Python ones and ones holding extension modules."""
-    tops = {m.relative_to(PURELIB).parts[0] for m in modules if m.is_relative_to(PURELIB)}
-    chosen = {PURELIB / top for top in tops}
-    for info in PURELIB.glob("*.dist-info"):
-        # RECORD lists "path,hash,size"; its top-level entries inside site-packages are the distribution.
-        entries = {line.split(",", 1)[0].split("/", 1)[0] for line in (info / "RECORD").read_text().splitlines()}
-        if entries & tops:
-            chosen |= {PURELIB / e for e in entries if e and e not in ("..", "__pycache__") and (PURELIB / e).exists()}
-    native = sorted(p for p in chosen if p.is_dir() and any(p.rglob("*.so")))
-    return sorted(chosen - set(native)), native
-
-
-def package_files(top: Path) -> list[Path]:
-    files = sorted(top.rglob("*")) if top.is_dir() else [top]
-    return [f for f in files if f.is_file() and "__pycache__" not in f.parts and f.suffix not in LEFT_OUT]
+    for file in sorted(m for m in modules if m.is_relative_to(STDLIB)):
+        if file.suffix == ".py":
+            code += compile_to(file, inside(root, file.with_suffix(".pyc")), file)
+        elif file.suffix == ".so":
+            native += copy_elf(file, inside(root, file))
+            extensions.append(file)
+        else:
+            raise TreeError(f"{file}: a standard library module that is neither .py nor .so")
+    return code, native, extensions
 
 
 def add_packages(root: Path, modules: set[Path]) -> tuple[int, int, list[Path]]:
-    """The imported distributions: bytes in the zip, bytes in the directory, extension modules."""
-    pure, native = distributions(modules)
-    zipped = inside(root, Path(PACKAGES_ZIP))
-    zipped.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(zipped, "w") as archive:
-        for file in (f for top in pure for f in package_files(top)):
-            name = file.relative_to(PURELIB).as_posix()
-            add_to_zip(archive, name, file.read_bytes())
-            if file.suffix == ".py":
-                add_to_zip(archive, name + "c", bytecode(file, f"{PACKAGES_ZIP}/{name}"))
-    size = 0
+    """The traced modules of the serve venv: bytes of Python, bytes of extension modules, the extensions."""
+    code = native = 0
     extensions: list[Path] = []
-    target = inside(root, Path(PACKAGES))
-    for file in (f for top in native for f in package_files(top)):
-        copy = target / file.relative_to(PURELIB)
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        if file.suffix == ".so":
-            size += copy_elf(file, copy)
-            extensions.append(file)
-            continue
-        size += shutil.copyfile(file, copy).stat().st_size
+    for file in sorted(m for m in modules if m.is_relative_to(PURELIB)):
+        shown_as = Path(PACKAGES) / file.relative_to(PURELIB)
+        target = inside(root, shown_as)
+        target.parent.mkdir(parents=True, exist_ok=True)
         if file.suffix == ".py":
-            cached = Path(importlib.util.cache_from_source(str(copy)))
-            cached.parent.mkdir(exist_ok=True)
-            size += cached.write_bytes(bytecode(file, str(Path(PACKAGES) / file.relative_to(PURELIB))))
-    if any(p.name == "pip" for p in pure + native):
-        raise TreeError("pip is in the serve venv; the image must not carry a package manager")
-    return zipped.stat().st_size, size, extensions
+            code += shutil.copyfile(file, target).stat().st_size
+            code += compile_to(file, Path(importlib.util.cache_from_source(str(target))), shown_as)
+        elif file.suffix == ".so":
+            native += copy_elf(file, target)
+            extensions.append(file)
+        else:
+            raise TreeError(f"{file}: a module that is neither .py nor .so")
+        if file.relative_to(PURELIB).parts[0] in ("pip", "uv"):
+            raise TreeError(f"{file}: the image must not carry a package manager")
+    return code, native, extensions
 
 
 def libraries(elves: list[Path], mapped: set[Path]) -> list[Path]:
@@ -226,8 +180,8 @@ def build(trace: Path, root: Path) -> dict[str, int]:
     if strays:
         raise TreeError(f"modules from outside the standard library, the serve venv and {APP}: {strays}")
     sizes = {"interpreter": add_interpreter(root, executable)}
-    sizes["stdlib zip"], sizes["stdlib extensions"], native = add_stdlib(root, modules)
-    sizes["packages zip"], sizes["packages with extensions"], package_native = add_packages(root, modules)
+    sizes["stdlib"], sizes["stdlib extensions"], native = add_stdlib(root, modules)
+    sizes["packages"], sizes["package extensions"], package_native = add_packages(root, modules)
     sizes["libraries"] = add_libraries(root, libraries([executable, *native, *package_native], mapped))
     sizes["etc"] = add_etc(root)
     shells = sorted(str(p) for p in root.rglob("*") if p.name in SHELLS)

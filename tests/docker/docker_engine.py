@@ -76,11 +76,13 @@ class Docker:
             pytest.fail(f"docker {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
         return result
 
-    def build(self, context: Path, tag: str) -> Build:
-        """docker build with BuildKit's plain progress, timed; the image is removed at the end."""
+    def build(self, context: Path, tag: str, target: str | None = None) -> Build:
+        """docker build (of the last stage, or target) with BuildKit's plain progress, timed; the
+        image is removed at the end."""
         started = time.monotonic()
         result = self(
-            "build", "--network", "host", "--progress", "plain", "--tag", tag, str(context),
+            "build", "--network", "host", "--progress", "plain", "--tag", tag,
+            *(("--target", target) if target else ()), str(context),
             timeout=1800, check=False,
         )
         seconds = time.monotonic() - started
