@@ -24,8 +24,9 @@ main), never in the real tree. The engine and base images come from scripts/dock
 scripts/base-image, as in the Docker test (air-gapped: look-alike base images).
 
 The cold scenario prunes the engine's whole build cache, other users' included: before each prune
-the benchmark waits until no other `docker build` runs, and a timed build that overlapped one is
-marked "contended" (a * in the table). Only images this run tagged are removed at the end.
+the benchmark waits until, for 10 s, no other docker client has run and no container has been up.
+A timed build that overlapped another `docker build` is marked "contended" (a * in the table).
+Only images this run built are removed at the end (and temporary files; also on Ctrl-C or kill).
 
 Output: the table (step, scenario, time, % of max, size, % of max), the targets, and
 bench/results/docker_build.{json,svg,md}; --publish also copies them to bench/docker_build-latest.*.
@@ -39,6 +40,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -60,7 +62,8 @@ LOGS = RESULTS / "docker_build-logs"  # the last run's BuildKit log of each step
 REFLOG = Path(".git/logs/refs/heads/main")
 SCENARIOS = ("cold", "unchanged", "article", "server", "lock")
 LOCK_PACKAGE = "idna"
-FOREIGN_WAIT = 1800  # seconds to wait for another user's build to end before pruning the cache
+FOREIGN_WAIT = 3600  # seconds to wait for another user's Docker work to end before pruning the cache
+QUIET = 10  # seconds without it before a prune
 RUN_ID = uuid.uuid4().hex[:8]  # in this run's image tags: eblog-bench-RUN_ID:STEP
 STEP_END = re.compile(r"^#\d+ (CACHED|DONE \d)", re.M)
 
@@ -164,7 +167,7 @@ class Engine:
         return int(self("image", "inspect", "--format", "{{.Size}}", image))
 
     def prune_build_cache(self) -> None:
-        wait_for_foreign_builds()
+        wait_until_quiet(self)
         self("builder", "prune", "--all", "--force")
 
     def cleanup(self) -> None:
@@ -185,26 +188,39 @@ def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subp
 
 def foreign_builds(ours: int = 0) -> list[int]:
     """PIDs of `docker build` (or `docker buildx build`) clients running now, but for ours."""
-    pids = []
+    return [pid for pid, argv in docker_clients() if pid != ours and "build" in argv[1:3]]
+
+
+def docker_clients() -> list[tuple[int, list[str]]]:
+    """Every docker client process running now, with its arguments."""
+    found = []
     for proc in Path("/proc").glob("[0-9]*"):
-        if proc.name == str(ours):
-            continue
         try:
             argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if Path(argv[0]).name == "docker" and "build" in argv[1:3]:
-            pids.append(int(proc.name))
-    return pids
+        if Path(argv[0]).name == "docker":
+            found.append((int(proc.name), argv))
+    return found
 
 
-def wait_for_foreign_builds() -> None:
-    deadline = time.monotonic() + FOREIGN_WAIT
-    while pids := foreign_builds():
+def wait_until_quiet(engine: "Engine") -> None:
+    """Until, for QUIET seconds, no other docker client ran and no container was up.
+
+    Another user's test session builds, runs a container, then builds again: a prune in one of
+    its gaps would turn its next build cold (and fail a test that expects a cached layer).
+    """
+    deadline, quiet_since, said = time.monotonic() + FOREIGN_WAIT, time.monotonic(), False
+    while time.monotonic() - quiet_since < QUIET:
+        busy = [pid for pid, _ in docker_clients()] + engine("ps", "--quiet").split()
+        if busy:
+            quiet_since = time.monotonic()
+            if not said:
+                print(f"  waiting for other Docker work to end before pruning the build cache: {busy}", file=sys.stderr)
+                said = True
         if time.monotonic() > deadline:
-            raise SystemExit(f"docker_build: other docker builds still running after {FOREIGN_WAIT} s: {pids}")
-        print(f"  waiting for other docker build(s) to end before pruning the cache: {pids}", file=sys.stderr)
-        time.sleep(10)
+            raise SystemExit(f"docker_build: the engine was still busy after {FOREIGN_WAIT} s: {busy}")
+        time.sleep(1)
 
 
 def copy_tree(dest: Path, ref: str | None) -> Path:
@@ -318,6 +334,8 @@ def wanted(step: Step, selection: str | None) -> bool:
 
 def main() -> None:
     args = parse_args()
+    # A plain `kill` ends the run through the finally blocks below: our images go, the temp copies too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     engine = Engine()
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="eblog-docker-build-") as tmp:
