@@ -1,0 +1,209 @@
+"""The minimal image against the slim one, both built and run in this command: size, contents,
+cold start and throughput.
+
+    .venv/bin/python bench/minimal_image.py [--boots 5] [--rounds 3] [--seconds 5] [--connections 64]
+                                            [--port 18080] [--keep]
+
+Builds the Dockerfile's `run` (slim, the default) and `minimal` targets from a temporary copy of
+the working tree, with the engine and base image of scripts/docker-env and scripts/base-image
+(the Docker test's set-up). Then:
+- sizes: `docker image inspect` Size of each, and the ratio;
+- composition of the minimal image in MB, from `docker export` of a container that never runs:
+  interpreter, shared libraries, standard library (bytecode; extension modules), packages,
+  server code, assets (assets.zip), other files (/etc);
+- cold start: `docker run` to the first 200 on /, the two images taking turns, median of --boots;
+- requests/s: wrk (Debian's; one thread on CPU 1) against each container (pinned to CPU 0 with
+  --cpuset-cpus), GET / with and without gzip, --seconds each, the two images taking turns for
+  --rounds rounds; the median of each, and minimal/slim as the median of the rounds' ratios
+  (background load on a shared machine then weighs on both alike).
+Containers run with --network host on 127.0.0.1:--port, access log off (the log goes through the
+engine's logging driver, whose cost is not the image's). Everything this run tagged is removed
+at the end unless --keep. Targets (issue 6): minimal <= 30 MB (aim 20), cold start no slower than
+slim, requests/s within 5% of slim.
+"""
+
+import argparse
+import io
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+from docker_build import STEPS, Engine, copy_tree, run_script  # noqa: E402
+from server_wrk import SERVER_CPU, first_status, wrk  # noqa: E402
+
+MB = 1_000_000
+RUN_ID = uuid.uuid4().hex[:8]
+IMAGES = {"slim": next(s for s in STEPS if s.target == "run"), "minimal": next(s for s in STEPS if s.target == "minimal")}
+SCENARIOS = {"GET / gzip": ["Accept-Encoding: gzip"], "GET / identity": []}
+PARTS = ("interpreter", "shared libraries", "stdlib bytecode", "stdlib extension modules", "packages",
+         "server code", "assets", "other")
+
+
+def part_of(path: str, is_elf: bool) -> str:
+    """Which part of the image a file of the minimal tree belongs to (see docker/minimal/tree.py)."""
+    name = path.rsplit("/", 1)[-1]
+    if path == "/app/server/assets.zip":
+        return "assets"
+    if path.startswith("/app/"):
+        return "server code"
+    if path.startswith("/opt/serve/packages/"):
+        return "packages"
+    if "/lib/python3" in path:
+        return "stdlib extension modules" if name.endswith(".so") else "stdlib bytecode"
+    if "/bin/python" in path and is_elf:
+        return "interpreter"
+    if ".so" in name or name == "ld.so.cache":
+        return "shared libraries"
+    return "other"
+
+
+def composition(engine: Engine, image: str) -> dict[str, int]:
+    """Bytes per part, from the image's exported file system (nothing runs in it)."""
+    name = f"eblog-minimal-bench-{RUN_ID}-export"
+    engine("create", "--name", name, image)
+    try:
+        exported = subprocess.run([engine.client, "export", name], env=engine.env, capture_output=True, check=True).stdout
+    finally:
+        engine("rm", name)
+    sizes = dict.fromkeys(PARTS, 0)
+    with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+        for member in tar:
+            if member.isfile():
+                head = tar.extractfile(member).read(4)  # type: ignore[union-attr]
+                sizes[part_of("/" + member.name.removeprefix("./"), head == b"\x7fELF")] += member.size
+    return sizes
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class Container:
+    """One container of an image on the host network, answering on 127.0.0.1:port."""
+
+    def __init__(self, engine: Engine, image: str, port: int, pinned: bool):
+        self.engine, self.port = engine, port
+        self.name = f"eblog-minimal-bench-{RUN_ID}-{uuid.uuid4().hex[:6]}"
+        pin = ["--cpuset-cpus", SERVER_CPU] if pinned else []
+        started = time.perf_counter()
+        engine("run", "--detach", "--name", self.name, "--network", "host", "--env", f"PORT={port}",
+               "--env", "EBLOG_ACCESS_LOG=off", *pin, image)
+        while first_status(port) != 200:
+            if time.perf_counter() - started > 30:
+                self.remove()
+                raise SystemExit(f"minimal_image: {image} gave no 200 on / within 30 s")
+            time.sleep(0.002)
+        self.seconds_to_first_200 = time.perf_counter() - started
+
+    def remove(self) -> None:
+        subprocess.run([self.engine.client, "rm", "--force", self.name], env=self.engine.env, capture_output=True, check=False)
+
+
+def cold_starts(engine: Engine, tags: dict[str, str], port: int, boots: int) -> dict[str, list[float]]:
+    seconds: dict[str, list[float]] = {kind: [] for kind in tags}
+    for _ in range(boots):
+        for kind, tag in tags.items():
+            container = Container(engine, tag, port, pinned=False)
+            seconds[kind].append(container.seconds_to_first_200)
+            container.remove()
+    return seconds
+
+
+def throughput(engine: Engine, tags: dict[str, str], port: int, rounds: int, seconds: int,
+               connections: int) -> dict[str, dict[str, list[float]]]:
+    """requests/s per scenario and image, one list entry per round."""
+    rps: dict[str, dict[str, list[float]]] = {s: {kind: [] for kind in tags} for s in SCENARIOS}
+    for _ in range(rounds):
+        for kind, tag in tags.items():
+            container = Container(engine, tag, port, pinned=True)
+            try:
+                wrk(f"http://127.0.0.1:{port}/", connections, 1, [])  # warm-up, not counted
+                for scenario, headers in SCENARIOS.items():
+                    result = wrk(f"http://127.0.0.1:{port}/", connections, seconds, headers)
+                    if result.socket_errors or result.non_2xx_3xx:
+                        raise SystemExit(f"minimal_image: {kind} {scenario}: errors in wrk's run: {result}")
+                    rps[scenario][kind].append(result.rps)
+            finally:
+                container.remove()
+    return rps
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--boots", type=int, default=5, help="cold starts per image (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk rounds per image (default: %(default)s)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run (default: %(default)s)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=18080, help="port on 127.0.0.1 (default: %(default)s)")
+    parser.add_argument("--keep", action="store_true", help="keep the images this run built")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if not port_free(args.port):
+        sys.exit(f"minimal_image: port {args.port} is taken on 127.0.0.1; pass --port")
+    engine = Engine()
+    try:
+        run_script("base-image", "slim", env=engine.env)
+        with tempfile.TemporaryDirectory() as scratch:
+            tree = copy_tree(Path(scratch) / "eblog", None)
+            tags = {}
+            for kind, step in IMAGES.items():
+                tags[kind] = f"eblog-minimal-bench-{RUN_ID}:{kind}"
+                build = engine.build(step, tree, tags[kind])
+                print(f"built {kind:8} (--target {step.target}) in {build.seconds:.1f} s", flush=True)
+        report(engine, tags, args)
+    finally:
+        if args.keep:
+            engine.tags.clear()
+            engine.image_ids.clear()
+        engine.cleanup()
+
+
+def report(engine: Engine, tags: dict[str, str], args: argparse.Namespace) -> None:
+    sizes = {kind: engine.size(tag) for kind, tag in tags.items()}
+    print(f"\nimage size: slim {sizes['slim'] / MB:.1f} MB, minimal {sizes['minimal'] / MB:.1f} MB "
+          f"({sizes['minimal'] / sizes['slim']:.3f} of slim, {sizes['slim'] / sizes['minimal']:.1f}x smaller)  "
+          f"target <= 30 MB (aim 20): {'met' if sizes['minimal'] <= 30 * MB else 'MISSED'}")
+    parts = composition(engine, tags["minimal"])
+    print("\nminimal image, composition (MB, file bytes):")
+    for part in PARTS:
+        print(f"  {part:30} {parts[part] / MB:6.2f}")
+    print(f"  {'total':30} {sum(parts.values()) / MB:6.2f}")
+
+    starts = cold_starts(engine, tags, args.port, args.boots)
+    medians = {kind: statistics.median(s) for kind, s in starts.items()}
+    print(f"\ncold start, docker run to the first 200 on / (median of {args.boots}, taking turns):")
+    for kind, values in starts.items():
+        print(f"  {kind:8} {medians[kind] * 1000:6.0f} ms   runs: {' '.join(f'{v * 1000:.0f}' for v in values)}")
+    print(f"  minimal/slim {medians['minimal'] / medians['slim']:.3f}  target <= 1.0 (no slower): "
+          f"{'met' if medians['minimal'] <= medians['slim'] else 'MISSED'}")
+
+    rps = throughput(engine, tags, args.port, args.rounds, args.seconds, args.connections)
+    print(f"\nrequests/s, wrk -t1 -c{args.connections} -d{args.seconds}s, container on CPU {SERVER_CPU}, "
+          f"{args.rounds} rounds taking turns (median):")
+    for scenario, by_kind in rps.items():
+        ratios = [m / s for m, s in zip(by_kind["minimal"], by_kind["slim"], strict=True)]
+        ratio = statistics.median(ratios)
+        print(f"  {scenario:16} slim {statistics.median(by_kind['slim']):8.0f}  minimal "
+              f"{statistics.median(by_kind['minimal']):8.0f}  minimal/slim {ratio:.3f} "
+              f"(rounds {min(ratios):.3f}-{max(ratios):.3f})  target >= 0.95: {'met' if ratio >= 0.95 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
