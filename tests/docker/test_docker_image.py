@@ -397,3 +397,19 @@ def test_minimal_image_is_configured_as_the_slim_one(docker: Docker, first: Buil
     )
     history = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", minimal.tag).stdout.splitlines()
     assert "assets.zip" in history[0], f"the last layer should be assets.zip: {history[0]}"
+
+
+def test_minimal_build_fails_when_the_tree_misses_a_module(docker: Docker, tmp_path: Path, workspace: Path,
+                                                           minimal: Build) -> None:
+    """The verify step is what stands between a missing module and a user: with the trace made to
+    forget email.utils (the server imports it at start-up), the build must fail there, naming it."""
+    tree = shutil.copytree(workspace, tmp_path / "eblog")
+    hook = tree / "docker" / "minimal" / "hook" / "sitecustomize.py"
+    recorded = "if name != __name__:"
+    assert recorded in hook.read_text(), "the hook changed: update this sabotage"
+    hook.write_text(hook.read_text().replace(recorded, "if name not in (__name__, 'email.utils'):"))
+    result = docker("build", "--network", "host", "--progress", "plain", "--target", "minimal", str(tree),
+                    timeout=1800, check=False)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, "a tree without email.utils was accepted"
+    assert "smoke (verify): FAILED" in log and "No module named 'email.utils'" in log, log[-3000:]
