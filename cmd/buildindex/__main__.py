@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--feed-size",
         type=int,
-        default=int(os.environ["EBLOG_FEED_SIZE"]) if os.environ.get("EBLOG_FEED_SIZE", "").isdigit() else None,
+        # A string default goes through type=int too, so a bad EBLOG_FEED_SIZE is a usage error.
+        default=os.environ.get("EBLOG_FEED_SIZE") or None,
         help="entries per feed (env EBLOG_FEED_SIZE; else site.toml's feed_size; else 20)",
     )
     args = parser.parse_args(argv)

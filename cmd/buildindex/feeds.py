@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from cmd.shared.errors import InputError
+
 # Either quote: Markdown's links use double quotes, raw HTML in an article may use single ones.
 ROOT_RELATIVE = re.compile(r"""(\s(?:href|src)=["'])/(?!/)""")
 IN_PAGE = re.compile(r"""(\shref=["'])#""")
@@ -31,7 +33,11 @@ def feed_entries(out_dir: Path, articles: list[dict], base_url: str, size: int) 
     entries = []
     for article in articles[:size]:
         link = f"{base_url}{article['url']}"
-        body = (out_dir / article["fragment"]).read_text(encoding="utf-8")
+        fragment = out_dir / article["fragment"]
+        try:
+            body = fragment.read_text(encoding="utf-8")
+        except OSError:
+            raise InputError("an article's rendered body is missing; run rendermd again", fragment) from None
         entries.append({**article, "link": link, "content": absolute_links(body, base_url, link)})
     return entries
 

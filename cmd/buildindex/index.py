@@ -116,6 +116,8 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
     try:
         state = json.loads(state_path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
+        state = None
+    if not isinstance(state, dict) or not isinstance(state.get("files"), list):
         state = {"key": None, "files": []}
     if state["key"] == key and all((out_dir / name).exists() for name in state["files"]):
         return Summary(0, True, time.perf_counter() - started)

@@ -1,6 +1,7 @@
 """prezip: pack the built site into one deterministic zip, the server's precompressed store.
 
-Every text file is stored with DEFLATE at level 9.  A zip entry's raw DEFLATE
+Every file is stored with DEFLATE at level 9, except the formats that are
+compressed already (images, fonts, archives), which are stored as they are.  A zip entry's raw DEFLATE
 stream, followed by the entry's CRC-32 and uncompressed size, is exactly the
 body and trailer of a gzip member (RFC 1952).  So the server answers
 ``Accept-Encoding: gzip`` by prefixing a fixed 10-byte gzip header to the

@@ -85,7 +85,10 @@ def read_entries(site: Path) -> list[Entry]:
     cache = site / DEFLATE_CACHE
     cache.mkdir(parents=True, exist_ok=True)
     contents = [(site / rel).read_bytes() for rel in files]
-    keys = [hashlib.sha256(data).hexdigest() for data in contents]
+    # The settings are part of the key: a stream made at another level or by another zlib
+    # would make a warm build differ from a cold one.
+    salt = f"{LEVEL}-{zlib.ZLIB_RUNTIME_VERSION}-".encode()
+    keys = [hashlib.sha256(salt + data).hexdigest() for data in contents]
     compress = [rel.suffix.lower() not in STORED_SUFFIXES for rel in files]
 
     payloads: list[bytes] = list(contents)
@@ -97,14 +100,14 @@ def read_entries(site: Path) -> list[Entry]:
             except FileNotFoundError:
                 missing.append(index)
     if missing:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
             for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing])):
                 payloads[index] = stream
                 write_atomic(cache / keys[index], stream)
     used = {key for key, deflated in zip(keys, compress) if deflated}
     for stale in cache.iterdir():
-        if stale.name not in used:
-            stale.unlink()
+        if stale.name not in used and not stale.name.startswith("."):  # dot: another run's temp file
+            stale.unlink(missing_ok=True)
     return [
         Entry(
             name=str(rel),

@@ -119,9 +119,15 @@ def load_cache(out_dir: Path) -> dict:
         cached = json.loads((out_dir / RENDER_CACHE).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError, UnicodeDecodeError):
         return empty
+    if not isinstance(cached, dict):
+        return empty
     if cached.get("tools") != empty["tools"]:
         return {**empty, "pages": cached.get("pages", {})}
     return cached
+
+
+def save_cache(out_dir: Path, cache: dict) -> None:
+    write_atomic(out_dir / RENDER_CACHE, json.dumps(cache, sort_keys=True).encode())
 
 
 def read_sources(articles_dir: Path, paths: list[Path], cached_sources: dict) -> list[Source]:
@@ -230,11 +236,21 @@ def render_site(
     if stale:
         from cmd.rendermd.pages import PageJob, build_pages
 
+        # Forget the stale pages before touching them: should this run die half-way, the next
+        # one redoes them, even if their sources are by then back to what the old cache says.
+        stale_slugs = {source.meta.slug for source, _, _ in stale}
+        save_cache(out_dir, {
+            **cache,
+            "fragments": {slug: f for slug, f in old_fragments.items() if slug not in stale_slugs},
+            "pages": {**old_pages, **dict.fromkeys(stale_slugs)},
+        })
+
         jobs_list = [
             PageJob(out_dir, s.meta, context, None if fragment else s.markdown(), fragment)
             for s, context, fragment in stale
         ]
-        for (source, _, _), fragment in zip(stale, build_pages(jobs_list, jobs or os.cpu_count() or 1, progress)):
+        workers = jobs or len(os.sched_getaffinity(0))  # the cores this process may use, as in a container
+        for (source, _, _), fragment in zip(stale, build_pages(jobs_list, workers, progress)):
             fragments[source.meta.slug] = {**fragment, "digest": source.digest}
 
     removed = old_pages.keys() - pages.keys()
@@ -243,7 +259,7 @@ def render_site(
             path.unlink(missing_ok=True)
     for old_css in (out_dir / STATIC_DIR).glob("style.*.css"):
         if old_css.name != Path(stylesheet).name:
-            old_css.unlink()
+            old_css.unlink(missing_ok=True)
 
     site_manifest.write(
         out_dir,
@@ -259,7 +275,7 @@ def render_site(
         fragments=fragments,
         pages=pages,
     )
-    write_atomic(out_dir / RENDER_CACHE, json.dumps(cache, sort_keys=True).encode())
+    save_cache(out_dir, cache)
     return Summary(
         rendered=len(stale),
         unchanged=len(published) - len(stale),

@@ -15,7 +15,11 @@ from cmd.shared.errors import InputError
 from cmd.shared.layout import RESERVED_SLUGS
 
 FENCES = {"---": "yaml", "+++": "toml"}
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# No dots: the server maps /slug to slug.html, so "rss.xml" as a slug would hide the feed.
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# Control characters (other than tab and newline) cannot appear in XML 1.0, so one in an
+# article would make the feeds unreadable; better refused here, with its line.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,9 @@ def optional_text(data: dict, name: str, path: Path) -> str | None:
 
 def tags_of(data: dict, path: Path) -> tuple[str, ...]:
     value = data.get("tags")
+    taxonomies = data.get("taxonomies")
+    if value is None and isinstance(taxonomies, dict):  # Zola keeps tags under [taxonomies]
+        value = taxonomies.get("tags")
     if value is None:  # absent, or an empty YAML key as Hugo's archetypes leave it
         value = ()
     if isinstance(value, str):
@@ -150,12 +157,14 @@ def read_meta(data: dict, path: Path) -> Meta:
     updated = to_datetime(updated_value, "updated", path) if updated_value else None
     slug = optional_text(data, "slug", path) or path.stem
     if not SLUG_RE.match(slug):
-        raise InputError(f"slug {slug!r} must be lowercase letters, digits, '.', '_' or '-'", path)
+        raise InputError(f"slug {slug!r} must be lowercase letters, digits, '_' or '-'", path)
     if slug in RESERVED_SLUGS:
         raise InputError(f"slug {slug!r} is the name of a page buildindex writes; set another with 'slug'", path)
     part = data.get("part")
     if part is not None and (isinstance(part, bool) or not isinstance(part, int) or part < 1):
         raise InputError("'part' must be a whole number from 1", path)
+    if isinstance(data.get("series"), list) and len(data["series"]) == 1:
+        data = {**data, "series": data["series"][0]}  # Hugo's taxonomies are lists
     series = optional_text(data, "series", path)
     if part is not None and series is None:
         raise InputError("'part' is set but 'series' is not", path)
@@ -182,5 +191,8 @@ def parse(source: bytes, path: Path) -> tuple[Meta, str, int]:
         line = source.count(b"\n", 0, error.start) + 1
         raise InputError(f"not valid UTF-8 (byte {error.start})", path, line) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if control := CONTROL_RE.search(text):
+        line = text.count("\n", 0, control.start()) + 1
+        raise InputError(f"control character U+{ord(control.group()):04X} (feeds cannot carry it)", path, line)
     data, body, body_line = split(text, path)
     return read_meta(data, path), body, body_line

@@ -35,12 +35,12 @@ def parse_info(info: str) -> tuple[str, dict[str, str]]:
     return lang.strip().lower(), attrs
 
 
-def line_set(spec: str) -> frozenset[int]:
-    """``[2,"4-6"]`` or ``2 4-6`` -> {2, 4, 5, 6}; anything unreadable is ignored."""
+def line_set(spec: str, lowest: int, highest: int) -> frozenset[int]:
+    """``[2,"4-6"]`` or ``2 4-6`` -> {2, 4, 5, 6}, kept within the block; anything unreadable is ignored."""
     lines: set[int] = set()
     for item in re.findall(r"\d+(?:-\d+)?", spec):
         first, _, last = item.partition("-")
-        lines.update(range(int(first), int(last or first) + 1))
+        lines.update(range(max(int(first), lowest), min(int(last or first), highest) + 1))
     return frozenset(lines)
 
 
@@ -79,7 +79,7 @@ def render_fence(code: str, info: str) -> str:
         ]
     else:
         start = 1
-    marked = line_set(attrs.get("hl_lines", ""))
+    marked = line_set(attrs.get("hl_lines", ""), start, start + len(lines) - 1)
     if marked:
         lines = [
             f'<mark class="hll">{line}</mark>' if number in marked else line

@@ -67,7 +67,7 @@ def make_parser() -> MarkdownIt:
     md.use(
         anchors_plugin,
         min_level=1,
-        max_level=4,
+        max_level=6,
         slug_func=heading_id,
         permalink=True,
         permalinkSymbol="#",
@@ -101,7 +101,12 @@ def count_words(tokens: list[Token]) -> int:
 
 
 def plain_text(inline: Token) -> str:
-    return "".join(child.content for child in inline.children or () if child.type in ("text", "code_inline"))
+    """The words of an inline run, line breaks as spaces (they separate words too)."""
+    return "".join(
+        child.content if child.type in ("text", "code_inline") else " "
+        for child in inline.children or ()
+        if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+    )
 
 
 def excerpt(tokens: list[Token], limit: int = EXCERPT_CHARS) -> str:

@@ -2,8 +2,9 @@
 
 Kept apart from build.py, which imports this module only when some page is
 stale: a warm run with nothing to do never pays to import markdown-it,
-Pygments and Jinja2.  Each job renders and writes one page in a worker
-process, so both cores share the Markdown, the templating and the writes.
+Pygments and Jinja2.  Each job renders and writes one page; with enough
+jobs they run in worker processes, so every core shares the Markdown, the
+templating and the writes.
 """
 
 import dataclasses

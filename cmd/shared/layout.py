@@ -5,8 +5,6 @@ holds what the tools tell each other (the manifest, the render cache) and is
 left out of the zip.
 """
 
-from pathlib import PurePosixPath
-
 BUILD_DIR = ".eblog"
 MANIFEST = f"{BUILD_DIR}/manifest.json"
 RENDER_CACHE = f"{BUILD_DIR}/render-cache.json"
@@ -16,14 +14,9 @@ TAGS_DIR = "tags"
 RESERVED_SLUGS = frozenset({"index", "404", TAGS_DIR})
 
 
-def is_public(relpath: PurePosixPath) -> bool:
-    """True for files that belong in the published site (no dot-files or dot-dirs)."""
-    return not any(part.startswith(".") for part in relpath.parts)
-
-
 def page_url(slug: str) -> str:
-    """The canonical, root-relative URL of a page: ``/slug`` (the server maps it to slug.html)."""
-    return "/" if slug == "index" else f"/{slug}"
+    """The canonical, root-relative URL of an article: ``/slug`` (the server maps it to slug.html)."""
+    return f"/{slug}"
 
 
 def fragment_path(slug: str) -> str:

@@ -27,6 +27,6 @@ def read(out_dir: Path) -> dict:
         raise InputError("no manifest: run 'python -m cmd.rendermd ARTICLES OUT' first", path) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise InputError(f"unreadable manifest ({error}); run rendermd again", path) from None
-    if manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InputError("manifest from another version of the tools; run rendermd again", path)
     return manifest

@@ -282,3 +282,13 @@ def test_feeds_of_a_site_with_only_drafts_are_still_valid(tmp_path: Path) -> Non
     out = tmp_path / "out"
     assert rss_items(out) == [] and atom_entries(out) == [] and json_items(out) == []
     assert RFC3339.fullmatch(ET.fromstring((tmp_path / "out/atom.xml").read_bytes()).findtext(f"{ATOM}updated"))
+
+
+def test_a_feed_size_from_the_environment_that_is_no_number_is_a_usage_error(
+    built_site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("EBLOG_FEED_SIZE", "abc")
+    with pytest.raises(SystemExit) as exit_:
+        main([str(built_site.out)])
+    assert exit_.value.code == 2
+    assert "--feed-size" in capsys.readouterr().err

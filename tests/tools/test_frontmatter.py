@@ -148,7 +148,7 @@ def test_slug_defaults_to_file_name_and_can_be_overridden() -> None:
     assert parse("---\ntitle: T\ndate: 2023-07-14\nslug: other-name\n---\n").slug == "other-name"
 
 
-@pytest.mark.parametrize("slug", ["Has Spaces", "../escape", "a/b", "-leading", "index", "404", "tags"])
+@pytest.mark.parametrize("slug", ["Has Spaces", "../escape", "a/b", "-leading", "index", "404", "tags", "rss.xml", "notes.v2"])
 def test_unusable_or_reserved_slug_is_an_input_error(slug: str) -> None:
     """A slug names a file in OUT_DIR: it must not leave it, nor take a page buildindex writes."""
     assert "slug" in error_of(f"---\ntitle: T\ndate: 2023-07-14\nslug: '{slug}'\n---\n").message
@@ -213,3 +213,16 @@ def test_missing_required_field(text: str, field: str) -> None:
     error = error_of(text)
     assert f"'{field}'" in error.message
     assert str(error).startswith(str(PATH))
+
+
+def test_a_control_character_is_refused_with_its_line() -> None:
+    """XML 1.0 cannot carry it: the feeds would stop parsing."""
+    error = error_of("---\ntitle: T\ndate: 2023-07-14\n---\nfine\nbell \x07 here\n")
+    assert error.line == 6 and "U+0007" in error.message
+
+
+def test_hugo_series_as_a_one_item_list_and_zola_taxonomy_tags() -> None:
+    hugo = parse('---\ntitle: T\ndate: 2023-07-14\nseries: ["Builds"]\npart: 2\n---\n')
+    assert (hugo.series, hugo.part) == ("Builds", 2)
+    zola = parse('+++\ntitle = "T"\ndate = 2023-07-14\n[taxonomies]\ntags = ["Go", "HTTP"]\n+++\n')
+    assert zola.tags == ("go", "http")

@@ -247,3 +247,19 @@ def test_reading_time_and_excerpt(md) -> None:
     assert rendered.reading_minutes == 2
     assert rendered.excerpt.endswith("…") and len(rendered.excerpt) <= markdown.EXCERPT_CHARS + 1
     assert render(md, "Short *first* paragraph.\n\nMore.\n").excerpt == "Short first paragraph."
+
+
+def test_marked_lines_are_kept_within_the_block() -> None:
+    """A huge range in hl_lines must not build a huge set (it used to end in MemoryError)."""
+    html = highlight.render_fence("a = 1\nb = 2\n", 'python {hl_lines=["2-300000000"]}')
+    assert html.count('<mark class="hll">') == 1
+
+
+def test_every_heading_level_gets_an_id_and_a_self_link(md) -> None:
+    html = render(md, "\n\n".join(f"{'#' * level} Level {level}" for level in range(1, 7))).html
+    for level in range(1, 7):
+        assert f'<h{level} id="level-{level}"><a class="header-anchor" href="#level-{level}">' in html
+
+
+def test_the_excerpt_keeps_words_apart_across_line_breaks(md) -> None:
+    assert render(md, "First line\nsecond line  \nthird.\n").excerpt == "First line second line third."

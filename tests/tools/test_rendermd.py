@@ -326,3 +326,29 @@ def test_progress_is_shown_only_for_long_runs_on_a_terminal(capsys: pytest.Captu
     list(pages._with_progress(iter(range(long)), long, False))  # not a terminal
     list(pages._with_progress(iter(range(5)), 5, True))  # too short to bother
     assert capsys.readouterr().err == ""
+
+
+def test_a_run_that_dies_while_writing_leaves_no_stale_page_behind(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages are written before the cache: a crash between the two must not let the next
+    run trust the old cache for pages that were overwritten."""
+    out = tmp_path / "out"
+    article = sample_dir / "beta.md"
+    original = article.read_text()
+    render_site(sample_dir, out)
+    article.write_text(original.replace("Beta", "Beta edited"))
+
+    def crash(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    build_pages = pages.build_pages
+    monkeypatch.setattr(pages, "build_pages", lambda *a: [*build_pages(*a), crash()])
+    with pytest.raises(KeyboardInterrupt):
+        render_site(sample_dir, out)
+    monkeypatch.undo()
+    assert "Beta edited" in (out / "beta.html").read_text()
+
+    article.write_text(original)  # back to what the old cache described
+    render_site(sample_dir, out)
+    assert "Beta edited" not in (out / "beta.html").read_text()
