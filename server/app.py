@@ -9,7 +9,7 @@ hands the rest (``/healthz``, lifespan, errors) to the Starlette machinery.
 Run under plain uvicorn with the same app (configuration from the
 environment, see ``create_app``)::
 
-    uvicorn --factory server.app:create_app --host 0.0.0.0 --port 8080 \\
+    uvicorn --factory server.app:uvicorn_factory --host 0.0.0.0 --port 8080 \\
         --http httptools --loop uvloop --no-access-log --no-server-header
 """
 
@@ -30,7 +30,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from server import BOOT_STARTED
 from server.accesslog import AccessLog
-from server.assets import load_zip
+from server.assets import SiteError, load_zip
 from server.site import Site
 
 ZIP_ENV = "EBLOG_ZIP"
@@ -146,5 +146,17 @@ def create_app(zip_path: Path | Traversable | None = None, access_log: bool | No
         access_log = env_flag(ACCESS_LOG_ENV, True)
     assets, zip_size = load_zip(zip_path)
     commit = read_commit()
+    try:
+        site = Site(assets, commit)
+    except SiteError as error:
+        raise SiteError(f"{zip_path}: {error}") from None
     summary = f"eblog: serving {len(assets)} assets from {zip_path} ({zip_size} bytes), commit {commit}"
-    return EblogApp(Site(assets, commit), summary, AccessLog() if access_log else None)
+    return EblogApp(site, summary, AccessLog() if access_log else None)
+
+
+def uvicorn_factory() -> EblogApp:
+    """``create_app`` for ``uvicorn --factory``: a bad zip ends the process with one line, not a traceback."""
+    try:
+        return create_app()
+    except SiteError as error:
+        raise SystemExit(f"eblog-server: error: {error}") from None

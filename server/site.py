@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import quote, unquote_to_bytes
 
-from server.assets import Asset
+from server.assets import Asset, SiteError
 from server.negotiation import UNSATISFIABLE, byte_range, etag_listed, gzip_preferred, parse_http_date
 
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -63,7 +63,9 @@ def security_headers(commit: str) -> Headers:
 
 def cache_control(name: str) -> str:
     path = PurePosixPath(name)
-    if HASHED_NAME.search(path.name):
+    # Only under static/, where names carry a content hash by construction: a page whose
+    # slug merely looks hashed must not be pinned in caches for a year.
+    if path.parts[0] == "static" and HASHED_NAME.search(path.name):
         return IMMUTABLE
     if path.suffix.lower() in PAGE_SUFFIXES:
         return REVALIDATE
@@ -80,18 +82,24 @@ def clean_urls(names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """
     routes: dict[str, str] = {}
     aliases: dict[str, str] = {}
+
+    def route(path: str, name: str) -> None:
+        if path in routes:  # e.g. "rss.xml" and "rss.xml.html": one would hide the other
+            raise SiteError(f"{routes[path]} and {name} would both answer {path}")
+        routes[path] = name
+
     for name in names:
         if name == NOT_FOUND_PAGE:
             continue
         if name.endswith(".html"):
             stem = name[: -len(".html")]
             canonical = "/" if name == "index.html" else f"/{stem}"
-            routes[canonical] = name
+            route(canonical, name)
             for alias in (f"/{name}", f"/{stem}/", "/index" if name == "index.html" else None):
                 if alias is not None:
                     aliases[alias] = canonical
         else:
-            routes[f"/{name}"] = name
+            route(f"/{name}", name)
     redirects = {alias: target for alias, target in aliases.items() if alias not in routes}
     return routes, redirects
 

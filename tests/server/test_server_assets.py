@@ -11,6 +11,7 @@ import pytest
 from server_sample import SampleSite, write_site, write_zip
 
 from server.assets import SiteError, load_zip, media_type
+from server.site import IMMUTABLE, REVALIDATE, cache_control, clean_urls
 
 
 def test_identity_bodies_are_the_files(site: SampleSite) -> None:
@@ -165,3 +166,13 @@ def test_bad_zips_raise_one_line_error_naming_the_file(site: SampleSite, tmp_pat
 def test_missing_zip(tmp_path: Path) -> None:
     with pytest.raises(SiteError, match="cannot read"):
         load_zip(tmp_path / "nope.zip")
+
+
+def test_only_hashed_names_under_static_are_immutable() -> None:
+    assert cache_control("static/style.0123456789.css") == IMMUTABLE
+    assert cache_control("notes-deadbeef01.20240101.html") == REVALIDATE
+
+
+def test_two_files_answering_one_url_are_refused() -> None:
+    with pytest.raises(SiteError, match="rss.xml and rss.xml.html would both answer /rss.xml"):
+        clean_urls(["index.html", "rss.xml", "rss.xml.html"])

@@ -206,7 +206,7 @@ def test_help_documents_flags_and_variables() -> None:
 
 
 def test_the_documented_uvicorn_invocation(site: SampleSite, tmp_path: Path) -> None:
-    prefix = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--http", "httptools",
+    prefix = [sys.executable, "-m", "uvicorn", "--factory", "server.app:uvicorn_factory", "--http", "httptools",
               "--loop", "uvloop", "--no-access-log", "--no-server-header"]  # fmt: skip
     documented = (server.app.__doc__ or "").split()
     assert all(word in documented for word in prefix[3:])
@@ -217,6 +217,16 @@ def test_the_documented_uvicorn_invocation(site: SampleSite, tmp_path: Path) -> 
     finally:
         # plain uvicorn re-raises SIGTERM after its graceful stop (only `python -m server` maps it to 0)
         assert running.stop() in (0, -signal.SIGTERM)
+
+
+def test_the_uvicorn_factory_reports_a_bad_zip_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.zip").write_bytes(b"PK not really a zip")
+    command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:uvicorn_factory", "--port", "0"]
+    result = subprocess.run(
+        command, cwd=ROOT, env=server_env(EBLOG_ZIP=str(tmp_path / "bad.zip")), capture_output=True, text=True, timeout=20
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"eblog-server: error: {tmp_path / 'bad.zip'}: corrupt zip: File is not a zip file"]
 
 
 FORBIDDEN = ("jinja2", "markdown_it", "mdit_py_plugins", "pygments", "yaml", "h11", "cmd")
