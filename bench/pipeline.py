@@ -36,7 +36,9 @@ def run_pipeline(articles: Path, out: Path) -> float:
     ]
     started = time.perf_counter()
     for command in commands:
-        subprocess.run([sys.executable, *command], cwd=REPO, check=True, stderr=subprocess.DEVNULL)
+        result = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"pipeline.py: {' '.join(command)} failed:\n{result.stderr}")
     return time.perf_counter() - started
 
 
@@ -60,6 +62,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000, help="articles in the corpus")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario; the median is reported")
     args = parser.parse_args()
+    if args.count < 8 or args.runs < 1:
+        parser.error("--count must be at least 8 and --runs at least 1")
 
     with tempfile.TemporaryDirectory(prefix="eblog-bench-") as tmp:
         root = Path(tmp)

@@ -54,7 +54,10 @@ def home_items(articles: list[dict]) -> list[dict]:
             items.append({"series": None, "article": article})
         elif series not in shown:
             shown.add(series)
-            ordered = sorted(parts[series], key=lambda a: (a["part"] or 0, a["date"], a["slug"]))
+            ordered = sorted(
+                parts[series],
+                key=lambda a: site_manifest.series_order(a["part"], dt.datetime.fromisoformat(a["date"]), a["slug"]),
+            )
             items.append({"series": series, "parts": ordered})
     return items
 

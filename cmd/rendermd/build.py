@@ -169,7 +169,7 @@ def neighbours(published: list[Meta]) -> dict[str, dict]:
         if meta.series:
             series[meta.series].append(meta)
     for parts in series.values():
-        parts.sort(key=lambda m: (m.part or 0, m.date, m.slug))
+        parts.sort(key=lambda m: site_manifest.series_order(m.part, m.date, m.slug))
 
     def link(meta: Meta | None) -> dict | None:
         return {"slug": meta.slug, "title": meta.title, "url": page_url(meta.slug)} if meta else None

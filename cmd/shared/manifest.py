@@ -4,6 +4,7 @@ It is plain JSON in OUT_DIR/.eblog/, so the two tools can run as separate
 commands (and separate Docker layers) and still agree on the articles.
 """
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -12,6 +13,11 @@ from cmd.shared.files import write_if_changed
 from cmd.shared.layout import MANIFEST
 
 FORMAT = 1
+
+
+def series_order(part: int | None, date: dt.datetime, slug: str) -> tuple:
+    """How a series' parts are ordered: by part, then date; the same on each part and on the home page."""
+    return (part or 0, date, slug)
 
 
 def write(out_dir: Path, manifest: dict) -> None:

@@ -16,17 +16,19 @@ MONTHS = (
 )
 
 
+def _datetime(value: dt.datetime | str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def human_date(value: dt.datetime | str) -> str:
     """"July 2023": locale-independent, so output never depends on the machine."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+    value = _datetime(value)
     return f"{MONTHS[value.month - 1]} {value.year}"
 
 
 def full_date(value: dt.datetime | str) -> str:
     """"14 July 2023", for the byline's title attribute and the archive."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+    value = _datetime(value)
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
