@@ -312,6 +312,16 @@ def machine(engine: Engine) -> dict[str, object]:
             "docker": engine("version", "--format", "{{.Server.Version}}").strip(), "bases": bases}
 
 
+def source(ref: str | None) -> str:
+    """What was built: the ref's commit, or the working tree's base commit and whether it had changes."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False).stdout.strip()
+
+    if ref:
+        return f"{ref} = {git('rev-parse', '--short', ref)}"
+    return f"working tree at {git('rev-parse', '--short', 'HEAD')}" + (" with changes" if git("status", "--porcelain") else "")
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Time the Docker build of each step of the progression.")
     parser.add_argument("--runs", type=int, default=3, help="builds per step and scenario; the median is reported")
@@ -355,7 +365,7 @@ def main() -> None:
                     engine.build(step, tree, f"eblog-bench-{RUN_ID}:{step.name}")  # the warm starting point
                 results += [measure(engine, step, tree, scenario, args.runs, edits) for scenario in args.scenarios]
             report = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(engine), "runs": args.runs,
-                      "command": " ".join(["bench/docker_build.py", *sys.argv[1:]]),
+                      "command": " ".join(["bench/docker_build.py", *sys.argv[1:]]), "source": source(args.ref),
                       "steps": [asdict(s) for s in steps], "results": [asdict(r) for r in results]}
         finally:
             engine.cleanup()

@@ -52,7 +52,7 @@ def caption(report: dict) -> tuple[str, str]:
     bases = ", ".join(f"{b['tag']} ({'look-alike' if b['lookalike'] else 'official'}, {b['size'] / MB:.0f} MB)"
                       for b in m["bases"].values())
     return (f"{report['date']}, {m['cores']} cores, {m['os']} host, Docker {m['docker']}",
-            f"bases {bases}; median of {report['runs']} run(s)")
+            "; ".join(filter(None, [report.get("source"), f"bases {bases}", f"median of {report['runs']} run(s)"])))
 
 
 def text_table(report: dict) -> str:
