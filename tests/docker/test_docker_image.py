@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from docker_engine import BASE_IMAGE, ROOT, Build, Docker, Step
@@ -66,7 +67,7 @@ with zipfile.ZipFile("/app/server/assets.zip") as z:
 """
 
 
-def load_minimal_image_spec():
+def minimal_image_module() -> ModuleType:
     """docker/minimal/image.py: the ENV and HEALTHCHECK the minimal tree was verified with."""
     spec = importlib.util.spec_from_file_location("eblog_minimal_image", ROOT / "docker" / "minimal" / "image.py")
     module = importlib.util.module_from_spec(spec)
@@ -74,7 +75,7 @@ def load_minimal_image_spec():
     return module
 
 
-MINIMAL = load_minimal_image_spec()
+MINIMAL = minimal_image_module()
 
 
 def copy_repo(dest: Path) -> Path:
