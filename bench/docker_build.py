@@ -312,14 +312,17 @@ def machine(engine: Engine) -> dict[str, object]:
             "docker": engine("version", "--format", "{{.Server.Version}}").strip(), "bases": bases}
 
 
-def source(ref: str | None) -> str:
-    """What was built: the ref's commit, or the working tree's base commit and whether it had changes."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False).stdout.strip()
+def git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True).stdout.strip()
 
+
+def source(ref: str | None) -> tuple[str, str | None]:
+    """What is built, said once before the copy: ref's commit (and that commit, to copy), or the working tree."""
     if ref:
-        return f"{ref} = {git('rev-parse', '--short', ref)}"
-    return f"working tree at {git('rev-parse', '--short', 'HEAD')}" + (" with changes" if git("status", "--porcelain") else "")
+        commit = git("rev-parse", "--verify", f"{ref}^{{commit}}")
+        return f"{ref} = {commit[:7]}", commit
+    changed = " with changes" if git("status", "--porcelain") else ""
+    return f"working tree at {git('rev-parse', '--short', 'HEAD')}{changed}", None
 
 
 def parse_args() -> argparse.Namespace:
@@ -352,7 +355,8 @@ def main() -> None:
         try:
             for variant in ("slim", "full"):
                 run_script("base-image", variant, env=engine.env)  # made before any timing, never counted
-            pristine = copy_tree(Path(tmp) / "pristine", args.ref)
+            built, commit = source(args.ref)
+            pristine = copy_tree(Path(tmp) / "pristine", commit)
             steps = [s for s in available_steps(pristine) if wanted(s, args.steps)]
             lock_variant = other_lock(pristine, Path(tmp) / "lock") if "lock" in args.scenarios else ""
             print(f"docker_build: steps {', '.join(s.name for s in steps)}; scenarios {', '.join(args.scenarios)}; "
@@ -365,7 +369,7 @@ def main() -> None:
                     engine.build(step, tree, f"eblog-bench-{RUN_ID}:{step.name}")  # the warm starting point
                 results += [measure(engine, step, tree, scenario, args.runs, edits) for scenario in args.scenarios]
             report = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(engine), "runs": args.runs,
-                      "command": " ".join(["bench/docker_build.py", *sys.argv[1:]]), "source": source(args.ref),
+                      "command": " ".join(["bench/docker_build.py", *sys.argv[1:]]), "source": built,
                       "steps": [asdict(s) for s in steps], "results": [asdict(r) for r in results]}
         finally:
             engine.cleanup()
