@@ -5,7 +5,7 @@
 
 The steps are docker/steps/ (1-naive, 2-ordered, 3-multistage), the project's Dockerfile
 (4-cache-mounts, target `run`) and, when the Dockerfile has it, its `minimal` target (5-minimal).
-The scenarios, each from a warm build of the step before it, except the first:
+The scenarios, in this order, each but the first starting from the step's previous build:
 
   cold       the build cache pruned (`docker builder prune --all`: layers and cache mounts), the
              base images present (they are made before anything is timed, and never counted);
@@ -29,7 +29,9 @@ A timed build that overlapped another `docker build` is marked "contended" (a * 
 Only images this run built are removed at the end (and temporary files; also on Ctrl-C or kill).
 
 Output: the table (step, scenario, time, % of max, size, % of max), the targets, and
-bench/results/docker_build.{json,svg,md}; --publish also copies them to bench/docker_build-latest.*.
+bench/results/docker_build.{json,svg,md}, with the last BuildKit log of each cell in
+bench/results/docker_build-logs/; --publish also writes bench/docker_build-latest.{json,svg,md}.
+`python bench/docker_report.py FILE.json` redraws the table and chart from saved figures.
 Targets (2 cores): after an article edit, the optimized build (4) at least 20x faster than the
 naive one (1); the slim image (4) at least 5x smaller than the naive one, the minimal one (5) 25x.
 """
