@@ -56,14 +56,17 @@ COPY pyproject.toml uv.lock ./
 RUN UV_PROJECT_ENVIRONMENT=/opt/serve /opt/uv/bin/uv sync --frozen --no-install-project --only-group serve --compile-bytecode \
     && find /opt/serve -name '*.so' -exec strip --strip-unneeded {} +
 
-# Everything the build runs: render, serve and test, as the `dev` group.
-RUN UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group dev
+# Everything the build runs: render, serve and test, as the `dev` group, compiled to bytecode once.
+RUN UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group dev --compile-bytecode
 
 # The build venv first on PATH, so `python` below is the one with the tools' dependencies.
 ENV PATH=/opt/build/bin:$PATH
 
 # The tools: they change less often than the server or the articles.
 COPY cmd/ cmd/
+
+# Their bytecode, compiled once per change of the tools.
+RUN python -m compileall -q cmd
 
 # ---------------------------------------------------------------------------------------------------
 # builder: tests first (they need the code, not the articles), then the articles become assets.zip.
@@ -81,6 +84,9 @@ RUN python -m compileall -q --invalidation-mode unchecked-hash server \
 
 # The articles, the most often changed input: only the layers from here on rerun after an edit.
 COPY articles/ articles/
+
+# prezip's one timestamp, the server's Last-Modified (unset: none); e.g. the commit's time.
+ARG SOURCE_DATE_EPOCH
 
 # The site, zipped deterministically, so the same articles give the same bytes.
 RUN python -m cmd.rendermd articles /tmp/site \
