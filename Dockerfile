@@ -97,8 +97,8 @@ RUN python -m compileall -q --invalidation-mode unchecked-hash server \
 COPY articles/ articles/
 
 # The one timestamp prezip gives every zip entry, which the server sends as Last-Modified. Unset by
-# default (the zip epoch, and no Last-Modified): the reflog below holds when main last moved in
-# this checkout, not the commit's time. Pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`.
+# default (the zip epoch, and no Last-Modified): the reflog the `commit` stage reads holds when main
+# last moved in this checkout, not the commit's time. Pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`.
 # Declared here, after the tests, so a new value reruns only the render.
 ARG SOURCE_DATE_EPOCH
 
@@ -109,12 +109,18 @@ RUN python -m cmd.rendermd articles /tmp/site \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
 
-# The commit, read from git's reflog of main without installing git. The [t] and [n] globs make the
-# COPY copy nothing, instead of failing, when .git or the ref is absent (a source tarball, a detached
-# checkout): the server then says "unknown". Last in this stage, since it changes on every commit.
+# ---------------------------------------------------------------------------------------------------
+# commit: the commit the image is built from, read from git's reflog of main without installing git.
+# A stage of its own beside builder: an article edit does not rerun it, a new commit reruns only it.
+FROM ${PYTHON_IMAGE} AS commit
+
+# The one reflog file. The [t] and [n] globs make the COPY copy nothing, instead of failing, when
+# .git or the ref is absent (a source tarball, a detached checkout): the server then says "unknown".
 COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
+
 # Each reflog line is "<old> <new> <who> <when>\t<message>": the last line's second field is the commit.
-RUN if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
+RUN mkdir /out \
+    && if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
 
 # ---------------------------------------------------------------------------------------------------
 # minimal-tree: the minimal image's files, computed from what the server really loads, then proven.
@@ -187,7 +193,7 @@ COPY --from=minimal-tree /minimal/ /
 # 2. The server code with its bytecode, the very files `run` ships.
 COPY --from=builder /src/server/ server/
 # 3. The commit.
-COPY --from=builder /out/commit.txt server/commit.txt
+COPY --from=commit /out/commit.txt server/commit.txt
 # 4. The site: the last layer, so an article edit ships only it.
 COPY --from=builder /out/assets.zip server/assets.zip
 
@@ -236,6 +242,6 @@ COPY --from=tooling /opt/serve /opt/serve
 # 2. The server code with its bytecode (changes with the code).
 COPY --from=builder /src/server/ server/
 # 3. The commit (changes with every commit; a few bytes).
-COPY --from=builder /out/commit.txt server/commit.txt
+COPY --from=commit /out/commit.txt server/commit.txt
 # 4. The site (changes with every article edit): the last layer, so that is all an edit ships.
 COPY --from=builder /out/assets.zip server/assets.zip

@@ -94,10 +94,16 @@ RUN python -m cmd.rendermd articles /tmp/site \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
 
-# The commit, from the one reflog file (the [t] and [n] globs copy nothing where .git is absent).
+# ---------------------------------------------------------------------------------------------------
+# commit: the commit, in a stage of its own so an article edit does not rerun it.
+FROM ${PYTHON_IMAGE} AS commit
+
+# The one reflog file (the [t] and [n] globs copy nothing where .git is absent).
 COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
+
 # The last reflog line's second field is the commit.
-RUN if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
+RUN mkdir /out \
+    && if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
 
 # ---------------------------------------------------------------------------------------------------
 # run: the slim base, the serve venv, the server, its data. No uv, no compiler, no render or test packages.
@@ -132,6 +138,6 @@ COPY --from=tooling /opt/serve /opt/serve
 # The server code with its bytecode (changes with the code).
 COPY --from=builder /src/server/ server/
 # The commit (changes with every commit).
-COPY --from=builder /out/commit.txt server/commit.txt
+COPY --from=commit /out/commit.txt server/commit.txt
 # The site (changes with every article edit): the last layer, so that is all an edit ships.
 COPY --from=builder /out/assets.zip server/assets.zip

@@ -114,7 +114,7 @@ def test_ordered_installs_the_dependencies_before_any_source() -> None:
 def test_multistage_is_the_dockerfile_without_cache_mounts() -> None:
     """Step 4 is the Dockerfile itself; step 3 differs from it only in RUNs that use a cache mount there."""
     mine, project = stages(STEPS_DIR / "3-multistage.Dockerfile"), stages(ROOT / "Dockerfile")
-    assert list(mine) == ["tooling", "builder", "run"]
+    assert list(mine) == ["tooling", "builder", "commit", "run"]
     assert not [i for i in instructions(STEPS_DIR / "3-multistage.Dockerfile") if "type=cache" in i.text]
     for name, instructions_3 in mine.items():
         instructions_4 = project[name]
