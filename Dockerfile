@@ -103,8 +103,11 @@ COPY articles/ articles/
 ARG SOURCE_DATE_EPOCH
 
 # The site, zipped deterministically (sorted entries, fixed times), so the same articles give the
-# same bytes and `run`'s last COPY stays cached when nothing really changed.
-RUN python -m cmd.rendermd articles /tmp/site \
+# same bytes and `run`'s last COPY stays cached when nothing really changed. The site folder is a
+# cache mount: the tools are incremental, so after an article edit only that article is rendered
+# (and only its page compressed), and their output is the same bytes as a clean build's.
+RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \
+    python -m cmd.rendermd articles /tmp/site \
     && python -m cmd.buildindex /tmp/site \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
