@@ -25,7 +25,7 @@ from cmd.rendermd.frontmatter import Meta
 from cmd.shared import config as site_config
 from cmd.shared import manifest as site_manifest
 from cmd.shared.errors import InputError
-from cmd.shared.files import write_atomic
+from cmd.shared.files import write_atomic, write_if_changed
 from cmd.shared.layout import RENDER_CACHE, STATIC_DIR, fragment_path, page_url
 from cmd.shared.version import tools_digest
 
@@ -102,11 +102,11 @@ def article_entry(meta: Meta, fragment: dict) -> dict:
 def find_articles(articles_dir: Path) -> list[Path]:
     if not articles_dir.is_dir():
         raise InputError("articles directory not found", articles_dir)
-    paths = sorted(
-        path
-        for path in articles_dir.rglob("*.md")
-        if not any(part.startswith(".") for part in path.relative_to(articles_dir).parts)
-    )
+    def is_article(path: Path) -> bool:
+        parts = path.relative_to(articles_dir).parts
+        return parts[0] != STATIC_DIR and not any(part.startswith(".") for part in parts)
+
+    paths = sorted(filter(is_article, articles_dir.rglob("*.md")))
     if not paths:
         raise InputError("no articles (*.md) in the articles directory", articles_dir)
     return paths
@@ -114,7 +114,7 @@ def find_articles(articles_dir: Path) -> list[Path]:
 
 def load_cache(out_dir: Path) -> dict:
     """The previous run's bookkeeping; only its list of pages survives a change of the tools."""
-    empty = {"tools": tools_digest(), "stylesheet": None, "sources": {}, "fragments": {}, "pages": {}}
+    empty = {"tools": tools_digest(), "stylesheet": None, "sources": {}, "fragments": {}, "pages": {}, "assets": []}
     try:
         cached = json.loads((out_dir / RENDER_CACHE).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError, UnicodeDecodeError):
@@ -122,8 +122,23 @@ def load_cache(out_dir: Path) -> dict:
     if not isinstance(cached, dict):
         return empty
     if cached.get("tools") != empty["tools"]:
-        return {**empty, "pages": cached.get("pages", {})}
+        return {**empty, "pages": cached.get("pages", {}), "assets": cached.get("assets", [])}
     return cached
+
+
+def copy_assets(articles_dir: Path, out_dir: Path, previous: list[str]) -> list[str]:
+    """Copy ARTICLES/static/ (images, downloads) to OUT/static/ as it is; drop what was removed."""
+    source = articles_dir / STATIC_DIR
+    copied = []
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(articles_dir)
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+                write_if_changed(out_dir / relative, path.read_bytes())
+                copied.append(relative.as_posix())
+    for gone in set(previous) - set(copied):
+        (out_dir / gone).unlink(missing_ok=True)
+    return copied
 
 
 def save_cache(out_dir: Path, cache: dict) -> None:
@@ -257,8 +272,9 @@ def render_site(
     for slug in removed:
         for path in (out_dir / f"{slug}.html", out_dir / fragment_path(slug)):
             path.unlink(missing_ok=True)
+    assets = copy_assets(articles_dir, out_dir, cache.get("assets", []))
     for old_css in (out_dir / STATIC_DIR).glob("style.*.css"):
-        if old_css.name != Path(stylesheet).name:
+        if old_css.name != Path(stylesheet).name and f"{STATIC_DIR}/{old_css.name}" not in assets:
             old_css.unlink(missing_ok=True)
 
     site_manifest.write(
@@ -274,6 +290,7 @@ def render_site(
         sources={s.name: {"digest": s.digest, "meta": metas[s.name]} for s in sources},
         fragments=fragments,
         pages=pages,
+        assets=assets,
     )
     save_cache(out_dir, cache)
     return Summary(

@@ -352,3 +352,23 @@ def test_a_run_that_dies_while_writing_leaves_no_stale_page_behind(
     article.write_text(original)  # back to what the old cache described
     render_site(sample_dir, out)
     assert "Beta edited" not in (out / "beta.html").read_text()
+
+
+def test_static_files_beside_the_articles_are_copied_kept_in_step_and_removed(sample_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    images = sample_dir / "static" / "img"
+    images.mkdir(parents=True)
+    (images / "logo.png").write_bytes(b"\x89PNG first")
+    (sample_dir / "static" / "notes.md").write_text("not an article: no front matter\n")
+    render_site(sample_dir, out)
+    assert (out / "static" / "img" / "logo.png").read_bytes() == b"\x89PNG first"
+    assert (out / "static" / "notes.md").exists() and not (out / "notes.html").exists()
+
+    (images / "logo.png").write_bytes(b"\x89PNG second")
+    render_site(sample_dir, out)
+    assert (out / "static" / "img" / "logo.png").read_bytes() == b"\x89PNG second"
+
+    (images / "logo.png").unlink()
+    render_site(sample_dir, out)
+    assert not (out / "static" / "img" / "logo.png").exists()
+    assert list((out / "static").glob("style.*.css")), "the stylesheet stays"
