@@ -10,17 +10,47 @@ import random
 from pathlib import Path
 
 WORDS = (
-    "layer cache build image docker python server request response zip deflate gzip header "
-    "stage builder runtime slim minimal article feed index sitemap render template markdown "
-    "the a of to and in is that for it with as on be by this are from at or an fast small "
-    "dependency lock hash wheel venv interpreter module package bytes memory latency throughput"
+    "layer cache build image docker python server request response zip deflate gzip header stage builder "
+    "runtime slim minimal article feed index sitemap render template markdown the a of to and in is that "
+    "for it with as on be by this are from at or an fast small dependency lock hash wheel venv "
+    "interpreter module package bytes memory latency throughput"
 ).split()
 
 CODE = {
-    "python": 'def handler(scope, receive, send):\n    """Serve {n} from memory."""\n    body = TABLE.get(scope["path"], b"")\n    for chunk in range({n}):\n        yield chunk * 2\n    return {{"status": 200, "size": len(body)}}\n',
-    "go": 'package main\n\nimport "fmt"\n\nfunc main() {{\n\tfor i := 0; i < {n}; i++ {{\n\t\tfmt.Println("layer", i)\n\t}}\n}}\n',
-    "dockerfile": "FROM python:3.13-slim-trixie AS builder\nWORKDIR /src\nCOPY pyproject.toml uv.lock ./\nRUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen\nCOPY . .\nEXPOSE {n}\n",
-    "bash": 'set -euo pipefail\nfor i in $(seq 1 {n}); do\n  echo "build $i"\ndone\ncurl -fsS http://127.0.0.1:8080/healthz\n',
+    "python": (
+        "def handler(scope, receive, send):\n"
+        '    """Serve {n} from memory."""\n'
+        '    body = TABLE.get(scope["path"], b"")\n'
+        "    for chunk in range({n}):\n"
+        "        yield chunk * 2\n"
+        '    return {{"status": 200, "size": len(body)}}\n'
+    ),
+    "go": (
+        "package main\n"
+        "\n"
+        'import "fmt"\n'
+        "\n"
+        "func main() {{\n"
+        "\tfor i := 0; i < {n}; i++ {{\n"
+        '\t\tfmt.Println("layer", i)\n'
+        "\t}}\n"
+        "}}\n"
+    ),
+    "dockerfile": (
+        "FROM python:3.13-slim-trixie AS builder\n"
+        "WORKDIR /src\n"
+        "COPY pyproject.toml uv.lock ./\n"
+        "RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen\n"
+        "COPY . .\n"
+        "EXPOSE {n}\n"
+    ),
+    "bash": (
+        "set -euo pipefail\n"
+        "for i in $(seq 1 {n}); do\n"
+        '  echo "build $i"\n'
+        "done\n"
+        "curl -fsS http://127.0.0.1:8080/healthz\n"
+    ),
 }
 
 

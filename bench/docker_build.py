@@ -128,17 +128,32 @@ class Engine:
         self.image_ids: set[str] = set()
 
     def __call__(self, *args: str, timeout: float = 1800) -> str:
-        result = subprocess.run([self.client, *args], env=self.env, capture_output=True, text=True,
-                                timeout=timeout, check=False)
+        result = subprocess.run(
+            [self.client, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
         if result.returncode != 0:
-            raise SystemExit(f"docker_build: docker {' '.join(args[:3])} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+            raise SystemExit(
+                f"docker_build: docker {' '.join(args[:3])} failed:\n{(result.stdout + result.stderr)[-3000:]}"
+            )
         return result.stdout
 
     def build(self, step: Step, context: Path, tag: str) -> Build:
         """One build of step in context, timed, watching for other builds on the machine meanwhile."""
         iidfile, logfile = context.parent / "iid", context.parent / "build.log"
-        command = [self.client, "build", "--network", "host", "--progress", "plain", "--file",
-                   str(context / step.dockerfile), "--iidfile", str(iidfile), "--tag", tag]
+        command = [
+            self.client,
+            "build",
+            "--network",
+            "host",
+            "--progress",
+            "plain",
+            "--file",
+            str(context / step.dockerfile),
+            "--iidfile",
+            str(iidfile),
+            "--tag",
+            tag,
+        ]
         if step.target:
             command += ["--target", step.target]
         seen: list[int] = []
@@ -181,8 +196,9 @@ class Engine:
 
 
 def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(REPO / "scripts" / name), *args], env=env, capture_output=True, text=True,
-                            timeout=3600, check=False)
+    result = subprocess.run(
+        [str(REPO / "scripts" / name), *args], env=env, capture_output=True, text=True, timeout=3600, check=False
+    )
     if result.returncode != 0:
         raise SystemExit(f"docker_build: scripts/{name} {' '.join(args)} failed: {result.stderr.strip()[-2000:]}")
     return result
@@ -232,8 +248,12 @@ def copy_tree(dest: Path, ref: str | None) -> Path:
         archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     else:
-        listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                                capture_output=True, text=True, check=True).stdout
+        listed = subprocess.run(
+            ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         for name in filter(None, listed.split("\0")):
             source = REPO / name
             if source.is_file():
@@ -255,8 +275,12 @@ def other_lock(tree: Path, scratch: Path) -> str:
     uv = REPO / ".tools" / "bin" / "uv"
     if not uv.is_file():
         subprocess.run([str(REPO / "scripts" / "bootstrap")], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([str(uv), "lock", "--quiet", "--upgrade-package", f"{LOCK_PACKAGE}=={major}.{int(minor) - 1}"],
-                   cwd=scratch, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"}, check=True)
+    subprocess.run(
+        [str(uv), "lock", "--quiet", "--upgrade-package", f"{LOCK_PACKAGE}=={major}.{int(minor) - 1}"],
+        cwd=scratch,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        check=True,
+    )
     return (scratch / "uv.lock").read_text()
 
 
@@ -266,8 +290,11 @@ class Edits:
     def __init__(self, tree: Path, lock_variant: str) -> None:
         self.tree = tree
         self.locks = [(tree / "uv.lock").read_text(), lock_variant]
-        self.article = next(p for p in sorted((tree / "articles").glob("*.md"))
-                            if not re.search(r"^draft\s*[:=]\s*true", p.read_text(), re.M | re.I))
+        self.article = next(
+            p
+            for p in sorted((tree / "articles").glob("*.md"))
+            if not re.search(r"^draft\s*[:=]\s*true", p.read_text(), re.M | re.I)
+        )
         self.lock_edits = 0
 
     def apply(self, scenario: str) -> None:
@@ -296,22 +323,44 @@ def measure(engine: Engine, step: Step, tree: Path, scenario: str, runs: int, ed
     (LOGS / f"{step.name}-{scenario}.log").write_text(builds[-1].log)
     times = [b.seconds for b in builds]
     ends = STEP_END.findall(builds[-1].log)
-    result = Result(step.name, scenario, statistics.median(times), times, engine.size(builds[-1].image),
-                    ends.count("CACHED"), len(ends), any(b.contended for b in builds))
-    print(f"  {step.name:<15}{scenario:<10}{result.seconds:8.2f} s  {result.size / 1e6:7.1f} MB  "
-          f"runs {' '.join(f'{t:.2f}' for t in times)}{'  (contended)' if result.contended else ''}", file=sys.stderr)
+    result = Result(
+        step.name,
+        scenario,
+        statistics.median(times),
+        times,
+        engine.size(builds[-1].image),
+        ends.count("CACHED"),
+        len(ends),
+        any(b.contended for b in builds),
+    )
+    print(
+        f"  {step.name:<15}{scenario:<10}{result.seconds:8.2f} s  {result.size / 1e6:7.1f} MB  "
+        f"runs {' '.join(f'{t:.2f}' for t in times)}{'  (contended)' if result.contended else ''}",
+        file=sys.stderr,
+    )
     return result
 
 
 def machine(engine: Engine) -> dict[str, object]:
-    os_name = next((line.split("=", 1)[1].strip('"') for line in Path("/etc/os-release").read_text().splitlines()
-                    if line.startswith("PRETTY_NAME=")), platform.system())
+    os_name = next(
+        (
+            line.split("=", 1)[1].strip('"')
+            for line in Path("/etc/os-release").read_text().splitlines()
+            if line.startswith("PRETTY_NAME=")
+        ),
+        platform.system(),
+    )
     bases = {}
     for variant, tag in (("slim", "python:3.13-slim-trixie"), ("full", "python:3.13-trixie")):
         labels = json.loads(engine("image", "inspect", "--format", "{{json .Config.Labels}}", tag)) or {}
         bases[variant] = {"tag": tag, "size": engine.size(tag), "lookalike": "org.eblog.lookalike" in labels}
-    return {"cores": os.cpu_count(), "os": os_name, "kernel": platform.release(),
-            "docker": engine("version", "--format", "{{.Server.Version}}").strip(), "bases": bases}
+    return {
+        "cores": os.cpu_count(),
+        "os": os_name,
+        "kernel": platform.release(),
+        "docker": engine("version", "--format", "{{.Server.Version}}").strip(),
+        "bases": bases,
+    }
 
 
 def git(*args: str) -> str:
@@ -361,8 +410,11 @@ def main() -> None:
             pristine = copy_tree(Path(tmp) / "pristine", commit)
             steps = [s for s in available_steps(pristine) if wanted(s, args.steps)]
             lock_variant = other_lock(pristine, Path(tmp) / "lock") if "lock" in args.scenarios else ""
-            print(f"docker_build: steps {', '.join(s.name for s in steps)}; scenarios {', '.join(args.scenarios)}; "
-                  f"median of {args.runs} run(s)", file=sys.stderr)
+            print(
+                f"docker_build: steps {', '.join(s.name for s in steps)}; scenarios {', '.join(args.scenarios)}; "
+                f"median of {args.runs} run(s)",
+                file=sys.stderr,
+            )
             results = []
             for step in steps:
                 tree = shutil.copytree(pristine, Path(tmp) / step.name / "eblog", symlinks=True)
@@ -370,9 +422,15 @@ def main() -> None:
                 if args.scenarios[0] != "cold":
                     engine.build(step, tree, f"eblog-bench-{RUN_ID}:{step.name}")  # the warm starting point
                 results += [measure(engine, step, tree, scenario, args.runs, edits) for scenario in args.scenarios]
-            report = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(engine), "runs": args.runs,
-                      "command": " ".join(["bench/docker_build.py", *sys.argv[1:]]), "source": built,
-                      "steps": [asdict(s) for s in steps], "results": [asdict(r) for r in results]}
+            report = {
+                "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+                "machine": machine(engine),
+                "runs": args.runs,
+                "command": " ".join(["bench/docker_build.py", *sys.argv[1:]]),
+                "source": built,
+                "steps": [asdict(s) for s in steps],
+                "results": [asdict(r) for r in results],
+            }
         finally:
             engine.cleanup()
     report["targets"] = targets(report)
@@ -384,7 +442,9 @@ def write_outputs(report: dict, publish: bool) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     outputs = {"json": json.dumps(report, indent=2) + "\n", "svg": svg_chart(report), "md": markdown_table(report)}
     for ext, text in outputs.items():
-        for path in [RESULTS / f"docker_build.{ext}"] + ([REPO / "bench" / f"docker_build-latest.{ext}"] if publish else []):
+        for path in [RESULTS / f"docker_build.{ext}"] + (
+            [REPO / "bench" / f"docker_build-latest.{ext}"] if publish else []
+        ):
             partial = path.with_suffix(path.suffix + ".tmp")
             partial.write_text(text)
             partial.replace(path)

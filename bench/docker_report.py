@@ -25,7 +25,9 @@ def rows(report: dict) -> list[dict]:
     for scenario in dict.fromkeys(r["scenario"] for r in results):
         group = [r for r in results if r["scenario"] == scenario]
         slowest, biggest = max(r["seconds"] for r in group), max(r["size"] for r in group)
-        ordered += [{**r, "time_pct": 100 * r["seconds"] / slowest, "size_pct": 100 * r["size"] / biggest} for r in group]
+        ordered += [
+            {**r, "time_pct": 100 * r["seconds"] / slowest, "size_pct": 100 * r["size"] / biggest} for r in group
+        ]
     return ordered
 
 
@@ -38,41 +40,58 @@ def targets(report: dict) -> list[dict]:
     checks = []
     naive, fast = find(report, NAIVE, "article"), find(report, SLIM, "article")
     if naive and fast:
-        checks.append(("after an article edit, 4-cache-mounts faster than 1-naive", naive["seconds"] / fast["seconds"], 20))
+        checks.append(
+            ("after an article edit, 4-cache-mounts faster than 1-naive", naive["seconds"] / fast["seconds"], 20)
+        )
     sizes = {r["step"]: r["size"] for r in report["results"]}
     for step, goal in ((SLIM, 5), (MINIMAL, 25)):
         if NAIVE in sizes and step in sizes:
             checks.append((f"{step} image smaller than 1-naive's", sizes[NAIVE] / sizes[step], goal))
-    return [{"target": name, "ratio": round(ratio, 1), "goal": goal, "met": ratio >= goal} for name, ratio, goal in checks]
+    return [
+        {"target": name, "ratio": round(ratio, 1), "goal": goal, "met": ratio >= goal} for name, ratio, goal in checks
+    ]
 
 
 def caption(report: dict) -> tuple[str, str]:
     """Where and when (the machine), then with what (the base images, the number of runs)."""
     m = report["machine"]
-    bases = ", ".join(f"{b['tag']} ({'look-alike' if b['lookalike'] else 'official'}, {b['size'] / MB:.0f} MB)"
-                      for b in m["bases"].values())
-    return (f"{report['date']}, {m['cores']} cores, {m['os']} host, Docker {m['docker']}",
-            "; ".join(filter(None, [report.get("source"), f"bases {bases}", f"median of {report['runs']} run(s)"])))
+    bases = ", ".join(
+        f"{b['tag']} ({'look-alike' if b['lookalike'] else 'official'}, {b['size'] / MB:.0f} MB)"
+        for b in m["bases"].values()
+    )
+    return (
+        f"{report['date']}, {m['cores']} cores, {m['os']} host, Docker {m['docker']}",
+        "; ".join(filter(None, [report.get("source"), f"bases {bases}", f"median of {report['runs']} run(s)"])),
+    )
 
 
 def text_table(report: dict) -> str:
-    lines = [*caption(report), "",
-             f"{'step':<16}{'scenario':<11}{'time':>9}{'% of max':>10}{'size':>11}{'% of max':>10}"]
+    lines = [
+        *caption(report),
+        "",
+        f"{'step':<16}{'scenario':<11}{'time':>9}{'% of max':>10}{'size':>11}{'% of max':>10}",
+    ]
     for r in rows(report):
         mark = "*" if r["contended"] else " "
-        lines.append(f"{r['step']:<16}{r['scenario']:<11}{r['seconds']:>8.2f}s{mark}{r['time_pct']:>8.0f}%"
-                     f"{r['size'] / MB:>9.1f}MB{r['size_pct']:>9.0f}%")
+        lines.append(
+            f"{r['step']:<16}{r['scenario']:<11}{r['seconds']:>8.2f}s{mark}{r['time_pct']:>8.0f}%"
+            f"{r['size'] / MB:>9.1f}MB{r['size_pct']:>9.0f}%"
+        )
     lines.append("% of the largest figure in the same scenario; * another docker build ran meanwhile")
-    lines += [f"target: {t['target']}: {t['ratio']}x (goal {t['goal']}x) {'met' if t['met'] else 'MISSED'}"
-              for t in report.get("targets", [])]
+    lines += [
+        f"target: {t['target']}: {t['ratio']}x (goal {t['goal']}x) {'met' if t['met'] else 'MISSED'}"
+        for t in report.get("targets", [])
+    ]
     return "\n".join(lines)
 
 
 def markdown_table(report: dict) -> str:
     lines = ["| step | scenario | time | % of max | size | % of max |", "| --- | --- | ---: | ---: | ---: | ---: |"]
     for r in rows(report):
-        lines.append(f"| {r['step']} | {r['scenario']} | {r['seconds']:.2f} s{' *' if r['contended'] else ''} "
-                     f"| {r['time_pct']:.0f}% | {r['size'] / MB:.1f} MB | {r['size_pct']:.0f}% |")
+        lines.append(
+            f"| {r['step']} | {r['scenario']} | {r['seconds']:.2f} s{' *' if r['contended'] else ''} "
+            f"| {r['time_pct']:.0f}% | {r['size'] / MB:.1f} MB | {r['size_pct']:.0f}% |"
+        )
     return "\n".join(lines) + "\n\n" + "; ".join(caption(report)) + ".\n"
 
 
@@ -85,8 +104,10 @@ def svg_chart(report: dict) -> str:
     parts, y = [], 30
 
     def text(x: float, y: float, content: str, size: int = 12, anchor: str = "start", weight: str = "normal") -> None:
-        parts.append(f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="{anchor}" '
-                     f'font-weight="{weight}">{escape(content)}</text>')
+        parts.append(
+            f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="{anchor}" '
+            f'font-weight="{weight}">{escape(content)}</text>'
+        )
 
     def bars(group: list[tuple[str, float, str]]) -> None:
         nonlocal y
@@ -110,8 +131,13 @@ def svg_chart(report: dict) -> str:
         y += 16
         text(12, y, SCENARIO_TITLES.get(scenario, scenario), 12, weight="bold")
         y += 6
-        bars([(r["step"], r["seconds"], f"{r['seconds']:.2f} s" + (" *" if r["contended"] else ""))
-              for r in report["results"] if r["scenario"] == scenario])
+        bars(
+            [
+                (r["step"], r["seconds"], f"{r['seconds']:.2f} s" + (" *" if r["contended"] else ""))
+                for r in report["results"]
+                if r["scenario"] == scenario
+            ]
+        )
     y += 24
     text(12, y, "Final image size (MB, docker image inspect)", 13, weight="bold")
     y += 8
@@ -120,9 +146,11 @@ def svg_chart(report: dict) -> str:
     y += 12
     text(12, y, "* another docker build ran on the machine meanwhile", 10)
     height = y + 12
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-            f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">\n'
-            f'<rect width="{width}" height="{height}" fill="#ffffff"/>\n' + "\n".join(parts) + "\n</svg>\n")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">\n'
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>\n' + "\n".join(parts) + "\n</svg>\n"
+    )
 
 
 def main() -> None:

@@ -42,10 +42,21 @@ from server_wrk import SERVER_CPU, first_status, wrk  # noqa: E402
 
 MB = 1_000_000
 RUN_ID = uuid.uuid4().hex[:8]
-IMAGES = {"slim": next(s for s in STEPS if s.target == "run"), "minimal": next(s for s in STEPS if s.target == "minimal")}
+IMAGES = {
+    "slim": next(s for s in STEPS if s.target == "run"),
+    "minimal": next(s for s in STEPS if s.target == "minimal"),
+}
 SCENARIOS = {"GET / gzip": ["Accept-Encoding: gzip"], "GET / identity": []}
-PARTS = ("interpreter", "shared libraries", "stdlib bytecode", "stdlib extension modules", "packages",
-         "server code", "assets", "other")
+PARTS = (
+    "interpreter",
+    "shared libraries",
+    "stdlib bytecode",
+    "stdlib extension modules",
+    "packages",
+    "server code",
+    "assets",
+    "other",
+)
 
 
 def part_of(path: str, is_elf: bool) -> str:
@@ -71,7 +82,9 @@ def composition(engine: Engine, image: str) -> dict[str, int]:
     name = f"eblog-minimal-bench-{RUN_ID}-export"
     engine("create", "--name", name, image)
     try:
-        exported = subprocess.run([engine.client, "export", name], env=engine.env, capture_output=True, check=True).stdout
+        exported = subprocess.run(
+            [engine.client, "export", name], env=engine.env, capture_output=True, check=True
+        ).stdout
     finally:
         engine("rm", name)
     sizes = dict.fromkeys(PARTS, 0)
@@ -100,8 +113,20 @@ class Container:
         self.name = f"eblog-minimal-bench-{RUN_ID}-{uuid.uuid4().hex[:6]}"
         pin = ["--cpuset-cpus", SERVER_CPU] if pinned else []
         started = time.perf_counter()
-        engine("run", "--detach", "--name", self.name, "--network", "host", "--env", f"PORT={port}",
-               "--env", "EBLOG_ACCESS_LOG=off", *pin, image)
+        engine(
+            "run",
+            "--detach",
+            "--name",
+            self.name,
+            "--network",
+            "host",
+            "--env",
+            f"PORT={port}",
+            "--env",
+            "EBLOG_ACCESS_LOG=off",
+            *pin,
+            image,
+        )
         while first_status(port) != 200:
             if time.perf_counter() - started > 30:
                 self.remove()
@@ -110,7 +135,9 @@ class Container:
         self.seconds_to_first_200 = time.perf_counter() - started
 
     def remove(self) -> None:
-        subprocess.run([self.engine.client, "rm", "--force", self.name], env=self.engine.env, capture_output=True, check=False)
+        subprocess.run(
+            [self.engine.client, "rm", "--force", self.name], env=self.engine.env, capture_output=True, check=False
+        )
 
 
 def cold_starts(engine: Engine, tags: dict[str, str], port: int, boots: int) -> dict[str, list[float]]:
@@ -123,8 +150,9 @@ def cold_starts(engine: Engine, tags: dict[str, str], port: int, boots: int) -> 
     return seconds
 
 
-def throughput(engine: Engine, tags: dict[str, str], port: int, rounds: int, seconds: int,
-               connections: int) -> dict[str, dict[str, list[float]]]:
+def throughput(
+    engine: Engine, tags: dict[str, str], port: int, rounds: int, seconds: int, connections: int
+) -> dict[str, dict[str, list[float]]]:
     """requests/s per scenario and image, one list entry per round."""
     rps: dict[str, dict[str, list[float]]] = {s: {kind: [] for kind in tags} for s in SCENARIOS}
     for _ in range(rounds):
@@ -177,9 +205,11 @@ def main() -> None:
 
 def report(engine: Engine, tags: dict[str, str], args: argparse.Namespace) -> None:
     sizes = {kind: engine.size(tag) for kind, tag in tags.items()}
-    print(f"\nimage size: slim {sizes['slim'] / MB:.1f} MB, minimal {sizes['minimal'] / MB:.1f} MB "
-          f"({sizes['minimal'] / sizes['slim']:.3f} of slim, {sizes['slim'] / sizes['minimal']:.1f}x smaller)  "
-          f"target <= 30 MB (aim 20): {'met' if sizes['minimal'] <= 30 * MB else 'MISSED'}")
+    print(
+        f"\nimage size: slim {sizes['slim'] / MB:.1f} MB, minimal {sizes['minimal'] / MB:.1f} MB "
+        f"({sizes['minimal'] / sizes['slim']:.3f} of slim, {sizes['slim'] / sizes['minimal']:.1f}x smaller)  "
+        f"target <= 30 MB (aim 20): {'met' if sizes['minimal'] <= 30 * MB else 'MISSED'}"
+    )
     parts = composition(engine, tags["minimal"])
     print("\nminimal image, composition (MB, file bytes):")
     for part in PARTS:
@@ -191,18 +221,24 @@ def report(engine: Engine, tags: dict[str, str], args: argparse.Namespace) -> No
     print(f"\ncold start, docker run to the first 200 on / (median of {args.boots}, taking turns):")
     for kind, values in starts.items():
         print(f"  {kind:8} {medians[kind] * 1000:6.0f} ms   runs: {' '.join(f'{v * 1000:.0f}' for v in values)}")
-    print(f"  minimal/slim {medians['minimal'] / medians['slim']:.3f}  target <= 1.0 (no slower): "
-          f"{'met' if medians['minimal'] <= medians['slim'] else 'MISSED'}")
+    print(
+        f"  minimal/slim {medians['minimal'] / medians['slim']:.3f}  target <= 1.0 (no slower): "
+        f"{'met' if medians['minimal'] <= medians['slim'] else 'MISSED'}"
+    )
 
     rps = throughput(engine, tags, args.port, args.rounds, args.seconds, args.connections)
-    print(f"\nrequests/s, wrk -t1 -c{args.connections} -d{args.seconds}s, container on CPU {SERVER_CPU}, "
-          f"{args.rounds} rounds taking turns (median):")
+    print(
+        f"\nrequests/s, wrk -t1 -c{args.connections} -d{args.seconds}s, container on CPU {SERVER_CPU}, "
+        f"{args.rounds} rounds taking turns (median):"
+    )
     for scenario, by_kind in rps.items():
         ratios = [m / s for m, s in zip(by_kind["minimal"], by_kind["slim"], strict=True)]
         ratio = statistics.median(ratios)
-        print(f"  {scenario:16} slim {statistics.median(by_kind['slim']):8.0f}  minimal "
-              f"{statistics.median(by_kind['minimal']):8.0f}  minimal/slim {ratio:.3f} "
-              f"(rounds {min(ratios):.3f}-{max(ratios):.3f})  target >= 0.95: {'met' if ratio >= 0.95 else 'MISSED'}")
+        print(
+            f"  {scenario:16} slim {statistics.median(by_kind['slim']):8.0f}  minimal "
+            f"{statistics.median(by_kind['minimal']):8.0f}  minimal/slim {ratio:.3f} "
+            f"(rounds {min(ratios):.3f}-{max(ratios):.3f})  target >= 0.95: {'met' if ratio >= 0.95 else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

@@ -92,7 +92,9 @@ def main() -> None:
     ):
         print(f"{name:<28}{seconds:>9.2f}{args.count / seconds:>12.0f}{seconds / base_s:>21.2f}x")
     print(f"assets.zip: {zip_size / 1e6:.1f} MB")
-    print(f"targets: cold < 4 s: {'met' if cold_s < 4 else 'MISSED'}; warm < 0.5 s: {'met' if warm_s < 0.5 else 'MISSED'}")
+    print(
+        f"targets: cold < 4 s: {'met' if cold_s < 4 else 'MISSED'}; warm < 0.5 s: {'met' if warm_s < 0.5 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -117,7 +117,18 @@ def to_ms(value: str, unit: str) -> float:
 
 
 def wrk(url: str, connections: int, seconds: int, headers: list[str]) -> WrkResult:
-    command = ["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    command = [
+        "taskset",
+        "-c",
+        WRK_CPU,
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "5s",
+    ]
     for header in headers:
         command += ["-H", header]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
@@ -151,7 +162,9 @@ def first_status(port: int, path: str = "/") -> int | None:
     return int(match.group(1)) if match else None
 
 
-def start(command: list[str], port: int, log: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
+def start(
+    command: list[str], port: int, log: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, float]:
     """Start a server pinned to SERVER_CPU; return it and the ms from start to its first 200 on /."""
     with log.open("ab") as out:
         started = time.perf_counter()
@@ -230,7 +243,7 @@ Samples = dict[str, dict[str, list[WrkResult]]]  # server -> scenario -> one res
 def race(ports: dict[str, int], seconds: int, connections: int, rounds: int) -> Samples:
     """Every (server, scenario), ``rounds`` times; the servers run back to back within a scenario."""
     samples: Samples = {label: {name: [] for name, _, _ in SCENARIOS} for label in ports}
-    for label, port in ports.items():
+    for port in ports.values():
         for _, path, headers in SCENARIOS:
             wrk(f"http://127.0.0.1:{port}{path}", connections, 1, headers)  # warm-up
     for _ in range(rounds):
@@ -269,6 +282,35 @@ def boot_median(command: list[str], port: int, log: Path, runs: int, env: dict[s
         stop(process)
         times.append(ms)
     return statistics.median(times)
+
+
+def soak_run(tmp: Path, port: int, seconds: int) -> None:
+    """256 connections on the article page for ``seconds``: the errors, if any, and the p99."""
+    process, _ = start(eblog_command(tmp / "assets.zip", port, True), port, tmp / "eblog.log", python_env(True))
+    try:
+        soak = wrk(f"http://127.0.0.1:{port}{PAGE}", 256, seconds, ["Accept-Encoding: gzip"])
+    finally:
+        stop(process)
+    print(
+        f"\nsoak: eblog, log on, 256 connections, {seconds} s: {soak.requests} requests, {soak.rps:.0f} req/s, "
+        f"p99 {soak.p99_ms:.2f} ms, socket errors {soak.socket_errors}, non-2xx/3xx {soak.non_2xx_3xx}"
+    )
+
+
+def boot_race(tmp: Path, port: int, boots: int) -> None:
+    """Process start to first 200: eblog against a minimal Starlette app, both with bytecode compiled."""
+    env = python_env(True)
+    eblog_boot = boot_median(eblog_command(tmp / "assets.zip", port, True), port, tmp / "boot.log", boots, env)
+    script = tmp / "minimal_starlette.py"
+    script.write_text(MINIMAL_STARLETTE)
+    minimal_command = [sys.executable, str(script), str(port)]
+    stop(start(minimal_command, port, tmp / "boot.log", env)[0])  # compiles its bytecode
+    minimal = boot_median(minimal_command, port, tmp / "boot.log", boots, env)
+    print(
+        f"\nboot, process start to first 200, median of {boots}, bytecode compiled: "
+        f"eblog {eblog_boot:.0f} ms, minimal Starlette on uvicorn {minimal:.0f} ms "
+        f"(ratio {eblog_boot / minimal:.2f})"
+    )
 
 
 def main() -> None:
@@ -311,7 +353,9 @@ def main() -> None:
         processes = []
         try:
             for label, command in commands.items():
-                processes.append(start(command, ports[label], tmp / f"{label.replace(', ', '-')}.log", python_env(True))[0])
+                processes.append(
+                    start(command, ports[label], tmp / f"{label.replace(', ', '-')}.log", python_env(True))[0]
+                )
             check_same_answers(ports["nginx"], ports["eblog, log on"])
             samples = race(ports, args.seconds, args.connections, args.rounds)
         finally:
@@ -323,28 +367,10 @@ def main() -> None:
         eblog_port = ports["eblog, log on"]  # free again: reused for the soak and the boots
 
         if args.soak:
-            command = eblog_command(tmp / "assets.zip", eblog_port, True)
-            process, _ = start(command, eblog_port, tmp / "eblog.log", python_env(True))
-            try:
-                soak = wrk(f"http://127.0.0.1:{eblog_port}{PAGE}", 256, args.soak, ["Accept-Encoding: gzip"])
-            finally:
-                stop(process)
-            print(
-                f"\nsoak: eblog, log on, 256 connections, {args.soak} s: {soak.requests} requests, {soak.rps:.0f} req/s, "
-                f"p99 {soak.p99_ms:.2f} ms, socket errors {soak.socket_errors}, non-2xx/3xx {soak.non_2xx_3xx}"
-            )
+            soak_run(tmp, eblog_port, args.soak)
 
         if args.boots:
-            env = python_env(True)
-            eblog_boot = boot_median(eblog_command(tmp / "assets.zip", eblog_port, True), eblog_port, tmp / "boot.log", args.boots, env)
-            script = tmp / "minimal_starlette.py"
-            script.write_text(MINIMAL_STARLETTE)
-            stop(start([sys.executable, str(script), str(eblog_port)], eblog_port, tmp / "boot.log", env)[0])  # compile
-            minimal = boot_median([sys.executable, str(script), str(eblog_port)], eblog_port, tmp / "boot.log", args.boots, env)
-            print(
-                f"\nboot, process start to first 200, median of {args.boots}, bytecode compiled: "
-                f"eblog {eblog_boot:.0f} ms, minimal Starlette on uvicorn {minimal:.0f} ms (ratio {eblog_boot / minimal:.2f})"
-            )
+            boot_race(tmp, eblog_port, args.boots)
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 

@@ -12,9 +12,7 @@ import importlib.util
 import sysconfig
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location(
-    "_stdlib_cmd", Path(sysconfig.get_path("stdlib")) / "cmd.py"
-)
+_spec = importlib.util.spec_from_file_location("_stdlib_cmd", Path(sysconfig.get_path("stdlib")) / "cmd.py")
 assert _spec is not None and _spec.loader is not None
 _stdlib_cmd = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_stdlib_cmd)

@@ -23,17 +23,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0. "
         "The same app under plain uvicorn: see the docstring of server/app.py.",
     )
-    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: %(default)s)")
+    # All interfaces: in a container, the port is only reachable from outside that way.
+    parser.add_argument(
+        "--host",
+        default="0.0.0.0",  # noqa: S104
+        help="address to listen on (default: %(default)s)",
+    )
     parser.add_argument(  # argparse runs `type` on a string default too, so a bad $PORT is a usage error
-        "--port", type=port_number, default=os.environ.get("PORT") or "8080",
+        "--port",
+        type=port_number,
+        default=os.environ.get("PORT") or "8080",
         help="port to listen on (default: $PORT, else 8080)",
     )
     parser.add_argument(
-        "--zip", type=Path, metavar="FILE",
+        "--zip",
+        type=Path,
+        metavar="FILE",
         help=f"the site's zip from prezip (default: ${ZIP_ENV}, else server/assets.zip in the package)",
     )
     parser.add_argument(
-        "--no-access-log", dest="access_log", action="store_false", default=None,
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        default=None,
         help=f"don't write a line per request on stdout (also {ACCESS_LOG_ENV}=off)",
     )
     return parser.parse_args(argv)
@@ -54,8 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn  # after the zip is known to be good: a bad zip fails fast
 
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, http="httptools", loop="uvloop", lifespan="on",
-        access_log=False, server_header=False, timeout_graceful_shutdown=1,
+        app,
+        host=args.host,
+        port=args.port,
+        http="httptools",
+        loop="uvloop",
+        lifespan="on",
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal

@@ -119,9 +119,7 @@ class EblogApp(Starlette):
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
     """Starlette's own 405 lists Allow from a set, in no fixed order; this one is stable."""
-    return PlainTextResponse(
-        "Method Not Allowed\n", 405, headers={"allow": "GET, HEAD", "cache-control": "no-store"}
-    )
+    return PlainTextResponse("Method Not Allowed\n", 405, headers={"allow": "GET, HEAD", "cache-control": "no-store"})
 
 
 def env_flag(name: str, default: bool) -> bool:

@@ -138,7 +138,7 @@ def entry_seconds(info: zipfile.ZipInfo) -> int | None:
     """
     if info.date_time == ZIP_EPOCH:
         return None
-    return calendar.timegm(info.date_time + (0, 0, 0))
+    return calendar.timegm((*info.date_time, 0, 0, 0))
 
 
 def inflate(stream: memoryview, info: zipfile.ZipInfo) -> bytes:

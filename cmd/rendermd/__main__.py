@@ -19,9 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per core)")
     args = parser.parse_args(argv)
     try:
-        summary = render_site(
-            args.articles, args.out, drafts=args.drafts, jobs=args.jobs, progress=sys.stderr.isatty()
-        )
+        summary = render_site(args.articles, args.out, drafts=args.drafts, jobs=args.jobs, progress=sys.stderr.isatty())
     except InputError as error:
         return report("rendermd", [error])
     except ExceptionGroup as group:

@@ -102,6 +102,7 @@ def article_entry(meta: Meta, fragment: dict) -> dict:
 def find_articles(articles_dir: Path) -> list[Path]:
     if not articles_dir.is_dir():
         raise InputError("articles directory not found", articles_dir)
+
     def is_article(path: Path) -> bool:
         parts = path.relative_to(articles_dir).parts
         return parts[0] != STATIC_DIR and not any(part.startswith(".") for part in parts)
@@ -254,18 +255,21 @@ def render_site(
         # Forget the stale pages before touching them: should this run die half-way, the next
         # one redoes them, even if their sources are by then back to what the old cache says.
         stale_slugs = {source.meta.slug for source, _, _ in stale}
-        save_cache(out_dir, {
-            **cache,
-            "fragments": {slug: f for slug, f in old_fragments.items() if slug not in stale_slugs},
-            "pages": {**old_pages, **dict.fromkeys(stale_slugs)},
-        })
+        save_cache(
+            out_dir,
+            {
+                **cache,
+                "fragments": {slug: f for slug, f in old_fragments.items() if slug not in stale_slugs},
+                "pages": {**old_pages, **dict.fromkeys(stale_slugs)},
+            },
+        )
 
         jobs_list = [
             PageJob(out_dir, s.meta, context, None if fragment else s.markdown(), fragment)
             for s, context, fragment in stale
         ]
         workers = jobs or len(os.sched_getaffinity(0))  # the cores this process may use, as in a container
-        for (source, _, _), fragment in zip(stale, build_pages(jobs_list, workers, progress)):
+        for (source, _, _), fragment in zip(stale, build_pages(jobs_list, workers, progress), strict=False):
             fragments[source.meta.slug] = {**fragment, "digest": source.digest}
 
     removed = old_pages.keys() - pages.keys()

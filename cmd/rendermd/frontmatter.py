@@ -61,7 +61,7 @@ def load_yaml(block: str, path: Path) -> object:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when built in, is far faster
     try:
-        return yaml.load(block, Loader=loader)
+        return yaml.load(block, Loader=loader)  # noqa: S506 (a SafeLoader, C or pure Python)
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 2 if error.problem_mark else None
         raise InputError(f"malformed YAML front matter: {error.problem}", path, line) from None
@@ -76,10 +76,9 @@ def load_toml(block: str, path: Path) -> object:
         return tomllib.loads(block)
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"at line (\d+)", str(error))
-        if match:
-            line = int(match.group(1)) + 1
-        else:  # "at end of document": the block's last line
-            line = block.count("\n") + 2 if "end of document" in str(error) else None
+        line: int | None = int(match.group(1)) + 1 if match else None
+        if line is None and "end of document" in str(error):  # the block's last line
+            line = block.count("\n") + 2
         raise InputError(f"malformed TOML front matter: {error}", path, line) from None
 
 
@@ -102,9 +101,9 @@ def to_datetime(value: object, name: str, path: Path) -> dt.datetime:
         except ValueError:
             raise InputError(f"invalid {name} {value!r}: use YYYY-MM-DD or an ISO 8601 date-time", path) from None
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     raise InputError(f"invalid {name} {value!r}: use YYYY-MM-DD or an ISO 8601 date-time", path)
 
 

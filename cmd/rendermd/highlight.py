@@ -44,7 +44,7 @@ def line_set(spec: str, lowest: int, highest: int) -> frozenset[int]:
     return frozenset(lines)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lexer_for(lang: str) -> Lexer | None:
     """The lexer for a language name, or None for a missing or unknown one (shown as plain text)."""
     if not lang:
@@ -82,8 +82,7 @@ def render_fence(code: str, info: str) -> str:
     marked = line_set(attrs.get("hl_lines", ""), start, start + len(lines) - 1)
     if marked:
         lines = [
-            f'<mark class="hll">{line}</mark>' if number in marked else line
-            for number, line in enumerate(lines, start)
+            f'<mark class="hll">{line}</mark>' if number in marked else line for number, line in enumerate(lines, start)
         ]
     lang_class = f' class="language-{escape(lang)}"' if lang else ""
     body = "\n".join(lines)

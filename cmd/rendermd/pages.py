@@ -65,12 +65,16 @@ def build_page(job: PageJob) -> dict:
         }
         write_text_atomic(fragment_file, body)
     entry = article_entry(job.meta, fragment)
-    html = environment().get_template("article.html").render(
-        article=entry,
-        path=entry["url"],
-        toc=fragment["toc"] if job.meta.toc else [],
-        body=body,
-        **job.context,
+    html = (
+        environment()
+        .get_template("article.html")
+        .render(
+            article=entry,
+            path=entry["url"],
+            toc=fragment["toc"] if job.meta.toc else [],
+            body=body,
+            **job.context,
+        )
     )
     write_text_atomic(job.out_dir / f"{job.meta.slug}.html", html)
     return fragment

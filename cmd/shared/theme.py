@@ -11,8 +11,18 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STYLESHEET = HERE / "static" / "style.css"
 MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 
@@ -21,13 +31,13 @@ def _datetime(value: dt.datetime | str) -> dt.datetime:
 
 
 def human_date(value: dt.datetime | str) -> str:
-    """"July 2023": locale-independent, so output never depends on the machine."""
+    """ "July 2023": locale-independent, so output never depends on the machine."""
     value = _datetime(value)
     return f"{MONTHS[value.month - 1]} {value.year}"
 
 
 def full_date(value: dt.datetime | str) -> str:
-    """"14 July 2023", for the byline's title attribute and the archive."""
+    """ "14 July 2023", for the byline's title attribute and the archive."""
     value = _datetime(value)
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 

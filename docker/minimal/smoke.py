@@ -112,8 +112,10 @@ def check_site(port: int, files: dict[str, bytes]) -> int:
     hello = ask("GET", "/hello", Accept_Encoding="gzip")
     expect(hello.headers.get("content-encoding") == "gzip", "GET /hello: the 20 KB page came back without gzip")
     head = ask("HEAD", "/hello")
-    expect(head.status == 200 and head.body == b"" and head.headers["content-length"] == str(len(files["hello.html"])),
-           f"HEAD /hello: {head.status} {head.headers}")
+    expect(
+        head.status == 200 and head.body == b"" and head.headers["content-length"] == str(len(files["hello.html"])),
+        f"HEAD /hello: {head.status} {head.headers}",
+    )
     tag = ask("GET", "/hello", Accept_Encoding="gzip", If_None_Match=hello.headers["etag"])
     expect(tag.status == 304 and tag.body == b"", f"If-None-Match: {tag.status}")
     date = ask("GET", "/hello", If_Modified_Since=LAST_MODIFIED)
@@ -138,11 +140,16 @@ def check_site(port: int, files: dict[str, bytes]) -> int:
     made += 2
     garbage = raw(port, b"NOT HTTP AT ALL\r\n\r\n")
     expect(garbage.startswith(b"HTTP/1.1 400"), f"a request that is not HTTP: {garbage[:40]!r}")
-    upgrade = raw(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c21va2Utc21va2Utc21va2U=\r\n\r\n")
+    upgrade = raw(
+        port,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c21va2Utc21va2Utc21va2U=\r\n\r\n",
+    )
     expect(upgrade.startswith(b"HTTP/1.1 200"), f"a WebSocket upgrade (no WebSocket library): {upgrade[:40]!r}")
     health = ask("GET", "/healthz")
-    expect(health.status == 200 and json.loads(health.body) == {"status": "ok", "commit": COMMIT}, f"/healthz: {health}")
+    expect(
+        health.status == 200 and json.loads(health.body) == {"status": "ok", "commit": COMMIT}, f"/healthz: {health}"
+    )
     expect(ask("HEAD", "/healthz").status == 200, "HEAD /healthz")
     expect(ask("POST", "/healthz").status == 405, "POST /healthz")
     return made
@@ -169,8 +176,14 @@ def free_port() -> int:
 
 def run(runner: Runner, args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([runner.python, *args], env={**runner.env, **env}, cwd=None if runner.preexec else runner.app,
-                                preexec_fn=runner.preexec, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [runner.python, *args],
+            env={**runner.env, **env},
+            cwd=None if runner.preexec else runner.app,
+            preexec_fn=runner.preexec,  # noqa: PLW1509 (chroot before exec; the smoke run starts no threads first)
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def finished(runner: Runner, args: list[str], log: Path, **env: str) -> tuple[int, str]:
@@ -215,14 +228,19 @@ def smoke(runner: Runner, work: Path) -> str:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        status, output = finished(runner, ["-m", "server", "--host", "127.0.0.1"], cli, PORT=str(taken.getsockname()[1]))
+        status, output = finished(
+            runner, ["-m", "server", "--host", "127.0.0.1"], cli, PORT=str(taken.getsockname()[1])
+        )
     expect(status != 0 and "address already in use" in output, f"a port in use: exit {status}: {output}")
     lazy = [line for line in LAZY_MODULES.read_text().splitlines() if line.strip() and not line.startswith("#")]
     status, output = finished(runner, ["-c", f"import {', '.join(lazy)}"], cli)
     expect(status == 0, f"the allow-listed lazy imports ({LAZY_MODULES.name}): exit {status}: {output}")
     (server_dir / "assets.zip").unlink()
     (server_dir / "commit.txt").unlink()
-    return f"{requests} requests, HEALTHCHECK, SIGTERM, 4 command lines and {len(lazy)} lazy imports passed; first 200 after {boot:.2f} s"
+    return (
+        f"{requests} requests, HEALTHCHECK, SIGTERM, 4 command lines and {len(lazy)} lazy imports passed; "
+        f"first 200 after {boot:.2f} s"
+    )
 
 
 def jail(root: Path) -> Callable[[], None]:
@@ -247,7 +265,12 @@ def main(argv: list[str]) -> int:
         work = Path(scratch)
         if mode == "trace":
             hook = Path(__file__).resolve().parent / "hook"
-            env = {**IMAGE_ENV, "PATH": os.environ["PATH"], "PYTHONPATH": str(hook), "EBLOG_TRACE": str(target.resolve())}
+            env = {
+                **IMAGE_ENV,
+                "PATH": os.environ["PATH"],
+                "PYTHONPATH": str(hook),
+                "EBLOG_TRACE": str(target.resolve()),
+            }
             runner = Runner("/opt/serve/bin/python", env, None, Path(APP))
         else:
             # Hard links: a copy of the tree that costs nothing, so the server package and the sample

@@ -56,7 +56,7 @@ def read_trace(trace: Path) -> tuple[set[Path], set[Path], set[Path]]:
         if kind == "executable":
             executables.add(Path(rest))
         elif kind == "module":
-            name, _, file = rest.partition(" ")
+            _name, _, file = rest.partition(" ")
             if file != "-":
                 modules.add(Path(file))
         elif kind == "mapped":
@@ -74,8 +74,13 @@ def compile_to(source: Path, target: Path, shown_as: Path) -> int:
     """Bytecode of source at target, hash-based and never checked against a source (there may be
     none); tracebacks name shown_as."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    py_compile.compile(str(source), cfile=str(target), dfile=str(shown_as), doraise=True,
-                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    py_compile.compile(
+        str(source),
+        cfile=str(target),
+        dfile=str(shown_as),
+        doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
     return target.stat().st_size
 
 
@@ -83,7 +88,7 @@ def copy_elf(source: Path, target: Path) -> int:
     """The file behind source (links followed), stripped of what running it does not need."""
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source.resolve(), target)
-    os.chmod(target, 0o755)
+    os.chmod(target, 0o755)  # noqa: S103 (an executable or shared library in the image)
     subprocess.run(["strip", "--strip-unneeded", str(target)], check=True)
     return target.stat().st_size
 
@@ -165,7 +170,9 @@ def add_etc(root: Path) -> int:
     etc = root / "etc"
     (etc / "ssl" / "certs").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(CA_BUNDLE, inside(root, CA_BUNDLE))
-    (etc / "passwd").write_text(f"root:x:0:0:root:/root:/sbin/nologin\neblog:x:{USER}:{USER}:eblog:/nonexistent:/sbin/nologin\n")
+    (etc / "passwd").write_text(
+        f"root:x:0:0:root:/root:/sbin/nologin\neblog:x:{USER}:{USER}:eblog:/nonexistent:/sbin/nologin\n"
+    )
     (etc / "group").write_text(f"root:x:0:\neblog:x:{USER}:\n")
     return sum(f.stat().st_size for f in (inside(root, CA_BUNDLE), etc / "passwd", etc / "group"))
 
@@ -176,7 +183,9 @@ def build(trace: Path, root: Path) -> dict[str, int]:
         shutil.rmtree(root)
     (root / "etc").mkdir(parents=True)
     (executable,), modules, mapped = read_trace(trace)
-    strays = sorted(str(m) for m in modules if not (m.is_relative_to(STDLIB) or m.is_relative_to(PURELIB) or m.is_relative_to(APP)))
+    strays = sorted(
+        str(m) for m in modules if not (m.is_relative_to(STDLIB) or m.is_relative_to(PURELIB) or m.is_relative_to(APP))
+    )
     if strays:
         raise TreeError(f"modules from outside the standard library, the serve venv and {APP}: {strays}")
     sizes = {"interpreter": add_interpreter(root, executable)}

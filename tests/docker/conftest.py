@@ -48,7 +48,9 @@ def docker() -> Iterator[Docker]:
     try:
         base = script("base-image", "slim", env=env)
         if base.returncode != 0:
-            pytest.fail(f"scripts/base-image could not provide {BASE_IMAGE}: {base.stderr.strip()[-2000:]}", pytrace=False)
+            pytest.fail(
+                f"scripts/base-image could not provide {BASE_IMAGE}: {base.stderr.strip()[-2000:]}", pytrace=False
+            )
         yield engine
     finally:
         engine.cleanup()

@@ -81,9 +81,17 @@ class Docker:
         image is removed at the end."""
         started = time.monotonic()
         result = self(
-            "build", "--network", "host", "--progress", "plain", "--tag", tag,
-            *(("--target", target) if target else ()), str(context),
-            timeout=1800, check=False,
+            "build",
+            "--network",
+            "host",
+            "--progress",
+            "plain",
+            "--tag",
+            tag,
+            *(("--target", target) if target else ()),
+            str(context),
+            timeout=1800,
+            check=False,
         )
         seconds = time.monotonic() - started
         self.images.append(tag)

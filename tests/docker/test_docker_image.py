@@ -38,8 +38,18 @@ REFLOG = Path(".git/logs/refs/heads/main")
 # Copied into the workspace: everything but what is big and never sent to the engine anyway.
 NOT_COPIED = {".git", ".venv", ".tools", ".pytest_cache", "out", "bench"}
 
-BUILD_ONLY_PACKAGES = {"markdown_it", "mdit_py_plugins", "jinja2", "pygments", "yaml", "pytest", "_pytest",
-                       "httpx", "pip", "uv"}
+BUILD_ONLY_PACKAGES = {
+    "markdown_it",
+    "mdit_py_plugins",
+    "jinja2",
+    "pygments",
+    "yaml",
+    "pytest",
+    "_pytest",
+    "httpx",
+    "pip",
+    "uv",
+}
 BUILD_ONLY_TOOLS = ("pip", "pip3", "uv", "gcc", "cc")
 ARTICLE_LINK = re.compile(r'href="/([a-z0-9][a-z0-9-]*)"')
 
@@ -52,7 +62,8 @@ dirs = glob.glob("/usr/local/lib/python3*/site-packages") + glob.glob("/usr/lib/
 names = {entry.split("-")[0].removesuffix(".py").lower() for d in dirs for entry in os.listdir(d)}
 caches = [p for p in glob.glob("/root/.cache/*") + glob.glob("/var/lib/apt/lists/*") + glob.glob("/var/cache/apt/*")
           if os.path.isfile(p) and not p.endswith("/lock")]
-ours = glob.glob("/app/server/**/*.py", recursive=True) + glob.glob("/opt/*/lib/python3*/site-packages/**/*.py", recursive=True)
+ours = glob.glob("/app/server/**/*.py", recursive=True) \
+    + glob.glob("/opt/*/lib/python3*/site-packages/**/*.py", recursive=True)
 uncompiled = [p for p in ours if not os.path.exists(importlib.util.cache_from_source(p))]
 print(json.dumps({"names": sorted(names), "dirs": dirs, "uid": os.getuid(), "caches": caches,
                   "python_files": len(ours), "uncompiled": uncompiled,
@@ -81,8 +92,11 @@ MINIMAL = minimal_image_module()
 def copy_repo(dest: Path) -> Path:
     """The repository's files, and of .git only the reflog of main (all the Dockerfile reads)."""
     shutil.copytree(
-        ROOT, dest,
-        ignore=lambda folder, names: [n for n in names if n == "__pycache__" or (folder == str(ROOT) and n in NOT_COPIED)],
+        ROOT,
+        dest,
+        ignore=lambda folder, names: [
+            n for n in names if n == "__pycache__" or (folder == str(ROOT) and n in NOT_COPIED)
+        ],
     )
     if (ROOT / REFLOG).is_file():
         (dest / REFLOG).parent.mkdir(parents=True)
@@ -144,8 +158,19 @@ def start(docker: Docker, image: str) -> Container:
     docker.containers.append(name)
     # A 1 s health interval (instead of the image's 30 s) so the image's own check shows quickly.
     started = time.monotonic()
-    docker("run", "--detach", "--name", name, "--network", "host", "--env", f"PORT={port}",
-           "--health-interval", "1s", image)
+    docker(
+        "run",
+        "--detach",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "--env",
+        f"PORT={port}",
+        "--health-interval",
+        "1s",
+        image,
+    )
     url = f"http://127.0.0.1:{port}"
     while time.monotonic() < started + 30:
         try:
@@ -192,8 +217,10 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def first(docker: Docker, workspace: Path, figures: list[str]) -> Build:
     build = docker.build(workspace, f"eblog-test-{RUN_ID}:first")
-    figures.append(f"first build: {build.seconds:.1f} s ({len(cached(build.steps))} of {len(build.steps)} "
-                   "steps cached; cold only if the engine's build cache was empty)")
+    figures.append(
+        f"first build: {build.seconds:.1f} s ({len(cached(build.steps))} of {len(build.steps)} "
+        "steps cached; cold only if the engine's build cache was empty)"
+    )
     return build
 
 
@@ -201,8 +228,10 @@ def first(docker: Docker, workspace: Path, figures: list[str]) -> Build:
 def minimal(docker: Docker, workspace: Path, first: Build, figures: list[str]) -> Build:
     """The minimal target, built after the slim one from the same workspace: the shared stages are cached."""
     build = docker.build(workspace, f"eblog-test-{RUN_ID}:minimal", target="minimal")
-    figures.append(f"minimal build after the slim one: {build.seconds:.1f} s "
-                   f"({len(cached(build.steps))} of {len(build.steps)} steps cached)")
+    figures.append(
+        f"minimal build after the slim one: {build.seconds:.1f} s "
+        f"({len(cached(build.steps))} of {len(build.steps)} steps cached)"
+    )
     return build
 
 
@@ -225,8 +254,9 @@ def after_article_edit(docker: Docker, workspace: Path, first: Build, figures: l
 
 
 @pytest.fixture(scope="module")
-def after_server_edit(docker: Docker, workspace: Path, after_article_edit: tuple[Build, str],
-                      figures: list[str]) -> Build:
+def after_server_edit(
+    docker: Docker, workspace: Path, after_article_edit: tuple[Build, str], figures: list[str]
+) -> Build:
     main = workspace / "server" / "__main__.py"
     # Unique per run: an edit the build cache has seen before would be a cache hit, not an edit.
     main.write_text(main.read_text() + f"\n# Edited by the Docker test, run {RUN_ID}.\n")
@@ -264,7 +294,9 @@ def test_healthz_and_the_image_healthcheck(docker: Docker, served: Container, wo
     assert json.loads(health.body)["commit"] == expected_commit(workspace)
     assert health.headers.get("x-eblog-commit") == expected_commit(workspace)
     deadline = time.monotonic() + 30
-    while (status := docker("inspect", "--format", "{{.State.Health.Status}}", served.name).stdout.strip()) != "healthy":
+    while (
+        status := docker("inspect", "--format", "{{.State.Health.Status}}", served.name).stdout.strip()
+    ) != "healthy":
         assert status in ("starting", "") and time.monotonic() < deadline, f"HEALTHCHECK says {status!r}"
         time.sleep(0.5)
 
@@ -273,8 +305,10 @@ def test_sigterm_stops_the_server_within_the_grace_period(docker: Docker, image:
     container = start(docker, image.tag)
     boot = re.search(r"boot (\d+) ms", docker("logs", container.name).stdout)
     target = "minimal" if image.tag.endswith(":minimal") else "run"
-    figures.append(f"{target}: docker run to the first 200 from /healthz: {container.seconds_to_first_answer:.2f} s "
-                   f"(the server's own boot: {boot[1] if boot else '?'} ms)")
+    figures.append(
+        f"{target}: docker run to the first 200 from /healthz: {container.seconds_to_first_answer:.2f} s "
+        f"(the server's own boot: {boot[1] if boot else '?'} ms)"
+    )
     started = time.monotonic()
     # docker stop sends SIGTERM, then SIGKILL after 10 s: exit code 0 (not 137) means the
     # server, as PID 1, got the SIGTERM and shut down by itself.
@@ -298,16 +332,24 @@ def test_final_image_holds_only_what_serving_needs(docker: Docker, first: Build)
     assert found["tools"] == []
     assert found["uid"] != 0
     assert found["caches"] == [], "package manager caches or indexes left in the image"
-    assert found["python_files"] > 50 and found["uncompiled"] == [], "the server and its packages compiled at build time"
+    assert found["python_files"] > 50 and found["uncompiled"] == [], (
+        "the server and its packages compiled at build time"
+    )
     history = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", first.tag).stdout.splitlines()
     assert "assets.zip" in history[0], f"the last layer should be assets.zip: {history[0]}"
 
 
 def test_final_image_adds_little_to_its_base(docker: Docker, first: Build, figures: list[str]) -> None:
     final, base = inspect(docker, first.tag)["Size"], inspect(docker, BASE_IMAGE)["Size"]
-    lookalike = "look-alike" if (inspect(docker, BASE_IMAGE)["Config"]["Labels"] or {}).get("org.eblog.lookalike") else "official"
-    figures.append(f"image sizes: final {final / MB:.1f} MB, base {BASE_IMAGE} ({lookalike}) {base / MB:.1f} MB, "
-                   f"added {(final - base) / MB:.1f} MB")
+    lookalike = (
+        "look-alike"
+        if (inspect(docker, BASE_IMAGE)["Config"]["Labels"] or {}).get("org.eblog.lookalike")
+        else "official"
+    )
+    figures.append(
+        f"image sizes: final {final / MB:.1f} MB, base {BASE_IMAGE} ({lookalike}) {base / MB:.1f} MB, "
+        f"added {(final - base) / MB:.1f} MB"
+    )
     assert final - base <= MAX_ADDED_BYTES
 
 
@@ -360,7 +402,9 @@ def exported_files(docker: Docker, tag: str) -> dict[str, bytes | None]:
     name = f"eblog-test-{RUN_ID}-export"
     docker.containers.append(name)
     docker("create", "--name", name, tag)
-    exported = subprocess.run([docker.client, "export", name], env=docker.env, capture_output=True, timeout=120, check=True)
+    exported = subprocess.run(
+        [docker.client, "export", name], env=docker.env, capture_output=True, timeout=120, check=True
+    )
     docker("rm", name)
     files: dict[str, bytes | None] = {}
     with tarfile.open(fileobj=io.BytesIO(exported.stdout)) as tar:
@@ -370,8 +414,9 @@ def exported_files(docker: Docker, tag: str) -> dict[str, bytes | None]:
     return files
 
 
-def test_minimal_image_is_small_and_holds_no_shell_nor_pip(docker: Docker, first: Build, minimal: Build,
-                                                            figures: list[str]) -> None:
+def test_minimal_image_is_small_and_holds_no_shell_nor_pip(
+    docker: Docker, first: Build, minimal: Build, figures: list[str]
+) -> None:
     size, slim = inspect(docker, minimal.tag)["Size"], inspect(docker, first.tag)["Size"]
     figures.append(f"image sizes: minimal {size / MB:.1f} MB, slim {slim / MB:.1f} MB ({slim / size:.1f}x)")
     assert size <= MAX_MINIMAL_BYTES
@@ -401,8 +446,9 @@ def test_minimal_image_is_configured_as_the_slim_one(docker: Docker, first: Buil
     assert "assets.zip" in history[0], f"the last layer should be assets.zip: {history[0]}"
 
 
-def test_minimal_build_fails_when_the_tree_misses_a_module(docker: Docker, tmp_path: Path, workspace: Path,
-                                                           minimal: Build) -> None:
+def test_minimal_build_fails_when_the_tree_misses_a_module(
+    docker: Docker, tmp_path: Path, workspace: Path, minimal: Build
+) -> None:
     """The verify step is what stands between a missing module and a user: with the trace made to
     forget email.utils (the server imports it at start-up), the build must fail there, naming it."""
     tree = shutil.copytree(workspace, tmp_path / "eblog")
@@ -410,8 +456,9 @@ def test_minimal_build_fails_when_the_tree_misses_a_module(docker: Docker, tmp_p
     recorded = "if name != __name__:"
     assert recorded in hook.read_text(), "the hook changed: update this sabotage"
     hook.write_text(hook.read_text().replace(recorded, "if name not in (__name__, 'email.utils'):"))
-    result = docker("build", "--network", "host", "--progress", "plain", "--target", "minimal", str(tree),
-                    timeout=1800, check=False)
+    result = docker(
+        "build", "--network", "host", "--progress", "plain", "--target", "minimal", str(tree), timeout=1800, check=False
+    )
     log = result.stdout + result.stderr
     assert result.returncode != 0, "a tree without email.utils was accepted"
     assert "smoke (verify): FAILED" in log and "No module named 'email.utils'" in log, log[-3000:]

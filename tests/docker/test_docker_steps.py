@@ -20,7 +20,7 @@ import pytest
 from docker_engine import ROOT, Docker, script
 
 sys.path.insert(0, str(ROOT / "bench"))
-from docker_build import STEPS, Step, available_steps, copy_tree  # noqa: E402
+from docker_build import STEPS, Step, available_steps, copy_tree
 
 STEPS_DIR = ROOT / "docker" / "steps"
 RUN_ID = uuid.uuid4().hex[:10]
@@ -43,8 +43,11 @@ def instructions(path: Path) -> list[Instruction]:
                 i += 1
                 parts.append(lines[i])
             text = " ".join(" ".join(p.rstrip().removesuffix("\\").split()) for p in parts).strip()
-            found.append(Instruction(start + 1, text.split()[0].upper(), text,
-                                     start > 0 and lines[start - 1].lstrip().startswith("#")))
+            found.append(
+                Instruction(
+                    start + 1, text.split()[0].upper(), text, start > 0 and lines[start - 1].lstrip().startswith("#")
+                )
+            )
         i += 1
     return found
 
@@ -95,8 +98,11 @@ def test_naive_copies_the_whole_tree_first_into_the_full_image() -> None:
     assert copies == ["COPY . ."], "one COPY of everything"
     assert [i.keyword for i in stage[1:4]] == ["WORKDIR", "COPY", "RUN"] and "uv sync --frozen" in stage[3].text
     # Its own ignore file, read by BuildKit instead of the project's allow-list, hides no source.
-    ignored = [line.strip() for line in (STEPS_DIR / "1-naive.Dockerfile.dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")]
+    ignored = [
+        line.strip()
+        for line in (STEPS_DIR / "1-naive.Dockerfile.dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert ignored and not set(ignored) & {"*", "**", "cmd", "server", "articles", "tests", "uv.lock"}, ignored
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from cmd.prezip.zipsite import build_zip
 
 WORDS = (
-    "docker layer cache build image stage python server zip gzip deflate static page slug article "
-    "memory request header latency throughput benchmark container registry wheel venv copy run"
+    "docker layer cache build image stage python server zip gzip deflate static page slug article memory "
+    "request header latency throughput benchmark container registry wheel venv copy run"
 ).split()
 STYLESHEET = "static/style.3f2a9c1b.css"
 
@@ -62,7 +62,9 @@ def write_site(root: Path, page_bytes: int = 20_000) -> dict[str, bytes]:
     """Write the site under ``root``; return {relative path: bytes} of what was written."""
     rng = random.Random(20260101)
     files = {
-        "index.html": html("eblog", '<ul><li><a href="/hello">Hello</a></li><li><a href="/tags/docker">docker</a></li></ul>'),
+        "index.html": html(
+            "eblog", '<ul><li><a href="/hello">Hello</a></li><li><a href="/tags/docker">docker</a></li></ul>'
+        ),
         "hello.html": html("Hello", prose(rng, page_bytes)),
         "tags/docker.html": html("Tagged docker", '<ul><li><a href="/hello">Hello</a></li></ul>'),
         "404.html": html("Not found", "<p>No page here. Try <a href=/>the home page</a>.</p>"),

@@ -12,7 +12,9 @@ from server.accesslog import FLUSH_AFTER, FLUSH_LINES, MAX_PATH, AccessLog, prin
 from server.app import create_app
 from server.assets import load_zip
 
-LINE = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (\S+) "(GET|HEAD|POST) (\S+)" (\d{3}) (\d+) (gzip|identity|-) \d+\.\d{3}ms')
+LINE = re.compile(
+    r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (\S+) "(GET|HEAD|POST) (\S+)" (\d{3}) (\d+) (gzip|identity|-) \d+\.\d{3}ms'
+)
 
 
 @pytest.fixture

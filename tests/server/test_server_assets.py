@@ -174,5 +174,5 @@ def test_only_hashed_names_under_static_are_immutable() -> None:
 
 
 def test_two_files_answering_one_url_are_refused() -> None:
-    with pytest.raises(SiteError, match="rss.xml and rss.xml.html would both answer /rss.xml"):
+    with pytest.raises(SiteError, match=r"rss\.xml and rss\.xml\.html would both answer /rss\.xml"):
         clean_urls(["index.html", "rss.xml", "rss.xml.html"])

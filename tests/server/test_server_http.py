@@ -168,9 +168,12 @@ def test_unsatisfiable_range_gives_416(client: TestClient, site: SampleSite) -> 
 
 
 @pytest.mark.parametrize(
-    ("range_header", "method"), [("bytes=0-1,5-6", "GET"), ("bytes=5-1", "GET"), ("lines=1-2", "GET"), ("bytes=0-9", "HEAD")]
+    ("range_header", "method"),
+    [("bytes=0-1,5-6", "GET"), ("bytes=5-1", "GET"), ("lines=1-2", "GET"), ("bytes=0-9", "HEAD")],
 )
-def test_ranges_ignored_give_the_whole_body(client: TestClient, site: SampleSite, range_header: str, method: str) -> None:
+def test_ranges_ignored_give_the_whole_body(
+    client: TestClient, site: SampleSite, range_header: str, method: str
+) -> None:
     response, _ = fetch(client, PAGE, method, **IDENTITY, range=range_header)
     assert response.status_code == 200
     assert response.headers["content-length"] == str(len(site.files[PAGE_FILE]))
@@ -178,7 +181,13 @@ def test_ranges_ignored_give_the_whole_body(client: TestClient, site: SampleSite
 
 @pytest.mark.parametrize(
     ("if_range", "status"),
-    [("{tag}", 206), ("W/{tag}", 200), ('"other"', 200), ("Tue, 14 Nov 2023 22:13:20 GMT", 206), ("Wed, 15 Nov 2023 22:13:20 GMT", 200)],
+    [
+        ("{tag}", 206),
+        ("W/{tag}", 200),
+        ('"other"', 200),
+        ("Tue, 14 Nov 2023 22:13:20 GMT", 206),
+        ("Wed, 15 Nov 2023 22:13:20 GMT", 200),
+    ],
 )
 def test_if_range(client: TestClient, if_range: str, status: int) -> None:
     tag = etag_of(client, IDENTITY)
@@ -194,8 +203,15 @@ def test_not_modified_wins_over_range(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("path", "file"),
-    [("/", "index.html"), ("/hello", "hello.html"), ("/tags/docker", "tags/docker.html"), (f"/{STYLESHEET}", STYLESHEET),
-     ("/rss.xml", "rss.xml"), ("/feed.json", "feed.json"), ("/static/logo.png", "static/logo.png")],
+    [
+        ("/", "index.html"),
+        ("/hello", "hello.html"),
+        ("/tags/docker", "tags/docker.html"),
+        (f"/{STYLESHEET}", STYLESHEET),
+        ("/rss.xml", "rss.xml"),
+        ("/feed.json", "feed.json"),
+        ("/static/logo.png", "static/logo.png"),
+    ],
 )
 def test_canonical_urls_serve_their_file(client: TestClient, site: SampleSite, path: str, file: str) -> None:
     response, body = fetch(client, path, **IDENTITY)
@@ -204,8 +220,15 @@ def test_canonical_urls_serve_their_file(client: TestClient, site: SampleSite, p
 
 @pytest.mark.parametrize(
     ("path", "location"),
-    [("/hello/", "/hello"), ("/hello.html", "/hello"), ("/index.html", "/"), ("/index", "/"),
-     ("/tags/docker.html", "/tags/docker"), ("/tags/docker/", "/tags/docker"), ("/hello/?a=1&b=2", "/hello?a=1&b=2")],
+    [
+        ("/hello/", "/hello"),
+        ("/hello.html", "/hello"),
+        ("/index.html", "/"),
+        ("/index", "/"),
+        ("/tags/docker.html", "/tags/docker"),
+        ("/tags/docker/", "/tags/docker"),
+        ("/hello/?a=1&b=2", "/hello?a=1&b=2"),
+    ],
 )
 def test_other_spellings_redirect_to_the_canonical_url(client: TestClient, path: str, location: str) -> None:
     response, body = fetch(client, path)
@@ -221,7 +244,9 @@ def test_no_redirect_leads_to_another_redirect(client: TestClient) -> None:
         assert source not in site.routes and target in site.routes
 
 
-@pytest.mark.parametrize("path", ["/nope", "/404", "/404.html", "/hello.htm", "/static/", "/tags", "/hello//", "/hello.html/"])
+@pytest.mark.parametrize(
+    "path", ["/nope", "/404", "/404.html", "/hello.htm", "/static/", "/tags", "/hello//", "/hello.html/"]
+)
 def test_unknown_paths_get_the_site_404_page(client: TestClient, site: SampleSite, path: str) -> None:
     response, body = fetch(client, path, **IDENTITY)
     assert response.status_code == 404
@@ -304,7 +329,9 @@ EVERY_KIND = [
 
 
 @pytest.mark.parametrize(("method", "path", "headers"), EVERY_KIND)
-def test_security_and_commit_headers_on_every_response(client: TestClient, method: str, path: str, headers: dict) -> None:
+def test_security_and_commit_headers_on_every_response(
+    client: TestClient, method: str, path: str, headers: dict
+) -> None:
     response, body = fetch(client, path, method, **headers)
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-security-policy"] == CSP
@@ -317,7 +344,7 @@ def test_security_and_commit_headers_on_every_response(client: TestClient, metho
 
 
 def test_healthz_body_is_json(client: TestClient) -> None:
-    response, body = fetch(client, "/healthz")
+    _response, body = fetch(client, "/healthz")
     assert json.loads(body)["status"] == "ok"
 
 

@@ -1,4 +1,7 @@
-"""Odd requests, sent byte for byte to the real server: always 400, 404 or 431, never a 500 or a file outside the site."""
+"""Odd requests, sent byte for byte to the real server.
+
+Always 400, 404 or 431: never a 500 or a file outside the site.
+"""
 
 import re
 

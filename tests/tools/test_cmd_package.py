@@ -7,7 +7,7 @@ import sys
 import pytest
 from tools_support import REPO, run_tool
 
-STDLIB_USERS = '''
+STDLIB_USERS = """
 import io, pathlib, pdb, cmd
 import cmd.rendermd, cmd.buildindex, cmd.prezip
 # The shadowing is real (else this test proves nothing): cmd is the repo's package...
@@ -27,13 +27,11 @@ Shell(stdout=out).onecmd("greet world")
 debugger_out = io.StringIO()  # pdb's prompt loop is cmd.Cmd's
 pdb.Pdb(stdin=io.StringIO("p 6 * 7\\ncontinue\\n"), stdout=debugger_out, nosigint=True).runcall(debugged)
 print(out.getvalue().strip(), "|", "42" in debugger_out.getvalue())
-'''
+"""
 
 
 def test_pdb_and_the_stdlib_cmd_module_work_from_the_repo_root() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", STDLIB_USERS], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", STDLIB_USERS], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "hello world | True"
 

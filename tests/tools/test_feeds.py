@@ -76,7 +76,7 @@ def test_rss_dates_are_rfc822_and_round_trip(built_site) -> None:
         assert RFC822.fullmatch(text), text
         assert email.utils.parsedate_to_datetime(text) == expected[slug]
     build_date = ET.fromstring((built_site.out / "rss.xml").read_bytes()).findtext("channel/lastBuildDate")
-    assert email.utils.parsedate_to_datetime(build_date) == dt.datetime(2001, 5, 1, tzinfo=dt.timezone.utc)
+    assert email.utils.parsedate_to_datetime(build_date) == dt.datetime(2001, 5, 1, tzinfo=dt.UTC)
 
 
 def test_atom_feed_and_entries(built_site) -> None:
@@ -90,7 +90,7 @@ def test_atom_feed_and_entries(built_site) -> None:
     expected = instants(built_site.out)
     entries = atom_entries(built_site.out)
     assert len(entries) == len(PUBLISHED)
-    for entry, slug in zip(entries, PUBLISHED):
+    for entry, slug in zip(entries, PUBLISHED, strict=False):
         assert entry.findtext(f"{ATOM}id") == f"{BASE_URL}/{slug}"
         assert entry.find(f"{ATOM}link").get("href") == f"{BASE_URL}/{slug}"
         assert entry.find(f"{ATOM}content").get("type") == "html"
@@ -110,7 +110,7 @@ def test_json_feed(built_site) -> None:
     assert feed["feed_url"] == f"{BASE_URL}/feed.json"
     expected = instants(built_site.out)
     assert [item["url"] for item in feed["items"]] == [f"{BASE_URL}/{slug}" for slug in PUBLISHED]
-    for item, slug in zip(feed["items"], PUBLISHED):
+    for item, slug in zip(feed["items"], PUBLISHED, strict=False):
         assert item["id"] == item["url"]
         assert item["title"] and item["content_html"]
         assert RFC3339.fullmatch(item["date_published"])
@@ -193,7 +193,10 @@ def feed_links(out: Path) -> set[str]:
     names = ("rss.xml", "atom.xml", "feed.json", "sitemap.xml")
     text = "".join((out / name).read_text(encoding="utf-8") for name in names)
     return set(re.findall(r"https?://[a-z0-9.:-]+", text)) - {
-        "http://www.w3.org", "http://purl.org", "http://www.sitemaps.org", "https://jsonfeed.org",
+        "http://www.w3.org",
+        "http://purl.org",
+        "http://www.sitemaps.org",
+        "https://jsonfeed.org",
     }
 
 
@@ -264,7 +267,7 @@ def test_feed_updated_is_the_newest_instant_across_time_zones(tmp_path: Path) ->
     write_article(articles, "early-utc.md", "title: UTC\ndate: 2001-01-02T01:00:00Z\n")
     render_site(articles, tmp_path / "out")
     build_index(tmp_path / "out")
-    newest = dt.datetime(2001, 1, 2, 4, tzinfo=dt.timezone.utc)
+    newest = dt.datetime(2001, 1, 2, 4, tzinfo=dt.UTC)
     assert [item["title"] for item in json_items(tmp_path / "out")] == ["West", "UTC"]
     atom = ET.fromstring((tmp_path / "out/atom.xml").read_bytes())
     assert dt.datetime.fromisoformat(atom.findtext(f"{ATOM}updated")) == newest

@@ -9,7 +9,7 @@ import pytest
 from cmd.rendermd import frontmatter
 from cmd.shared.errors import InputError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PATH = Path("articles/my-post.md")
 
 
@@ -148,7 +148,9 @@ def test_slug_defaults_to_file_name_and_can_be_overridden() -> None:
     assert parse("---\ntitle: T\ndate: 2023-07-14\nslug: other-name\n---\n").slug == "other-name"
 
 
-@pytest.mark.parametrize("slug", ["Has Spaces", "../escape", "a/b", "-leading", "index", "404", "tags", "rss.xml", "notes.v2"])
+@pytest.mark.parametrize(
+    "slug", ["Has Spaces", "../escape", "a/b", "-leading", "index", "404", "tags", "rss.xml", "notes.v2"]
+)
 def test_unusable_or_reserved_slug_is_an_input_error(slug: str) -> None:
     """A slug names a file in OUT_DIR: it must not leave it, nor take a page buildindex writes."""
     assert "slug" in error_of(f"---\ntitle: T\ndate: 2023-07-14\nslug: '{slug}'\n---\n").message

@@ -144,7 +144,7 @@ def test_table_of_contents_lists_h2_and_h3_with_their_ids(md) -> None:
         (3, "inner-part", "Inner part"),
         (2, "second", "Second"),
     ]
-    assert set(h.id for h in rendered.toc) <= set(check_html(rendered.html).ids)
+    assert {h.id for h in rendered.toc} <= set(check_html(rendered.html).ids)
 
 
 def test_raw_text_is_escaped_outside_code(md) -> None:
@@ -197,7 +197,7 @@ def test_no_line_numbers_unless_asked(md) -> None:
 
 
 def test_highlighted_lines_are_marked() -> None:
-    html = highlight.render_fence("a = 1\nb = 2\nc = 3\n", 'python {hl_lines=[2]}')
+    html = highlight.render_fence("a = 1\nb = 2\nc = 3\n", "python {hl_lines=[2]}")
     assert html.count('<mark class="hll">') == 1
     assert '<mark class="hll"><span class="n">b</span>' in html
     assert check_html(html).problems == []
@@ -212,7 +212,7 @@ def test_unknown_or_missing_language_is_escaped_plain_text(md, info: str) -> Non
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert code_text(html).blocks == [source]
-    assert "<span class=\"k\"" not in html
+    assert '<span class="k"' not in html
 
 
 def test_indented_code_block_is_plain_text(md) -> None:
@@ -231,7 +231,13 @@ def test_every_fence_form_together_is_valid_html(md) -> None:
     text = "\n".join(
         f"```{info}\n{PYTHON}```\n"
         for info in (
-            "python", "python {linenos=true}", 'go {linenos=table hl_lines=[1,"3-4"]}', "dockerfile", "sh", "", "nope"
+            "python",
+            "python {linenos=true}",
+            'go {linenos=table hl_lines=[1,"3-4"]}',
+            "dockerfile",
+            "sh",
+            "",
+            "nope",
         )
     )
     html = render(md, f"# Code\n\n{text}\n> quote with `code`\n").html

@@ -37,7 +37,7 @@ HIDDEN = [".eblog/manifest.json", ".eblog/fragments/a.html", ".hidden", "static/
 
 
 def write_tree(folder: Path) -> Path:
-    for name, (data, _) in {**FILES, **{name: (b"private", True) for name in HIDDEN}}.items():
+    for name, (data, _) in {**FILES, **dict.fromkeys(HIDDEN, (b"private", True))}.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -162,7 +162,7 @@ def test_deflated_entries_are_gzip_members(tree: Path) -> None:
     for info in deflated:
         member = gzip_member(data, info)
         assert gzip.decompress(member) == (tree / info.filename).read_bytes()
-        assert info.CRC == zlib.crc32((tree / info.filename).read_bytes())
+        assert zlib.crc32((tree / info.filename).read_bytes()) == info.CRC
 
 
 def test_gzip_members_of_the_real_site(built_site) -> None:

@@ -29,7 +29,7 @@ def page_times(out: Path) -> dict[str, int]:
 
 
 def test_one_page_per_published_article_and_none_for_drafts(built_site) -> None:
-    assert sorted(path.stem for path in built_site.out.glob("*.html")) == sorted(PUBLISHED + ["404", "index", "tags"])
+    assert sorted(path.stem for path in built_site.out.glob("*.html")) == sorted([*PUBLISHED, "404", "index", "tags"])
     assert not (built_site.out / f"{DRAFT}.html").exists()
 
 

@@ -55,7 +55,7 @@ no language <b>
 
 [^1]: The footnote.
 ''',
-    "beta.md": '''+++
+    "beta.md": """+++
 title = "Beta"
 date = 2001-02-01T12:30:00+02:00
 description = "Beta, described."
@@ -71,7 +71,7 @@ Beta opens the guide.
 ### A subsection
 
 ## Second section
-''',
+""",
     "gamma.md": """---
 title: Gamma
 date: "2001-03-05"
