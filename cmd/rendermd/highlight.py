@@ -20,19 +20,24 @@ from pygments.util import ClassNotFound
 
 CSS_CLASS = "highlight"
 FORMATTER = HtmlFormatter(nowrap=True, classprefix="")
+LANG_RE = re.compile(r"\s*(?:\{\s*\.([^\s,={}]+)|([^\s,={}]+))")
 ATTR_RE = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*("[^"]*"|'[^']*'|\[[^\]]*\]|[^,\s}]+)""")
 TAB_SIZE = 4
 TRUE_WORDS = frozenset({"true", "table", "inline", "yes", "1"})
 
 
 def parse_info(info: str) -> tuple[str, dict[str, str]]:
-    """Split a fence's info string: ``go {linenos=table, hl_lines=[2,"4-5"]}`` -> ("go", {...})."""
-    lang, _, rest = info.strip().partition(" ")
-    if "{" in lang:
-        lang, _, brace = lang.partition("{")
-        rest = "{" + brace + " " + rest
+    """Split a fence's info string into its language and Hugo-style attributes.
+
+    The language is the first word, whatever follows it: ``go {linenos=table}``,
+    ``rust,ignore`` and ``rust=`` (rustdoc), ``python title="x.py"``, ``{.python}``
+    (Pandoc and kramdown).
+    """
+    match = LANG_RE.match(info)
+    lang = (match.group(1) or match.group(2)) if match else ""
+    rest = info[match.end() :] if match else info
     attrs = {key.lower(): value.strip("\"'") for key, value in ATTR_RE.findall(rest)}
-    return lang.strip().lower(), attrs
+    return lang.lower(), attrs
 
 
 def line_set(spec: str, lowest: int, highest: int) -> frozenset[int]:
@@ -50,20 +55,23 @@ def lexer_for(lang: str) -> Lexer | None:
     if not lang:
         return None
     try:
-        # Tabs become spaces: after a line-number span a tab would only reach the next tab stop.
-        return get_lexer_by_name(lang, stripnl=False, ensurenl=False, tabsize=TAB_SIZE)
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
     except ClassNotFound:
         return None
 
 
 def highlighted_lines(code: str, lang: str) -> list[str]:
     """The code as HTML, one string per source line, each with balanced tags."""
-    code = code.removesuffix("\n")
+    # Tabs become spaces here, not in each lexer (some have their own idea of a tab): after
+    # a line-number span a tab would only reach the next tab stop.
+    code = code.removesuffix("\n").expandtabs(TAB_SIZE)
     lexer = lexer_for(lang)
     if lexer is None:
-        return escape(code.expandtabs(TAB_SIZE), quote=False).split("\n")
+        return escape(code, quote=False).split("\n")
+    # The newline goes in, and comes off the output: session lexers (console, pycon, psql...)
+    # only emit a line once its newline arrives, so without it they drop the last line.
     # Pygments closes every span at the end of each line, so splitting is safe.
-    return highlight(code, lexer, FORMATTER).removesuffix("\n").split("\n")
+    return highlight(code + "\n", lexer, FORMATTER).removesuffix("\n").split("\n")
 
 
 def render_fence(code: str, info: str) -> str:

@@ -269,3 +269,27 @@ def test_every_heading_level_gets_an_id_and_a_self_link(md) -> None:
 
 def test_the_excerpt_keeps_words_apart_across_line_breaks(md) -> None:
     assert render(md, "First line\nsecond line  \nthird.\n").excerpt == "First line second line third."
+
+
+@pytest.mark.parametrize(
+    ("info", "language"),
+    [
+        ("rust,ignore", "rust"),
+        ("rust=", "rust"),
+        ('python title="x.py"', "python"),
+        ("{.python}", "python"),
+        ("{.python .numberLines}", "python"),
+        ("go {linenos=table}", "go"),
+        ("Shell-Session", "shell-session"),
+    ],
+)
+def test_the_language_is_the_first_word_of_the_info_string(md, info: str, language: str) -> None:
+    html = render(md, f"```{info}\n$ echo hi\nhi\n```\n").html
+    assert f'<code class="language-{language}">' in html
+    assert code_text(html).blocks == ["$ echo hi\nhi\n"]
+
+
+def test_an_attribute_block_alone_is_no_language(md) -> None:
+    html = render(md, "```{linenos=true}\nplain\n```\n").html
+    assert "<code>" in html
+    assert code_text(html).numbers == [["1"]]
