@@ -2,13 +2,13 @@
 self-linking headings, highlighted code and an optional table of contents."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from html import escape
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.footnote import footnote_plugin
 
 from cmd.rendermd.highlight import render_fence
@@ -17,6 +17,8 @@ WORDS_PER_MINUTE = 230
 TOC_LEVELS = (2, 3)
 EXCERPT_CHARS = 240
 FOOTNOTE_ID = re.compile(r"fn(?:ref)?\d+(?::\d+)?")  # the ids the footnote plugin gives
+# `## Title {#custom-id}` (Hugo, Zola, kramdown): the id is the author's, the braces never shown.
+CUSTOM_ID = re.compile(r"\s*\{#([^\s{}]+)(?:\s[^{}]*)?\}\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,59 @@ def _code_rule(self, tokens: list[Token], idx: int, options, env) -> str:
 
 
 def heading_id(title: str) -> str:
-    """GitHub-style ids, but never empty (a heading of symbols) nor a footnote's id."""
-    slug = slugify(title).strip("-") or "section"
+    """GitHub's ids: lowercase, punctuation dropped, each space a hyphen.
+
+    Never empty (a heading of symbols) nor one of the footnote plugin's ids.
+    """
+    kept = "".join(ch for ch in title.strip().lower() if ch.isalnum() or ch in " -_" or unicodedata.combining(ch))
+    slug = kept.replace(" ", "-").strip("-") or "section"
     return f"{slug}-section" if FOOTNOTE_ID.fullmatch(slug) else slug
+
+
+class UniqueIds:
+    """Hands out ids, adding -1, -2... to repeats as GitHub does, in time linear in their number."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.next_suffix: dict[str, int] = {}
+
+    def take(self, wanted: str) -> str:
+        candidate = wanted
+        suffix = self.next_suffix.get(wanted, 0)
+        while candidate in self.used:
+            suffix += 1
+            candidate = f"{wanted}-{suffix}"
+        self.next_suffix[wanted] = suffix
+        self.used.add(candidate)
+        return candidate
+
+
+def take_custom_id(inline: Token) -> str | None:
+    """Remove a trailing ``{#id}`` from the heading's text and return the id."""
+    match = CUSTOM_ID.search(inline.content)
+    last = inline.children[-1] if inline.children else None
+    if match is None or last is None or last.type != "text" or not CUSTOM_ID.search(last.content):
+        return None
+    last.content = CUSTOM_ID.sub("", last.content)
+    inline.content = inline.content[: match.start()]
+    return match.group(1)
+
+
+def _heading_ids(state: StateCore) -> None:
+    """An id and a self-link on every heading; the permalink comes first, as a "#"."""
+    ids = UniqueIds()
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[index + 1]
+        custom = take_custom_id(inline)
+        heading = ids.take(custom or heading_id(plain_text(inline)))
+        token.attrSet("id", heading)
+        # Raw HTML, not link and text tokens: the heading's words (for the table of contents
+        # and the excerpt) are its text tokens alone.
+        link = f'<a class="header-anchor" href="#{escape(heading)}">#</a> '
+        inline.children = [Token("html_inline", "", 0, content=link), *(inline.children or ())]
 
 
 def _cell_alignment_as_class(state: StateCore) -> None:
@@ -64,15 +116,7 @@ def make_parser() -> MarkdownIt:
     """One configured parser; building it costs more than a small article, so reuse it."""
     md = MarkdownIt("commonmark", {"typographer": False}).enable(["table", "strikethrough"])
     md.use(footnote_plugin)
-    md.use(
-        anchors_plugin,
-        min_level=1,
-        max_level=6,
-        slug_func=heading_id,
-        permalink=True,
-        permalinkSymbol="#",
-        permalinkBefore=True,
-    )
+    md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("cell_alignment", _cell_alignment_as_class)
     md.add_render_rule("fence", _code_rule)
     md.add_render_rule("code_block", _code_rule)

@@ -293,3 +293,42 @@ def test_an_attribute_block_alone_is_no_language(md) -> None:
     html = render(md, "```{linenos=true}\nplain\n```\n").html
     assert "<code>" in html
     assert code_text(html).numbers == [["1"]]
+
+
+def heading_ids(html: str) -> list[str]:
+    return [attrs["id"] or "" for tag, attrs in check_html(html).elements if re.fullmatch(r"h[1-6]", tag)]
+
+
+def test_heading_ids_take_githubs_form(md) -> None:
+    html = render(md, "## What's new in v2.0?\n\n## C'est l'été\n\n## snake_case and-dash\n\n## Ünïcode 日本語\n").html
+    assert heading_ids(html) == ["whats-new-in-v20", "cest-lété", "snake_case-and-dash", "ünïcode-日本語"]
+
+
+def test_repeated_headings_are_numbered_like_github(md) -> None:
+    html = render(md, "## Notes\n\n## Notes\n\n## Notes-1\n\n## Notes\n").html
+    # The third heading asks for "notes-1", already taken by the second: it gets the next free one.
+    assert heading_ids(html) == ["notes", "notes-1", "notes-1-1", "notes-2"]
+
+
+def test_a_custom_id_replaces_the_generated_one_and_is_not_shown(md) -> None:
+    html = render(md, "## Install it {#install}\n\n## Usage {#usage .wide}\n\n## Plain\n").html
+    assert heading_ids(html) == ["install", "usage", "plain"]
+    assert "{#" not in html and "Install it</h2>" in html
+    assert '<a class="header-anchor" href="#install">#</a>' in html
+
+
+def test_braces_inside_a_heading_are_kept(md) -> None:
+    html = render(md, "## Sets like {1, 2}\n\n## Code `{#x}`\n").html
+    assert "Sets like {1, 2}</h2>" in html
+    assert "<code>{#x}</code>" in html
+
+
+def test_a_custom_id_repeated_is_still_unique(md) -> None:
+    assert heading_ids(render(md, "## A {#same}\n\n## B {#same}\n").html) == ["same", "same-1"]
+
+
+def test_many_repeated_headings_all_get_distinct_ids(md) -> None:
+    html = render(md, "## a\n\n" * 3000).html
+    ids = heading_ids(html)
+    assert len(ids) == len(set(ids)) == 3000
+    assert ids[:3] == ["a", "a-1", "a-2"] and ids[-1] == "a-2999"
