@@ -10,8 +10,11 @@ import email.utils
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from cmd.shared.errors import InputError
+from cmd.shared.layout import encoded
+from cmd.shared.records import Entry
 
 # Either quote: Markdown's links use double quotes, raw HTML in an article may use single ones.
 ROOT_RELATIVE = re.compile(r"""(\s(?:href|src)=["'])/(?!/)""")
@@ -28,21 +31,21 @@ def rfc822(value: str) -> str:
     return email.utils.format_datetime(dt.datetime.fromisoformat(value).astimezone(dt.UTC), usegmt=True)
 
 
-def feed_entries(out_dir: Path, articles: list[dict], base_url: str, size: int) -> list[dict]:
-    """The newest ``size`` articles, with their full HTML made safe to show elsewhere."""
+def feed_entries(out_dir: Path, articles: list[Entry], base_url: str) -> list[dict[str, Any]]:
+    """The articles with their full HTML made safe to show elsewhere, and their absolute link."""
     entries = []
-    for article in articles[:size]:
-        link = f"{base_url}{article['url']}"
-        fragment = out_dir / article["fragment"]
+    for article in articles:
+        link = base_url + encoded(article.url)
+        fragment = out_dir / article.fragment
         try:
             body = fragment.read_text(encoding="utf-8")
         except OSError:
             raise InputError("an article's rendered body is missing; run rendermd again", fragment) from None
-        entries.append({**article, "link": link, "content": absolute_links(body, base_url, link)})
+        entries.append({**article.to_json(), "link": link, "content": absolute_links(body, base_url, link)})
     return entries
 
 
-def json_feed(site: dict, entries: list[dict]) -> str:
+def json_feed(site: dict[str, Any], entries: list[dict[str, Any]]) -> str:
     """JSON Feed 1.1."""
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -62,7 +65,7 @@ def json_feed(site: dict, entries: list[dict]) -> str:
                 "date_published": entry["date"],
                 "date_modified": entry["updated"] or entry["date"],
                 "tags": entry["tags"],
-                **({"authors": [{"name": entry["author"]}]} if entry["author"] else {}),
+                **({"authors": [{"name": name} for name in entry["authors"]]} if entry["authors"] else {}),
             }
             for entry in entries
         ],

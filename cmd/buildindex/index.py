@@ -1,8 +1,12 @@
-"""Build the site's index pages, feeds and sitemap into OUT_DIR.
+"""Build the site's list pages, feeds, sitemap and redirects into OUT_DIR.
 
 Everything is derived from the manifest rendermd wrote, so the run is cheap;
 still, when neither the manifest nor the tools nor the settings changed,
 nothing is rendered at all and the files on disk stay untouched.
+
+Lists are paged as Hugo pages them (``/page/2/``, ``/tags/x/page/2/``,
+``/posts/page/2/``), ``site.toml``'s ``paginate`` articles a page; the feeds
+keep only the newest ``feed_size``.
 """
 
 import dataclasses
@@ -13,11 +17,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cmd.shared import manifest as site_manifest
 from cmd.shared.config import from_mapping
+from cmd.shared.errors import InputError
 from cmd.shared.files import write_atomic, write_if_changed
-from cmd.shared.layout import BUILD_DIR, TAGS_DIR
+from cmd.shared.layout import BUILD_DIR, HEADERS_FILE, REDIRECTS_FILE, TAGS_DIR, encoded, list_page
+from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.version import tools_digest
 
 STATE = f"{BUILD_DIR}/index-state.json"
@@ -36,100 +43,231 @@ class Summary:
         return f"buildindex: {self.written} files written in {self.seconds:.2f} s"
 
 
+@dataclass(frozen=True)
+class Site:
+    """The manifest, read into records."""
+
+    settings: dict[str, Any]
+    stylesheet: str
+    articles: list[Entry]  # dated, newest first: what lists and feeds show
+    pages: list[Entry]  # every rendered page, undated ones too: what the sitemap lists
+    sections: list[SectionEntry]
+    redirects: list[Redirect]
+    csp: str
+
+
 def latest(dates: Iterable[str]) -> str | None:
     """The newest of some ISO 8601 date-times; compared as instants, as text order breaks across offsets."""
     return max(dates, key=dt.datetime.fromisoformat, default=None)
 
 
-def home_items(articles: list[dict]) -> list[dict]:
+def changed(entry: Entry) -> str:
+    assert entry.date is not None
+    return entry.updated or entry.date
+
+
+def home_items(articles: list[Entry]) -> list[dict[str, Any]]:
     """Newest first; a series appears once, where its newest part would, with its parts in order."""
-    parts: dict[str, list[dict]] = defaultdict(list)
+    parts: dict[str, list[Entry]] = defaultdict(list)
     for article in articles:
-        if article["series"]:
-            parts[article["series"]].append(article)
-    items, shown = [], set()
+        if article.series:
+            parts[article.series].append(article)
+    items: list[dict[str, Any]] = []
+    shown = set()
     for article in articles:
-        series = article["series"]
+        series = article.series
         if not series:
             items.append({"series": None, "article": article})
         elif series not in shown:
             shown.add(series)
             ordered = sorted(
                 parts[series],
-                key=lambda a: site_manifest.series_order(a["part"], dt.datetime.fromisoformat(a["date"]), a["slug"]),
+                key=lambda a: site_manifest.series_order(a.part, dt.datetime.fromisoformat(a.date or ""), a.url),
             )
             items.append({"series": series, "parts": ordered})
     return items
 
 
-def sitemap_urls(site: dict, articles: list[dict], tags: dict[str, list[dict]]) -> list[dict]:
-    def lastmod(group: list[dict]) -> str | None:
-        return latest(a["updated"] or a["date"] for a in group)
+def pages_of(items: list[Any], size: int) -> list[list[Any]]:
+    """``items`` in pages of ``size``; an empty list is one empty page."""
+    return [items[start : start + size] for start in range(0, len(items), size)] or [[]]
 
-    urls = [{"loc": f"{site['base_url']}/", "lastmod": lastmod(articles)}]
-    urls += [{"loc": f"{site['base_url']}{a['url']}", "lastmod": a["updated"] or a["date"]} for a in articles]
-    urls.append({"loc": f"{site['base_url']}/tags", "lastmod": lastmod(articles)})
-    urls += [{"loc": f"{site['base_url']}/{TAGS_DIR}/{tag}", "lastmod": lastmod(group)} for tag, group in tags.items()]
+
+def pagination(base: str, number: int, total: int) -> dict[str, Any]:
+    """Links to the neighbouring pages of a paged list, for the template."""
+    return {
+        "number": number,
+        "total": total,
+        "newer": list_page(base, number - 1)[0] if number > 1 else None,
+        "older": list_page(base, number + 1)[0] if number < total else None,
+    }
+
+
+def read_site(manifest: dict[str, Any], out_dir: Path, base_url: str | None, feed_size: int | None) -> Site:
+    overrides = {key: value for key, value in (("base_url", base_url), ("feed_size", feed_size)) if value is not None}
+    settings = dataclasses.asdict(from_mapping({**manifest["site"], **overrides}, "buildindex settings"))
+    try:
+        pages = [Entry.from_json(item) for item in manifest["articles"]]
+        sections = [SectionEntry.from_json(item) for item in manifest["sections"]]
+        redirects = [Redirect.from_json(item) for item in manifest["redirects"]]
+        return Site(
+            settings,
+            manifest["stylesheet"],
+            [page for page in pages if page.listed],
+            pages,
+            sections,
+            redirects,
+            manifest["csp"],
+        )
+    except (KeyError, TypeError) as error:
+        raise InputError(f"manifest from another version of the tools ({error}); run rendermd again", out_dir) from None
+
+
+class Writer:
+    """Renders the templates into a {file: text} table, the common context added once."""
+
+    def __init__(self, site: Site):
+        from cmd.buildindex.feeds import rfc822
+        from cmd.shared.theme import environment
+
+        self.env = environment().overlay()
+        self.env.filters["rfc822"] = rfc822
+        self.env.filters["encoded"] = encoded
+        self.common = {"site": site.settings, "stylesheet": site.stylesheet}
+        self.files: dict[str, str] = {}
+
+    def page(self, file: str, template: str, path: str, **context: Any) -> None:
+        self.files[file] = self.env.get_template(template).render(path=path, **self.common, **context)
+
+    def paged(self, base: str, template: str, items: list[Any], size: int, **context: Any) -> None:
+        """A list page and its follow-ups: ``base``, then ``base/page/2/``..."""
+        chunks = pages_of(items, size)
+        for number, chunk in enumerate(chunks, 1):
+            url, file = list_page(base, number)
+            self.page(file, template, url, items=chunk, pager=pagination(base, number, len(chunks)), **context)
+
+
+def tag_groups(articles: list[Entry]) -> dict[str, list[Entry]]:
+    tags: dict[str, list[Entry]] = defaultdict(list)
+    for article in articles:
+        for tag in article.tags:
+            tags[tag].append(article)
+    return dict(sorted(tags.items()))
+
+
+def years(articles: list[Entry]) -> list[tuple[int, list[Entry]]]:
+    """The archive: every article, grouped by year, newest first."""
+    grouped: dict[int, list[Entry]] = defaultdict(list)
+    for article in articles:
+        grouped[dt.datetime.fromisoformat(article.date or "").year].append(article)
+    return sorted(grouped.items(), reverse=True)
+
+
+def read_fragment(out_dir: Path, fragment: str | None) -> str:
+    if fragment is None:
+        return ""
+    try:
+        return (out_dir / fragment).read_text(encoding="utf-8")
+    except OSError:
+        raise InputError("a rendered body is missing; run rendermd again", out_dir / fragment) from None
+
+
+def write_lists(writer: Writer, site: Site, out_dir: Path) -> None:
+    """Home, archive, sections and tags, each paged."""
+    size = site.settings["paginate"]
+    home = next((section for section in site.sections if section.path == ""), None)
+    intro = read_fragment(out_dir, home.fragment) if home else ""
+    writer.paged("/", "index.html", home_items(site.articles), size, intro=intro)
+    writer.page("archive.html", "archive.html", "/archive", years=years(site.articles))
+    for section in site.sections:
+        if section.path:
+            members = [article for article in site.articles if is_in(article, section)]
+            text = read_fragment(out_dir, section.fragment)
+            writer.paged(section.url, "section.html", members, size, section=section, text=text)
+    tags = tag_groups(site.articles)
+    writer.page("tags.html", "tags.html", "/tags", tags=[(tag, len(group)) for tag, group in tags.items()])
+    for tag, group in tags.items():
+        writer.paged(f"/{TAGS_DIR}/{tag}", "tag.html", group, size, tag=tag, count=len(group))
+    writer.page("404.html", "404.html", "/404", recent=site.articles[:RECENT_ON_404])
+
+
+def is_in(article: Entry, section: SectionEntry) -> bool:
+    return article.section == section.path or article.section.startswith(section.path + "/")
+
+
+def write_feeds(writer: Writer, site: Site, out_dir: Path) -> None:
+    from cmd.buildindex.feeds import feed_entries, json_feed
+
+    size = site.settings["feed_size"]
+    entries = feed_entries(out_dir, site.articles[:size], site.settings["base_url"])
+    updated = latest(changed(a) for a in site.articles[:size])
+    writer.files["rss.xml"] = writer.env.get_template("rss.xml").render(
+        entries=entries, updated=updated, **writer.common
+    )
+    writer.files["atom.xml"] = writer.env.get_template("atom.xml").render(
+        entries=entries, updated=updated, **writer.common
+    )
+    writer.files["feed.json"] = json_feed(site.settings, entries)
+
+
+def sitemap_urls(site: Site) -> list[dict[str, str | None]]:
+    base = site.settings["base_url"]
+    newest = latest(changed(a) for a in site.articles)
+    urls: list[dict[str, str | None]] = [{"loc": f"{base}/", "lastmod": newest}]
+    urls += [{"loc": base + encoded(page.url), "lastmod": page.updated or page.date} for page in site.pages]
+    urls += [{"loc": base + encoded(section.url), "lastmod": None} for section in site.sections if section.path]
+    urls.append({"loc": f"{base}/archive", "lastmod": newest})
+    urls.append({"loc": f"{base}/tags", "lastmod": newest})
+    for tag, group in tag_groups(site.articles).items():
+        urls.append({"loc": base + encoded(f"/{TAGS_DIR}/{tag}"), "lastmod": latest(changed(a) for a in group)})
     return urls
 
 
-def render_files(out_dir: Path, manifest: dict, site: dict) -> dict[str, str]:
+def redirects_file(site: Site) -> str:
+    """Old URLs, one ``FROM TO 301`` rule a line: the server's redirect table."""
+    lines = [f"{encoded(r.old)} {encoded(r.new)} 301" for r in site.redirects]
+    return "# Old URLs of pages, written by buildindex: FROM TO STATUS\n" + "".join(line + "\n" for line in lines)
+
+
+def headers_file(site: Site) -> str:
+    """The Content-Security-Policy rendermd's warnings describe, for the server to send."""
+    return f"/*\n  Content-Security-Policy: {site.csp}\n"
+
+
+def render_files(out_dir: Path, site: Site) -> dict[str, str]:
     """Every file buildindex owns, as path -> text."""
-    from cmd.buildindex.feeds import feed_entries, json_feed, rfc822
-    from cmd.shared.theme import environment
+    writer = Writer(site)
+    write_lists(writer, site, out_dir)
+    write_feeds(writer, site, out_dir)
+    writer.files["sitemap.xml"] = writer.env.get_template("sitemap.xml").render(urls=sitemap_urls(site))
+    writer.files[REDIRECTS_FILE] = redirects_file(site)
+    writer.files[HEADERS_FILE] = headers_file(site)
+    return writer.files
 
-    env = environment().overlay()
-    env.filters["rfc822"] = rfc822
-    articles = manifest["articles"]
-    tags: dict[str, list[dict]] = defaultdict(list)
-    for article in articles:
-        for tag in article["tags"]:
-            tags[tag].append(article)
-    tags = dict(sorted(tags.items()))
-    common = {"site": site, "stylesheet": manifest["stylesheet"]}
-    entries = feed_entries(out_dir, articles, site["base_url"], site["feed_size"])
-    updated = latest(a["updated"] or a["date"] for a in articles[: site["feed_size"]])
 
-    files = {
-        "index.html": env.get_template("index.html").render(path="/", items=home_items(articles), **common),
-        "tags.html": env.get_template("tags.html").render(
-            path="/tags", tags=[(tag, len(group)) for tag, group in tags.items()], **common
-        ),
-        "404.html": env.get_template("404.html").render(path="/404", recent=articles[:RECENT_ON_404], **common),
-        "rss.xml": env.get_template("rss.xml").render(entries=entries, updated=updated, **common),
-        "atom.xml": env.get_template("atom.xml").render(entries=entries, updated=updated, **common),
-        "feed.json": json_feed(site, entries),
-        "sitemap.xml": env.get_template("sitemap.xml").render(urls=sitemap_urls(site, articles, tags)),
-    }
-    tag_template = env.get_template("tag.html")
-    for tag, group in tags.items():
-        files[f"{TAGS_DIR}/{tag}.html"] = tag_template.render(
-            path=f"/{TAGS_DIR}/{tag}", tag=tag, articles=group, **common
-        )
-    return files
+def read_state(out_dir: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError, ValueError, UnicodeDecodeError):
+        state = None
+    if not isinstance(state, dict) or not isinstance(state.get("files"), list):
+        return {"key": None, "files": []}  # none, or an old or damaged one: build everything again
+    return state
 
 
 def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | None = None) -> Summary:
     """Write the index pages, feeds and sitemap; skip all work when nothing they depend on changed."""
     started = time.perf_counter()
     manifest = site_manifest.read(out_dir)
-    overrides = {key: value for key, value in (("base_url", base_url), ("feed_size", feed_size)) if value is not None}
-    site = dataclasses.asdict(from_mapping({**manifest["site"], **overrides}, "buildindex settings"))
-    key = json.dumps([tools_digest(), manifest, site], sort_keys=True)
-
-    state_path = out_dir / STATE
-    try:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        state = None
-    if not isinstance(state, dict) or not isinstance(state.get("files"), list):
-        state = {"key": None, "files": []}
-    if state["key"] == key and all((out_dir / name).exists() for name in state["files"]):
+    site = read_site(manifest, out_dir, base_url, feed_size)
+    key = json.dumps([tools_digest(), manifest, site.settings], sort_keys=True)
+    state = read_state(out_dir)
+    if state.get("key") == key and all((out_dir / name).exists() for name in state["files"]):
         return Summary(0, True, time.perf_counter() - started)
 
-    files = render_files(out_dir, manifest, site)
+    files = render_files(out_dir, site)
     written = sum(write_if_changed(out_dir / name, text.encode("utf-8")) for name, text in files.items())
     for stale in set(state["files"]) - files.keys():
         (out_dir / stale).unlink(missing_ok=True)
-    write_atomic(state_path, json.dumps({"key": key, "files": sorted(files)}).encode())
+    write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
     return Summary(written, False, time.perf_counter() - started)

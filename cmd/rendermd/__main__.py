@@ -11,19 +11,33 @@ from cmd.shared.errors import InputError, report, report_group
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m cmd.rendermd",
-        description="Render Markdown articles (YAML or TOML front matter) into HTML pages.",
+        description="Render Markdown articles into HTML pages: eblog's own layout, or a Jekyll, Hugo or Zola "
+        "content tree as it is.",
     )
     parser.add_argument("articles", type=Path, metavar="ARTICLES_DIR")
     parser.add_argument("out", type=Path, metavar="OUT_DIR")
     parser.add_argument("--drafts", action="store_true", help="also render articles marked draft")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    parser.add_argument(
+        "--strict", action="store_true", help="also list front matter keys eblog ignores (layout, weight...)"
+    )
     args = parser.parse_args(argv)
     try:
-        summary = render_site(args.articles, args.out, drafts=args.drafts, jobs=args.jobs, progress=sys.stderr.isatty())
+        summary = render_site(
+            args.articles,
+            args.out,
+            drafts=args.drafts,
+            jobs=args.jobs,
+            progress=sys.stderr.isatty(),
+            strict=args.strict,
+        )
     except InputError as error:
         return report("rendermd", [error])
     except ExceptionGroup as group:
         return report_group("rendermd", group)
+    print(f"rendermd: {summary.convention}", file=sys.stderr)
+    for warning in summary.warnings:
+        print(f"rendermd: {warning}", file=sys.stderr)
     print(summary.line(), file=sys.stderr)
     return 0
 

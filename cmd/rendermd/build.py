@@ -1,14 +1,15 @@
-"""Render every article into OUT_DIR: validated first, then only what changed, in parallel.
+"""Render every article into OUT_DIR: read and checked first, then only what changed, in parallel.
 
 Order of work, and why:
-1. Read and validate every article.  Any bad input stops the run before a
-   single file is written, so the pages already in OUT_DIR stay as they were.
-2. Decide per article what is stale: the body (Markdown -> HTML, the
-   expensive part) depends on the source and the tools; the page also on its
-   neighbours, its series and the site settings.
-3. Render stale pages across cores, remove pages of deleted articles, and
-   write the manifest and the cache last, so that an interrupted run is
-   simply redone next time.
+1. Read the tree through its convention (``sources``) and check every file
+   and URL.  Any bad input stops the run before a single file is written, so
+   the pages already in OUT_DIR stay as they were.
+2. Decide per page what is stale: the body (Markdown -> HTML, the expensive
+   part) depends on the source, the pages it links to and the tools; the
+   page also on its neighbours, its series and the site settings.
+3. Render stale pages across cores, remove pages of deleted articles, copy
+   the files pages use, and write the manifest and the cache last, so that
+   an interrupted run is simply redone next time.
 """
 
 import dataclasses
@@ -17,30 +18,24 @@ import json
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from cmd.rendermd import frontmatter
-from cmd.rendermd.frontmatter import Meta
+from cmd.rendermd import conventions, sources
+from cmd.rendermd.conventions.base import Convention
+from cmd.rendermd.fragment import Fragment
+from cmd.rendermd.sources import Page, Tree
 from cmd.shared import config as site_config
 from cmd.shared import manifest as site_manifest
 from cmd.shared.errors import InputError
 from cmd.shared.files import write_atomic, write_if_changed
-from cmd.shared.layout import RENDER_CACHE, STATIC_DIR, fragment_path, page_url
+from cmd.shared.layout import BUILD_DIR, RENDER_CACHE, STATIC_DIR
+from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.version import tools_digest
 
-
-@dataclass(frozen=True)
-class Source:
-    path: Path
-    name: str  # path relative to the articles directory: the cache key
-    data: bytes
-    digest: str
-    meta: Meta
-    body: str | None  # the Markdown, when the front matter was parsed in this run
-
-    def markdown(self) -> str:
-        return self.body if self.body is not None else frontmatter.parse(self.data, self.path)[1]
+FRAGMENTS = f"{BUILD_DIR}/fragments"
 
 
 @dataclass(frozen=True)
@@ -50,161 +45,337 @@ class Summary:
     removed: int
     drafts: int
     seconds: float
+    convention: str = ""
+    warnings: tuple[str, ...] = field(default=())
 
     def line(self) -> str:
         drafts = f", {self.drafts} drafts skipped" if self.drafts else ""
+        warned = f", {len(self.warnings)} warnings" if self.warnings else ""
         return (
             f"rendermd: {self.rendered} rendered, {self.unchanged} unchanged, "
-            f"{self.removed} removed{drafts} in {self.seconds:.2f} s"
+            f"{self.removed} removed{drafts}{warned} in {self.seconds:.2f} s"
         )
-
-
-def meta_to_json(meta: Meta) -> dict:
-    return {
-        **vars(meta),  # not dataclasses.asdict: its deep copies dominated warm runs
-        "date": meta.date.isoformat(),
-        "updated": meta.updated.isoformat() if meta.updated else None,
-        "tags": list(meta.tags),
-    }
-
-
-def meta_from_json(data: dict, path: Path) -> Meta:
-    return Meta(
-        **{
-            **data,
-            "date": frontmatter.to_datetime(data["date"], "date", path),
-            "updated": frontmatter.to_datetime(data["updated"], "updated", path) if data["updated"] else None,
-            "tags": tuple(data["tags"]),
-        }
-    )
-
-
-def article_entry(meta: Meta, fragment: dict) -> dict:
-    """What the page template, the manifest and buildindex know of an article."""
-    return {
-        "slug": meta.slug,
-        "url": page_url(meta.slug),
-        "title": meta.title,
-        "date": meta.date.isoformat(),
-        "updated": meta.updated.isoformat() if meta.updated else None,
-        "author": meta.author,
-        "summary": meta.summary or fragment["excerpt"],
-        "tags": list(meta.tags),
-        "series": meta.series,
-        "part": meta.part,
-        "draft": meta.draft,
-        "reading_minutes": fragment["reading_minutes"],
-        "fragment": fragment_path(meta.slug),
-        "fragment_digest": fragment["html_digest"],
-    }
-
-
-def find_articles(articles_dir: Path) -> list[Path]:
-    if not articles_dir.is_dir():
-        raise InputError("articles directory not found", articles_dir)
-
-    def is_article(path: Path) -> bool:
-        parts = path.relative_to(articles_dir).parts
-        return parts[0] != STATIC_DIR and not any(part.startswith(".") for part in parts)
-
-    paths = sorted(filter(is_article, articles_dir.rglob("*.md")))
-    if not paths:
-        raise InputError("no articles (*.md) in the articles directory", articles_dir)
-    return paths
-
-
-def load_cache(out_dir: Path) -> dict:
-    """The previous run's bookkeeping; only its list of pages survives a change of the tools."""
-    empty = {"tools": tools_digest(), "stylesheet": None, "sources": {}, "fragments": {}, "pages": {}, "assets": []}
-    try:
-        cached = json.loads((out_dir / RENDER_CACHE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError, UnicodeDecodeError):
-        return empty
-    if not isinstance(cached, dict):
-        return empty
-    if cached.get("tools") != empty["tools"]:
-        return {**empty, "pages": cached.get("pages", {}), "assets": cached.get("assets", [])}
-    return cached
-
-
-def copy_assets(articles_dir: Path, out_dir: Path, previous: list[str]) -> list[str]:
-    """Copy ARTICLES/static/ (images, downloads) to OUT/static/ as it is; drop what was removed."""
-    source = articles_dir / STATIC_DIR
-    copied = []
-    if source.is_dir():
-        for path in sorted(source.rglob("*")):
-            relative = path.relative_to(articles_dir)
-            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-                write_if_changed(out_dir / relative, path.read_bytes())
-                copied.append(relative.as_posix())
-    for gone in set(previous) - set(copied):
-        (out_dir / gone).unlink(missing_ok=True)
-    return copied
-
-
-def save_cache(out_dir: Path, cache: dict) -> None:
-    write_atomic(out_dir / RENDER_CACHE, json.dumps(cache, sort_keys=True).encode())
-
-
-def read_sources(articles_dir: Path, paths: list[Path], cached_sources: dict) -> list[Source]:
-    """Read and validate every article, collecting all errors before giving up."""
-    sources, errors = [], []
-    for path in paths:
-        name = path.relative_to(articles_dir).as_posix()
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            errors.append(InputError(f"cannot read: {error.strerror}", path))
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        cached = cached_sources.get(name)
-        try:
-            if cached and cached["digest"] == digest:
-                meta, body = meta_from_json(cached["meta"], path), None
-            else:
-                meta, body, _ = frontmatter.parse(data, path)
-        except InputError as error:
-            errors.append(error)
-            continue
-        sources.append(Source(path, name, data, digest, meta, body))
-    by_slug: dict[str, list[Source]] = defaultdict(list)
-    for source in sources:
-        by_slug[source.meta.slug].append(source)
-    for slug, same in by_slug.items():
-        for duplicate in same[1:]:
-            errors.append(InputError(f"slug {slug!r} is already used by {same[0].path}", duplicate.path))
-    if errors:
-        raise ExceptionGroup("bad articles", errors)
-    return sources
-
-
-def neighbours(published: list[Meta]) -> dict[str, dict]:
-    """Per slug: the newer and the older article, and the series it belongs to."""
-    series: dict[str, list[Meta]] = defaultdict(list)
-    for meta in published:
-        if meta.series:
-            series[meta.series].append(meta)
-    for parts in series.values():
-        parts.sort(key=lambda m: site_manifest.series_order(m.part, m.date, m.slug))
-
-    def link(meta: Meta | None) -> dict | None:
-        return {"slug": meta.slug, "title": meta.title, "url": page_url(meta.slug)} if meta else None
-
-    links = {}
-    for index, meta in enumerate(published):
-        parts = series.get(meta.series or "")
-        links[meta.slug] = {
-            "newer": link(published[index - 1]) if index > 0 else None,
-            "older": link(published[index + 1]) if index + 1 < len(published) else None,
-            "series": {"name": meta.series, "position": parts.index(meta) + 1, "parts": [link(p) for p in parts]}
-            if parts
-            else None,
-        }
-    return links
 
 
 def fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def fragment_file(source_name: str) -> str:
+    """Where a source's rendered body is kept under OUT, for reuse and for the feeds."""
+    return f"{FRAGMENTS}/{source_name}.html"
+
+
+def load_cache(out_dir: Path) -> dict[str, Any]:
+    """The previous run's bookkeeping; only its list of files survives a change of the tools."""
+    empty: dict[str, Any] = {
+        "tools": tools_digest(),
+        "stylesheet": None,
+        "sources": {},
+        "fragments": {},
+        "pages": {},
+        "assets": [],
+    }
+    try:
+        cached = json.loads((out_dir / RENDER_CACHE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError, ValueError, UnicodeDecodeError):
+        return empty
+    if not isinstance(cached, dict) or not all(
+        isinstance(cached.get(key), type(empty[key])) for key in empty if key != "stylesheet"
+    ):
+        return empty
+    if cached.get("tools") != empty["tools"]:
+        return {**empty, "pages": cached["pages"], "assets": cached["assets"]}
+    return cached
+
+
+def save_cache(out_dir: Path, cache: dict[str, Any]) -> None:
+    write_atomic(out_dir / RENDER_CACHE, json.dumps(cache, sort_keys=True).encode())
+
+
+def entry_of(page: Page) -> Entry:
+    """The page as lists and feeds show it; what its body teaches is filled in when it is rendered."""
+    fields = page.fields
+    return Entry(
+        url=page.url,
+        title=page.title,
+        date=page.date.isoformat() if page.date else None,
+        updated=fields.updated.isoformat() if fields.updated else None,
+        authors=fields.authors,
+        summary=fields.summary or "",
+        tags=page.tags,
+        section=page.source.file.section,
+        series=fields.series,
+        part=fields.part,
+        draft=page.draft,
+        reading_minutes=0,
+        fragment=fragment_file(page.source.file.name),
+        fragment_digest="",
+        source=page.source.file.name,
+    )
+
+
+def in_order(pages: Iterable[Page]) -> list[Page]:
+    """Newest first (then by URL, for a stable order); undated pages last."""
+    return sorted(pages, key=lambda page: (page.date is None, -(page.date.timestamp() if page.date else 0), page.url))
+
+
+def neighbours(listed: list[Page]) -> dict[str, dict[str, Any]]:
+    """Per URL: the newer and the older article, and the series it belongs to."""
+    series: dict[str, list[Page]] = defaultdict(list)
+    for page in listed:
+        if page.fields.series:
+            series[page.fields.series].append(page)
+    for parts in series.values():
+        parts.sort(key=lambda p: site_manifest.series_order(p.fields.part, p.date, p.url))
+
+    def link(page: Page | None) -> dict[str, str] | None:
+        return {"url": page.url, "title": page.title} if page else None
+
+    found = {}
+    for index, page in enumerate(listed):
+        parts = series.get(page.fields.series or "", [])
+        found[page.url] = {
+            "newer": link(listed[index - 1]) if index > 0 else None,
+            "older": link(listed[index + 1]) if index + 1 < len(listed) else None,
+            "series": {"name": page.fields.series, "position": parts.index(page) + 1, "parts": [link(p) for p in parts]}
+            if parts
+            else None,
+        }
+    return found
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A page (or a section's text) to render again; ``fragment`` is set when its body is current."""
+
+    source: sources.Source
+    key: str
+    fragment: Fragment | None
+    links: dict[str, str] = field(default_factory=dict)
+    asset_base: str | None = None
+    entry: Entry | None = None
+    page_file: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """What this run renders, and what it keeps from the last one."""
+
+    stale: list[Stale]
+    pages: dict[str, str]  # page file -> fingerprint
+    fragments: dict[str, Fragment]  # source name -> fragment
+
+
+def fragment_key(page_or_index: sources.Source, links: object, asset_base: str | None, policy: str, engine: str) -> str:
+    return fingerprint(page_or_index.digest, links, asset_base, policy, engine)
+
+
+def plan(
+    tree: Tree,
+    published: list[Page],
+    settings: site_config.SiteConfig,
+    stylesheet: str,
+    cache: dict[str, Any],
+    out_dir: Path,
+) -> Plan:
+    """Decide, page by page, what must be rendered again."""
+    policy = settings.policy().header()
+    settings_json = dataclasses.asdict(settings)
+    links_of = neighbours([page for page in published if page.date is not None])
+    old_fragments = {name: Fragment.from_json(data) for name, data in cache["fragments"].items()}
+    result = Plan([], {}, {})
+
+    def current(name: str, key: str) -> Fragment | None:
+        old = old_fragments.get(name)
+        return old if old is not None and old.key == key and (out_dir / fragment_file(name)).exists() else None
+
+    for page in published:
+        name = page.source.file.name
+        key = fragment_key(page.source, page.links, page.asset_base, policy, tree.convention.name)
+        entry = entry_of(page)
+        around = links_of.get(page.url, {"newer": None, "older": None, "series": None})
+        context = {"site": settings_json, "stylesheet": stylesheet, "toc": page.fields.toc, **around}
+        result.pages[page.output] = fingerprint(key, entry.to_json(), context)
+        body = current(name, key)
+        if body and cache["pages"].get(page.output) == result.pages[page.output] and (out_dir / page.output).exists():
+            result.fragments[name] = body
+        else:
+            result.stale.append(
+                Stale(page.source, key, body, dict(page.links), page.asset_base, entry, page.output, context)
+            )
+    for section in tree.sections:
+        if section.index is not None:
+            key = fragment_key(section.index, (), None, policy, tree.convention.name)
+            body = current(section.index.file.name, key)
+            if body:
+                result.fragments[section.index.file.name] = body
+            else:
+                result.stale.append(Stale(section.index, key, None))
+    return result
+
+
+def ensure_stylesheet(out_dir: Path, cached: str | None) -> str:
+    if cached is not None and (out_dir / cached).exists():
+        return cached
+    from cmd.rendermd.pages import site_stylesheet
+
+    stylesheet, css = site_stylesheet()
+    write_atomic(out_dir / stylesheet, css)
+    return stylesheet
+
+
+def run_jobs(
+    work: Plan,
+    tree: Tree,
+    settings: site_config.SiteConfig,
+    cache: dict[str, Any],
+    out_dir: Path,
+    jobs: int | None,
+    progress: bool,
+) -> None:
+    """Render what is stale; the cache forgets those pages first, in case this run dies half-way."""
+    if not work.stale:
+        return
+    from cmd.rendermd.pages import PageJob, build_pages
+
+    names = [item.source.file.name for item in work.stale]
+    save_cache(out_dir, {
+        **cache,
+        "fragments": {name: data for name, data in cache["fragments"].items() if name not in set(names)},
+        "pages": {**cache["pages"], **dict.fromkeys(item.page_file for item in work.stale if item.page_file)},
+    })  # fmt: skip
+    policy = settings.policy()
+    page_jobs = [
+        PageJob(
+            out_dir=out_dir,
+            source=item.source.file.path,
+            body_line=item.source.reading.body_line,
+            fragment_file=fragment_file(name),
+            fragment_key=item.key,
+            markdown=None if item.fragment else item.source.body(),
+            fragment=item.fragment,
+            convention=tree.convention,
+            links=item.links,
+            asset_base=item.asset_base,
+            policy=policy,
+            entry=item.entry,
+            page_file=item.page_file,
+            context=item.context,
+        )
+        for name, item in zip(names, work.stale, strict=True)
+    ]
+    workers = jobs or len(os.sched_getaffinity(0))  # the cores this process may use, as in a container
+    for name, fragment in zip(names, build_pages(page_jobs, workers, progress), strict=True):
+        work.fragments[name] = fragment
+
+
+def remove_gone(out_dir: Path, cache: dict[str, Any], work: Plan) -> int:
+    """Delete the pages and fragments of articles that are gone (or moved to another URL)."""
+    removed = cache["pages"].keys() - work.pages.keys()
+    for page_file in removed:
+        (out_dir / page_file).unlink(missing_ok=True)
+    for name in cache["fragments"].keys() - work.fragments.keys():
+        (out_dir / fragment_file(name)).unlink(missing_ok=True)
+    return len(removed)
+
+
+def files_under(folder: Path) -> Iterable[Path]:
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            yield path
+
+
+def inside(root: Path, path: Path) -> Path:
+    """``path``'s real file, which must be inside ``root``: a symlink never publishes a file from elsewhere."""
+    real = path.resolve()
+    if not real.is_relative_to(root.resolve()) or not real.is_file():
+        raise InputError(f"a link to {real} leaves {root}: copy the file in instead", path)
+    return real
+
+
+def assets_to_copy(tree: Tree, published: list[Page], fragments: dict[str, Fragment]) -> dict[str, Path]:
+    """Every file the site needs as it is: static folders, bundles' files, files pages use from the site."""
+    convention = tree.convention
+    wanted: dict[str, Path] = {}
+    for folder, destination in convention.static_roots():
+        if folder.is_dir():
+            for path in files_under(folder):
+                target = (Path(destination) / path.relative_to(folder)).as_posix()
+                wanted[target] = inside(folder, path)
+    for page in published:
+        for name, target in page.assets:
+            wanted[target] = inside(convention.root, convention.root / name)
+    for page in published:
+        fragment = fragments.get(page.source.file.name)
+        for ref in fragment.site_refs if fragment else ():
+            found = convention.site_file(ref)
+            if found is not None and ref.lstrip("/") not in wanted:
+                wanted[ref.lstrip("/")] = inside(convention.site_root or convention.root, found)
+    return wanted
+
+
+def copy_assets(out_dir: Path, wanted: dict[str, Path], previous: list[str]) -> list[str]:
+    for target, path in sorted(wanted.items()):
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise InputError(f"cannot read: {error.strerror}", path) from None
+        write_if_changed(out_dir / target, data)
+    for gone in set(previous) - wanted.keys():
+        (out_dir / gone).unlink(missing_ok=True)
+    return sorted(wanted)
+
+
+def drop_old_stylesheets(out_dir: Path, stylesheet: str, assets: list[str]) -> None:
+    for old_css in (out_dir / STATIC_DIR).glob("style.*.css"):
+        if old_css.name != Path(stylesheet).name and f"{STATIC_DIR}/{old_css.name}" not in assets:
+            old_css.unlink(missing_ok=True)
+
+
+def redirects_of(published: list[Page]) -> list[Redirect]:
+    return sorted((Redirect(old, page.url) for page in published for old in page.old_urls), key=lambda r: r.old)
+
+
+def manifest_of(
+    tree: Tree, published: list[Page], work: Plan, settings: site_config.SiteConfig, stylesheet: str
+) -> dict[str, Any]:
+    entries = [work.fragments[page.source.file.name].fill(entry_of(page)) for page in published]
+    sections = [
+        SectionEntry(
+            path=section.path,
+            url=section.url,
+            title=section.title,
+            description=section.index.reading.fields.summary if section.index else None,
+            fragment=fragment_file(section.index.file.name) if section.index else None,
+        )
+        for section in tree.sections
+    ]
+    return {
+        "site": dataclasses.asdict(settings),
+        "stylesheet": stylesheet,
+        "convention": tree.convention.name,
+        "csp": settings.policy().header(),
+        "articles": [entry.to_json() for entry in entries],
+        "sections": [section.to_json() for section in sections],
+        "redirects": [redirect.to_json() for redirect in redirects_of(published)],
+    }
+
+
+def ignored_keys(tree: Tree) -> list[str]:
+    """--strict: the front matter keys eblog reads nothing from, per file, with the first one's line."""
+    notes = []
+    for page in tree.pages:
+        unknown = page.fields.unknown
+        if unknown:
+            from cmd.rendermd.frontmatter import read
+
+            line = read(page.source.data, page.source.file.path, required=False).line_of(unknown[0])
+            where = f"{page.source.file.path}:{line}" if line else str(page.source.file.path)
+            notes.append(f"{where}: note: front matter keys eblog ignores: {', '.join(unknown)}")
+    return notes
 
 
 def render_site(
@@ -214,93 +385,48 @@ def render_site(
     drafts: bool = False,
     jobs: int | None = None,
     progress: bool = False,
+    strict: bool = False,
 ) -> Summary:
     """Bring OUT_DIR's pages up to date with ARTICLES_DIR; bad input raises an ExceptionGroup."""
     started = time.perf_counter()
+    if not articles_dir.is_dir():
+        raise InputError("articles directory not found", articles_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("the output path exists and is not a directory", out_dir)
-    settings = dataclasses.asdict(site_config.load(articles_dir))
+    settings = site_config.load(articles_dir)
+    convention: Convention = conventions.detect(articles_dir, settings.convention or None)
     cache = load_cache(out_dir)
-    sources = read_sources(articles_dir, find_articles(articles_dir), cache["sources"])
-    published = sorted(
-        (s for s in sources if drafts or not s.meta.draft),
-        key=lambda s: (-s.meta.date.timestamp(), s.meta.slug),
+    tree = sources.load(
+        convention, cache["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
     )
+    published = in_order(page for page in tree.pages if drafts or not page.draft)
 
-    stylesheet = cache["stylesheet"]
-    if stylesheet is None or not (out_dir / stylesheet).exists():
-        from cmd.rendermd.pages import site_stylesheet  # see pages.py on why this import waits
+    stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"])
+    work = plan(tree, published, settings, stylesheet, cache, out_dir)
+    run_jobs(work, tree, settings, cache, out_dir, jobs, progress)
+    removed = remove_gone(out_dir, cache, work)
+    assets = copy_assets(out_dir, assets_to_copy(tree, published, work.fragments), cache["assets"])
+    drop_old_stylesheets(out_dir, stylesheet, assets)
 
-        stylesheet, css = site_stylesheet()
-        write_atomic(out_dir / stylesheet, css)
-    links = neighbours([s.meta for s in published])
-    old_fragments, old_pages = cache["fragments"], cache["pages"]
-    pages: dict[str, str] = {}
-    stale = []
-    metas = {s.name: meta_to_json(s.meta) for s in sources}
-    for source in published:
-        slug = source.meta.slug
-        context = {"site": settings, "stylesheet": stylesheet, **links[slug]}
-        pages[slug] = fingerprint(source.digest, metas[source.name], context)
-        fragment = old_fragments.get(slug)
-        body_current = fragment and fragment["digest"] == source.digest and (out_dir / fragment_path(slug)).exists()
-        if body_current and old_pages.get(slug) == pages[slug] and (out_dir / f"{slug}.html").exists():
-            continue
-        stale.append((source, context, fragment if body_current else None))
-
-    fragments = {slug: old_fragments[slug] for slug in pages if slug in old_fragments}
-    if stale:
-        from cmd.rendermd.pages import PageJob, build_pages
-
-        # Forget the stale pages before touching them: should this run die half-way, the next
-        # one redoes them, even if their sources are by then back to what the old cache says.
-        stale_slugs = {source.meta.slug for source, _, _ in stale}
-        save_cache(
-            out_dir,
-            {
-                **cache,
-                "fragments": {slug: f for slug, f in old_fragments.items() if slug not in stale_slugs},
-                "pages": {**old_pages, **dict.fromkeys(stale_slugs)},
-            },
-        )
-
-        jobs_list = [
-            PageJob(out_dir, s.meta, context, None if fragment else s.markdown(), fragment)
-            for s, context, fragment in stale
-        ]
-        workers = jobs or len(os.sched_getaffinity(0))  # the cores this process may use, as in a container
-        for (source, _, _), fragment in zip(stale, build_pages(jobs_list, workers, progress), strict=False):
-            fragments[source.meta.slug] = {**fragment, "digest": source.digest}
-
-    removed = old_pages.keys() - pages.keys()
-    for slug in removed:
-        for path in (out_dir / f"{slug}.html", out_dir / fragment_path(slug)):
-            path.unlink(missing_ok=True)
-    assets = copy_assets(articles_dir, out_dir, cache.get("assets", []))
-    for old_css in (out_dir / STATIC_DIR).glob("style.*.css"):
-        if old_css.name != Path(stylesheet).name and f"{STATIC_DIR}/{old_css.name}" not in assets:
-            old_css.unlink(missing_ok=True)
-
-    site_manifest.write(
-        out_dir,
-        {
-            "site": settings,
-            "stylesheet": stylesheet,
-            "articles": [article_entry(s.meta, fragments[s.meta.slug]) for s in published],
-        },
-    )
+    site_manifest.write(out_dir, manifest_of(tree, published, work, settings, stylesheet))
     cache.update(
         stylesheet=stylesheet,
-        sources={s.name: {"digest": s.digest, "meta": metas[s.name]} for s in sources},
-        fragments=fragments,
-        pages=pages,
+        sources=sources.cache_entries(tree, convention.name),
+        fragments={name: fragment.to_json() for name, fragment in work.fragments.items()},
+        pages=work.pages,
         assets=assets,
     )
     save_cache(out_dir, cache)
+    warnings = [*tree.warnings, *(w for name in sorted(work.fragments) for w in work.fragments[name].warnings)]
+    if strict:
+        warnings += ignored_keys(tree)
+    rendered = sum(item.entry is not None for item in work.stale)
     return Summary(
-        rendered=len(stale),
-        unchanged=len(published) - len(stale),
-        removed=len(removed),
-        drafts=len(sources) - len(published),
+        rendered=rendered,
+        unchanged=len(published) - rendered,
+        removed=removed,
+        drafts=tree.drafts_skipped,
         seconds=time.perf_counter() - started,
+        convention=f"{articles_dir}: {convention.describe()}",
+        warnings=tuple(warnings),
     )

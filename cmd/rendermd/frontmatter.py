@@ -1,58 +1,95 @@
-"""Front matter: YAML between ``---`` lines or TOML between ``+++`` lines.
+"""Front matter: YAML between ``---`` lines, TOML between ``+++`` lines, or none.
 
-Both forms are accepted so that posts from Jekyll, Hugo, Pelican, MkDocs or
-Zola can be dropped in as they are.  Everything here is validated up front,
-so that a bad article is reported before any page is written.
+What the fields *mean* depends on the engine the tree was written for (see
+``conventions``); this module only decodes the file, splits it, parses the
+block and checks the values the way every engine's fields are checked: text
+that feeds can carry, dates that every output can show, lists of words.
+Everything is validated up front, so that a bad article is reported before
+any page is written, with the line of the field at fault.
 """
 
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cmd.shared.errors import InputError
-from cmd.shared.layout import RESERVED_SLUGS
 
 FENCES = {"---": "yaml", "+++": "toml"}
-# No dots: the server maps /slug to slug.html, so "rss.xml" as a slug would hide the feed.
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-# Control characters (other than tab and newline) cannot appear in XML 1.0, so one in an
-# article would make the feeds unreadable; better refused here, with its line.
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters XML 1.0 cannot carry (C0 controls but tab, newline and carriage return;
+# U+FFFE, U+FFFF; lone surrogates, which YAML's "\ud800" escapes can produce): in any
+# field they would make the feeds unreadable.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# In a body, CommonMark treats a form feed and a vertical tab as white space: they become a
+# space.  The other controls are replaced and reported.
+BODY_SPACES = str.maketrans({"\x0b": " ", "\x0c": " "})
+REPLACEMENT = "\ufffd"
+# Dates every output can show: the UTC instant, and the local date, both within years 1-9999.
+EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
-class Meta:
-    """What an article says about itself."""
+class Document:
+    """A decoded source file, split into its front matter and Markdown body."""
 
-    slug: str
-    title: str
-    date: dt.datetime
-    author: str | None = None
-    summary: str | None = None
-    tags: tuple[str, ...] = ()
-    series: str | None = None
-    part: int | None = None
-    draft: bool = False
-    updated: dt.datetime | None = None
-    toc: bool = False
+    path: Path
+    data: dict[str, Any]
+    block: str  # the front matter as written, to find the line of a field
+    body: str
+    body_line: int  # the file's line number of the body's first line
+    warnings: tuple[str, ...] = field(default=())
+
+    def line_of(self, key: str) -> int | None:
+        """The file line where ``key`` is set, when it can be found (first match)."""
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[:=]", re.M)
+        match = pattern.search(self.block)
+        return None if match is None else self.block.count("\n", 0, match.start()) + 2
+
+    def error(self, key: str, message: str) -> InputError:
+        return InputError(message, self.path, self.line_of(key))
 
 
-def split(text: str, path: Path) -> tuple[dict, str, int]:
-    """Return (front matter mapping, Markdown body, line number where the body starts)."""
+def decode(source: bytes, path: Path) -> str:
+    """UTF-8 text without a byte order mark, with LF line ends."""
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = source.count(b"\n", 0, error.start) + 1
+        raise InputError(f"not valid UTF-8 (byte {error.start}): save the file as UTF-8", path, line) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def clean_body(body: str, path: Path, first_line: int) -> tuple[str, list[str]]:
+    """The body with characters no output can carry replaced; a warning per line that had one."""
+    body = body.translate(BODY_SPACES)
+    if NOT_XML.search(body) is None:
+        return body, []
+    warnings = []
+    for number, line in enumerate(body.split("\n"), first_line):
+        if found := NOT_XML.search(line):
+            warnings.append(
+                f"{path}:{number}: control character U+{ord(found.group()):04X} replaced by U+FFFD "
+                "(feeds cannot carry it)"
+            )
+    return NOT_XML.sub(REPLACEMENT, body), warnings
+
+
+def split(text: str, path: Path) -> tuple[str | None, str, str, int]:
+    """(front matter kind or None, block, body, body's first line)."""
     first, _, rest = text.partition("\n")
-    fence = first.rstrip()
-    kind = FENCES.get(fence)
+    kind = FENCES.get(first.rstrip())
     if kind is None:
-        raise InputError("missing front matter: the file must start with '---' (YAML) or '+++' (TOML)", path, 1)
+        return None, "", text, 1
+    fence = first.rstrip()
     lines = rest.split("\n")
     for index, line in enumerate(lines):
         if line.rstrip() == fence:
-            block = "\n".join(lines[:index])
-            body = "\n".join(lines[index + 1 :])
-            return parse_block(block, kind, path), body, index + 3
-    raise InputError(f"front matter opened with '{fence}' on line 1 is never closed", path, 1)
+            return kind, "\n".join(lines[:index]), "\n".join(lines[index + 1 :]), index + 3
+    raise InputError(f"front matter opened with '{fence}' on line 1 is never closed: add a closing '{fence}'", path, 1)
 
 
 def load_yaml(block: str, path: Path) -> object:
@@ -67,7 +104,7 @@ def load_yaml(block: str, path: Path) -> object:
         raise InputError(f"malformed YAML front matter: {error.problem}", path, line) from None
     except yaml.YAMLError as error:
         raise InputError(f"malformed YAML front matter: {error}", path) from None
-    except ValueError as error:  # YAML builds dates itself, and 2023-02-30 fails in datetime.date
+    except (ValueError, OverflowError) as error:  # YAML builds dates itself: 2023-02-30 fails in datetime
         raise InputError(f"invalid date in YAML front matter: {error}", path) from None
 
 
@@ -82,116 +119,136 @@ def load_toml(block: str, path: Path) -> object:
         raise InputError(f"malformed TOML front matter: {error}", path, line) from None
 
 
-def parse_block(block: str, kind: str, path: Path) -> dict:
-    """Parse the front matter block; errors carry the line in the file."""
-    data = load_yaml(block, path) if kind == "yaml" else load_toml(block, path)
+def read(source: bytes, path: Path, *, required: bool = True) -> Document:
+    """Decode and split a file and parse its front matter; a file without any is an error if ``required``."""
+    text = decode(source, path)
+    kind, block, body, body_line = split(text, path)
+    if kind is None and required:
+        raise InputError("missing front matter: the file must start with '---' (YAML) or '+++' (TOML)", path, 1)
+    if raw := NOT_XML.search(block):
+        line = block.count("\n", 0, raw.start()) + 2
+        raise InputError(f"control character U+{ord(raw.group()):04X} in the front matter", path, line)
+    data = {} if kind is None else (load_yaml(block, path) if kind == "yaml" else load_toml(block, path))
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError("front matter must be a mapping of fields", path, 2)
-    return data
+    body, warnings = clean_body(body, path, body_line)
+    document = Document(path, data, block, body, body_line, tuple(warnings))
+    check_text_values(document)
+    return document
 
 
-def to_datetime(value: object, name: str, path: Path) -> dt.datetime:
-    """Dates and date-times in any of the forms YAML, TOML or a quoted string give; naive means UTC."""
+def check_text_values(document: Document) -> None:
+    """Escapes such as "\\x07" in a quoted YAML string decode to characters feeds cannot carry."""
+    for key, text in strings_in(document.data):
+        if found := NOT_XML.search(text):
+            raise document.error(key, f"field '{key}' holds control character U+{ord(found.group()):04X}")
+
+
+def strings_in(value: object, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a front matter value, with the top-level key it sits under."""
     if isinstance(value, str):
-        text = value.strip().replace("Z", "+00:00")
-        try:
-            value = dt.datetime.fromisoformat(text) if ("T" in text or " " in text) else dt.date.fromisoformat(text)
-        except ValueError:
-            raise InputError(f"invalid {name} {value!r}: use YYYY-MM-DD or an ISO 8601 date-time", path) from None
+        yield key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from strings_in(name, key or str(name))
+            yield from strings_in(item, key or str(name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings_in(item, key)
+
+
+# --- values ----------------------------------------------------------------
+
+
+def to_datetime(value: object, name: str, path: Path, line: int | None = None) -> dt.datetime:
+    """Dates and date-times in any form YAML, TOML or a quoted string give; naive means UTC.
+
+    Jekyll's ``2024-05-06 10:30:00 +0200`` form is read too.
+    """
+    if isinstance(value, str):
+        value = parse_date_text(value, name, path, line)
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
-    raise InputError(f"invalid {name} {value!r}: use YYYY-MM-DD or an ISO 8601 date-time", path)
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    else:
+        raise InputError(f"invalid {name} {value!r}: use YYYY-MM-DD or an ISO 8601 date-time", path, line)
+    try:
+        in_range = EARLIEST <= moment.astimezone(dt.UTC) <= LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise InputError(f"{name} {value} is out of range: use a year from 1 to 9999", path, line)
+    return moment
 
 
-def optional_text(data: dict, name: str, path: Path) -> str | None:
-    value = data.get(name)
+JEKYLL_OFFSET = re.compile(r"\s*([+-]\d{2}):?(\d{2})$")
+
+
+def parse_date_text(text: str, name: str, path: Path, line: int | None) -> dt.datetime | dt.date:
+    cleaned = text.strip().replace("Z", "+00:00")
+    cleaned = JEKYLL_OFFSET.sub(r"\1:\2", cleaned) if " " in cleaned else cleaned
+    try:
+        if "T" in cleaned or " " in cleaned:
+            return dt.datetime.fromisoformat(cleaned)
+        return dt.date.fromisoformat(cleaned)
+    except ValueError:
+        raise InputError(f"invalid {name} {text!r}: use YYYY-MM-DD or an ISO 8601 date-time", path, line) from None
+
+
+def optional_text(document: Document, name: str) -> str | None:
+    value = document.data.get(name)
     if value is None:
         return None
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise InputError(f"'{name}' must be text", path)
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise document.error(name, f"'{name}' must be text")
     return str(value).strip() or None
 
 
-def tags_of(data: dict, path: Path) -> tuple[str, ...]:
-    value = data.get("tags")
-    taxonomies = data.get("taxonomies")
-    if value is None and isinstance(taxonomies, dict):  # Zola keeps tags under [taxonomies]
-        value = taxonomies.get("tags")
-    if value is None:  # absent, or an empty YAML key as Hugo's archetypes leave it
-        value = ()
+def words(document: Document, name: str, value: object) -> tuple[str, ...]:
+    """A list of words: a YAML/TOML list, or one string of words split on commas or spaces."""
+    if value is None:  # absent, or an empty key as Hugo's archetypes leave it
+        return ()
     if isinstance(value, str):
         value = [part for part in re.split(r"[,\s]+", value) if part]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(tag, (str, int)) for tag in value):
-        raise InputError("'tags' must be a list of words", path)
-    tags = []
-    for tag in value:
-        slug = re.sub(r"[^a-z0-9]+", "-", str(tag).lower()).strip("-")
-        if not slug:
-            raise InputError(f"tag {tag!r} has no letters or digits", path)
-        if slug not in tags:
-            tags.append(slug)
-    return tuple(sorted(tags))
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str | int | float) for item in value):
+        raise document.error(name, f"'{name}' must be a list of words")
+    return tuple(str(item).strip() for item in value if str(item).strip())
 
 
-def flag(data: dict, name: str, path: Path) -> bool:
-    value = data.get(name, False)
+def names(document: Document, name: str) -> tuple[str, ...]:
+    """A list of names (authors): one string is one name, commas and all."""
+    value = document.data.get(name)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value.strip(),) if value.strip() else ()
+    return words(document, name, value)
+
+
+def flag(document: Document, name: str, default: bool = False) -> bool:
+    value = document.data.get(name, default)
     if not isinstance(value, bool):
-        raise InputError(f"'{name}' must be true or false", path)
+        raise document.error(name, f"'{name}' must be true or false")
     return value
 
 
-def read_meta(data: dict, path: Path) -> Meta:
-    """Validate the front matter fields and build the article's Meta."""
-    title = optional_text(data, "title", path)
-    if not title:
-        raise InputError("front matter has no 'title'", path)
-    if "date" not in data or data["date"] in (None, ""):
-        raise InputError("front matter has no 'date'", path)
-    date = to_datetime(data["date"], "date", path)
-    updated_value = data.get("updated", data.get("lastmod"))
-    updated = to_datetime(updated_value, "updated", path) if updated_value else None
-    slug = optional_text(data, "slug", path) or path.stem
-    if not SLUG_RE.match(slug):
-        raise InputError(f"slug {slug!r} must be lowercase letters, digits, '_' or '-'", path)
-    if slug in RESERVED_SLUGS:
-        raise InputError(f"slug {slug!r} is the name of a page buildindex writes; set another with 'slug'", path)
-    part = data.get("part")
-    if part is not None and (isinstance(part, bool) or not isinstance(part, int) or part < 1):
-        raise InputError("'part' must be a whole number from 1", path)
-    if isinstance(data.get("series"), list) and len(data["series"]) == 1:
-        data = {**data, "series": data["series"][0]}  # Hugo's taxonomies are lists
-    series = optional_text(data, "series", path)
-    if part is not None and series is None:
-        raise InputError("'part' is set but 'series' is not", path)
-    return Meta(
-        slug=slug,
-        title=title,
-        date=date,
-        author=optional_text(data, "author", path),
-        summary=optional_text(data, "summary", path) or optional_text(data, "description", path),
-        tags=tags_of(data, path),
-        series=series,
-        part=part,
-        draft=flag(data, "draft", path),
-        updated=updated,
-        toc=flag(data, "toc", path),
-    )
+def whole_number(document: Document, name: str, lowest: int) -> int | None:
+    value = document.data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+        raise document.error(name, f"'{name}' must be a whole number from {lowest}")
+    return value
 
 
-def parse(source: bytes, path: Path) -> tuple[Meta, str, int]:
-    """Decode, split and validate an article: (meta, Markdown body, first body line)."""
-    try:
-        text = source.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = source.count(b"\n", 0, error.start) + 1
-        raise InputError(f"not valid UTF-8 (byte {error.start})", path, line) from None
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    if control := CONTROL_RE.search(text):
-        line = text.count("\n", 0, control.start()) + 1
-        raise InputError(f"control character U+{ord(control.group()):04X} (feeds cannot carry it)", path, line)
-    data, body, body_line = split(text, path)
-    return read_meta(data, path), body, body_line
+def first_of(document: Document, keys: tuple[str, ...], read: Callable[[Document, str], Any]) -> Any:
+    """The value of the first key present, read by ``read``; None when none is."""
+    for key in keys:
+        if key in document.data:
+            value = read(document, key)
+            if value is not None:
+                return value
+    return None

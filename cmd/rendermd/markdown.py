@@ -11,12 +11,16 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from cmd.rendermd import references
 from cmd.rendermd.highlight import render_fence
+from cmd.shared.csp import BASE, Policy
 
 WORDS_PER_MINUTE = 230
 TOC_LEVELS = (2, 3)
 EXCERPT_CHARS = 240
 FOOTNOTE_ID = re.compile(r"fn(?:ref)?\d+(?::\d+)?")  # the ids the footnote plugin gives
+MORE = re.compile(r"\s*<!--\s*more\s*-->\s*$")
+DEFAULT_POLICY = Policy(tuple(BASE.items()))
 # `## Title {#custom-id}` (Hugo, Zola, kramdown): the id is the author's, the braces never shown.
 CUSTOM_ID = re.compile(r"\s*\{#([^\s{}]+)(?:\s[^{}]*)?\}\s*$")
 
@@ -34,13 +38,15 @@ class Rendered:
     toc: tuple[Heading, ...]
     words: int
     excerpt: str
+    site_refs: tuple[str, ...] = ()  # root-relative paths the body uses
+    blocked: tuple[tuple[str, int], ...] = ()  # what the Content-Security-Policy will block, with its line
 
     @property
     def reading_minutes(self) -> int:
         return max(1, round(self.words / WORDS_PER_MINUTE))
 
 
-def _code_rule(self, tokens: list[Token], idx: int, options, env) -> str:
+def _code_rule(self: object, tokens: list[Token], idx: int, options: object, env: object) -> str:
     """Fenced and indented code alike (an indented block's info string is empty)."""
     token = tokens[idx]
     return render_fence(token.content, token.info)
@@ -154,18 +160,39 @@ def plain_text(inline: Token) -> str:
 
 
 def excerpt(tokens: list[Token], limit: int = EXCERPT_CHARS) -> str:
-    """The first paragraph as plain text, cut at a word: the summary when the author gave none."""
-    for index, token in enumerate(tokens):
-        if token.type == "paragraph_open" and token.level == 0:
-            text = " ".join(plain_text(tokens[index + 1]).split())
-            if len(text) <= limit:
-                return text
-            return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
-    return ""
+    """The summary when the author gave none, as plain text cut at a word.
+
+    The paragraphs before a ``<!--more-->`` line (Hugo, Zola, Jekyll's common
+    excerpt separator), else the first paragraph.
+    """
+    cut = next((i for i, token in enumerate(tokens) if token.type == "html_block" and MORE.match(token.content)), None)
+    paragraphs = [
+        " ".join(plain_text(tokens[index + 1]).split())
+        for index, token in enumerate(tokens[:cut])
+        if token.type == "paragraph_open" and token.level == 0
+    ]
+    if cut is None:
+        paragraphs = paragraphs[:1]
+    text = " ".join(paragraph for paragraph in paragraphs if paragraph)
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
 
 
-def render(md: MarkdownIt, text: str) -> Rendered:
-    env: dict = {}
+def render(md: MarkdownIt, text: str, *, asset_base: str | None = None, policy: Policy = DEFAULT_POLICY) -> Rendered:
+    """The body as HTML, with what it contains and refers to.
+
+    ``asset_base`` is a page bundle's folder URL: relative links resolve against it.
+    """
+    env: dict[str, object] = {}
     tokens = md.parse(text, env)
+    found = references.visit(tokens, asset_base, policy)
     html = md.renderer.render(tokens, md.options, env)
-    return Rendered(html, headings(tokens), count_words(tokens), excerpt(tokens))
+    return Rendered(
+        html,
+        headings(tokens),
+        count_words(tokens),
+        excerpt(tokens),
+        tuple(sorted(found.site_refs)),
+        tuple(found.blocked),
+    )

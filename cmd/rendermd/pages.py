@@ -2,40 +2,56 @@
 
 Kept apart from build.py, which imports this module only when some page is
 stale: a warm run with nothing to do never pays to import markdown-it,
-Pygments and Jinja2.  Each job renders and writes one page; with enough
-jobs they run in worker processes, so every core shares the Markdown, the
-templating and the writes.
+Pygments and Jinja2.  Each job renders and writes one page (or a section's
+text); with enough jobs they run in worker processes, so every core shares
+the Markdown, the templating and the writes.
 """
 
-import dataclasses
+import contextlib
+import ctypes
 import gc
 import hashlib
 import multiprocessing
+import signal
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
 
 from cmd.rendermd import highlight, markdown
-from cmd.rendermd.build import article_entry
-from cmd.rendermd.frontmatter import Meta
+from cmd.rendermd.conventions.base import Convention
+from cmd.rendermd.fragment import Fragment
+from cmd.shared.csp import Policy
 from cmd.shared.files import write_text_atomic
-from cmd.shared.layout import fragment_path
+from cmd.shared.records import Entry
 from cmd.shared.theme import environment, stylesheet
 
 PARALLEL_THRESHOLD = 32  # below this, starting worker processes costs more than it saves
 PROGRESS_THRESHOLD = 200
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
 class PageJob:
     out_dir: Path
-    meta: Meta
-    context: dict  # site settings, stylesheet, neighbours and series
-    markdown: str | None  # None when the body fragment on disk is current
-    fragment: dict | None  # what the last render learnt of the body, when markdown is None
+    source: Path  # the Markdown file, for warnings
+    body_line: int
+    fragment_file: str  # under OUT
+    fragment_key: str
+    markdown: str | None  # None when the fragment on disk is current
+    fragment: Fragment | None  # what the last render learnt of the body, when markdown is None
+    convention: Convention
+    links: Mapping[str, str]
+    asset_base: str | None
+    policy: Policy
+    entry: Entry | None = None  # None for a section's text, which has no page of its own
+    page_file: str = ""
+    context: dict[str, Any] = field(default_factory=dict)  # site settings, stylesheet, neighbours, series
 
 
 def site_stylesheet() -> tuple[str, bytes]:
@@ -44,43 +60,74 @@ def site_stylesheet() -> tuple[str, bytes]:
 
 
 @cache
-def _parser():
+def _parser() -> MarkdownIt:
     return markdown.make_parser()
 
 
-def build_page(job: PageJob) -> dict:
+def blocked_warning(job: PageJob, blocked: tuple[tuple[str, int], ...]) -> list[str]:
+    """One line per page naming everything the Content-Security-Policy will block in it."""
+    if not blocked:
+        return []
+    items = ", ".join(f"{what} (line {job.body_line + line - 1})" for what, line in dict.fromkeys(blocked))
+    first = job.body_line + blocked[0][1] - 1
+    message = f"the Content-Security-Policy will block {items}; allow it in site.toml's [csp], or remove it"
+    return [f"{job.source}:{first}: warning: {message}"]
+
+
+def render_body(job: PageJob) -> tuple[Fragment, str]:
+    """Preprocess the engine's markup, render the Markdown, write the fragment."""
+    assert job.markdown is not None
+    warnings: list[str] = []
+
+    def warn(message: str, line: int, shown: str) -> None:
+        warnings.append(f"{job.source}:{job.body_line + line - 1}: warning: {message}; {shown}")
+
+    text = job.convention.preprocess(job.markdown, job.links, warn)
+    rendered = markdown.render(_parser(), text, asset_base=job.asset_base, policy=job.policy)
+    fragment = Fragment(
+        key=job.fragment_key,
+        html_digest=hashlib.sha256(rendered.html.encode()).hexdigest(),
+        toc=tuple((heading.level, heading.id, heading.text) for heading in rendered.toc),
+        reading_minutes=rendered.reading_minutes,
+        excerpt=rendered.excerpt,
+        site_refs=rendered.site_refs,
+        warnings=(*warnings, *blocked_warning(job, rendered.blocked)),
+    )
+    write_text_atomic(job.out_dir / job.fragment_file, rendered.html)
+    return fragment, rendered.html
+
+
+def build_page(job: PageJob) -> Fragment:
     """Render (if stale) the body, then the page; write both; return the body's facts."""
-    fragment_file = job.out_dir / fragment_path(job.meta.slug)
     if job.markdown is None:
         assert job.fragment is not None
-        fragment, body = job.fragment, fragment_file.read_text(encoding="utf-8")
+        fragment, body = job.fragment, (job.out_dir / job.fragment_file).read_text(encoding="utf-8")
     else:
-        rendered = markdown.render(_parser(), job.markdown)
-        body = rendered.html
-        fragment = {
-            "toc": [dataclasses.asdict(heading) for heading in rendered.toc],
-            "reading_minutes": rendered.reading_minutes,
-            "excerpt": rendered.excerpt,
-            "html_digest": hashlib.sha256(body.encode()).hexdigest(),
-        }
-        write_text_atomic(fragment_file, body)
-    entry = article_entry(job.meta, fragment)
-    html = (
-        environment()
-        .get_template("article.html")
-        .render(
-            article=entry,
-            path=entry["url"],
-            toc=fragment["toc"] if job.meta.toc else [],
-            body=body,
-            **job.context,
+        fragment, body = render_body(job)
+    if job.entry is not None:
+        entry = fragment.fill(job.entry)
+        context = {key: value for key, value in job.context.items() if key != "toc"}
+        toc = (
+            [{"level": level, "id": id_, "text": text} for level, id_, text in fragment.toc]
+            if job.context["toc"]
+            else []
         )
-    )
-    write_text_atomic(job.out_dir / f"{job.meta.slug}.html", html)
+        html = (
+            environment()
+            .get_template("article.html")
+            .render(article=entry, path=entry.url, toc=toc, body=body, **context)
+        )
+        write_text_atomic(job.out_dir / job.page_file, html)
     return fragment
 
 
-def build_pages(jobs: list[PageJob], workers: int, progress: bool) -> list[dict]:
+def die_with_parent() -> None:
+    """A worker ends when the process that started it does, even by SIGKILL (Linux's PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def build_pages(jobs: list[PageJob], workers: int, progress: bool) -> list[Fragment]:
     """Run every job, across ``workers`` processes when there are enough to pay for them."""
     # Markdown parsing makes many short-lived objects and no reference cycles worth
     # collecting; pausing the cycle collector saves about a tenth of the time.
@@ -89,7 +136,7 @@ def build_pages(jobs: list[PageJob], workers: int, progress: bool) -> list[dict]
         if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
             # fork: workers inherit the imported libraries (and the paused collector)
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent) as pool:
                 chunk = max(1, len(jobs) // (workers * 8))
                 return list(_with_progress(pool.map(build_page, jobs, chunksize=chunk), len(jobs), progress))
         return list(_with_progress(map(build_page, jobs), len(jobs), progress))
@@ -97,7 +144,7 @@ def build_pages(jobs: list[PageJob], workers: int, progress: bool) -> list[dict]
         gc.enable()
 
 
-def _with_progress(results: Iterable[dict], total: int, progress: bool) -> Iterator[dict]:
+def _with_progress(results: Iterable[Fragment], total: int, progress: bool) -> Iterator[Fragment]:
     show = progress and total >= PROGRESS_THRESHOLD
     for done, result in enumerate(results, 1):
         if show and (done % 25 == 0 or done == total):

@@ -8,10 +8,12 @@ deployed rather than on what it says.
 
 import dataclasses
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from cmd.shared import csp as content_policy
 from cmd.shared.errors import InputError
 
 CONFIG_FILE = "site.toml"
@@ -28,6 +30,13 @@ class SiteConfig:
     license_name: str = "CC BY 4.0"
     license_url: str = "https://creativecommons.org/licenses/by/4.0/"
     feed_size: int = 20
+    paginate: int = 10  # articles per list page (home, tags, sections)
+    permalink: str = ""  # e.g. "/:year/:month/:slug/"; empty: the convention's own URLs
+    convention: str = ""  # "eblog", "jekyll", "hugo" or "zola"; empty: detected from the tree
+    csp: dict[str, Any] = field(default_factory=dict)  # sources added to the Content-Security-Policy
+
+    def policy(self) -> content_policy.Policy:
+        return content_policy.policy(self.csp, CONFIG_FILE)
 
 
 def load(articles_dir: Path) -> SiteConfig:
@@ -39,21 +48,27 @@ def load(articles_dir: Path) -> SiteConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"malformed site settings: {error}", path) from None
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", path) from None
     return from_mapping(data, path)
 
 
-def from_mapping(data: dict, source: Path | str) -> SiteConfig:
+def from_mapping(data: dict[str, Any], source: Path | str) -> SiteConfig:
     fields = {field.name: field for field in dataclasses.fields(SiteConfig)}
     for key, value in data.items():
         if key not in fields:
             raise InputError(f"unknown setting {key!r} (known: {', '.join(sorted(fields))})", source)
-        expected = type(fields[key].default)
+        expected = dict if key == "csp" else type(fields[key].default)
         if type(value) is not expected:
             raise InputError(f"setting {key!r} must be {expected.__name__}", source)
     config = SiteConfig(**data)
-    if config.feed_size < 1:
-        raise InputError("setting 'feed_size' must be at least 1", source)
+    for name in ("feed_size", "paginate"):
+        if getattr(config, name) < 1:
+            raise InputError(f"setting {name!r} must be at least 1", source)
     url = urlsplit(config.base_url)
     if url.scheme not in ("http", "https") or not url.netloc:  # feeds are read away from the site
         raise InputError(f"setting 'base_url' must be an absolute http(s) URL, got {config.base_url!r}", source)
+    if config.permalink and not config.permalink.startswith("/"):
+        raise InputError(f"setting 'permalink' must start with '/', got {config.permalink!r}", source)
+    content_policy.policy(config.csp, source)  # refused here, with the file's name, rather than at build time
     return dataclasses.replace(config, base_url=config.base_url.rstrip("/"))

@@ -1,24 +1,35 @@
-"""Where things live in the built site (OUT_DIR).
+"""Where things live in the built site (OUT_DIR), and the URLs buildindex gives its pages.
 
 Everything outside ``BUILD_DIR`` is part of the public site; ``BUILD_DIR``
 holds what the tools tell each other (the manifest, the render cache) and is
-left out of the zip.
+left out of the zip.  The server answers ``x.html`` at ``/x`` and
+``d/index.html`` at ``/d/``.
 """
+
+from urllib.parse import quote
 
 BUILD_DIR = ".eblog"
 MANIFEST = f"{BUILD_DIR}/manifest.json"
 RENDER_CACHE = f"{BUILD_DIR}/render-cache.json"
 STATIC_DIR = "static"
 TAGS_DIR = "tags"
-# Pages buildindex writes beside the articles' <slug>.html: no article may take their names.
-RESERVED_SLUGS = frozenset({"index", "404", TAGS_DIR})
+REDIRECTS_FILE = "_redirects"  # Netlify's and Cloudflare Pages' format; the server reads it from the zip
+HEADERS_FILE = "_headers"
+URL_SAFE = "/:@!$&'()*+,;=-._~"
 
 
-def page_url(slug: str) -> str:
-    """The canonical, root-relative URL of an article: ``/slug`` (the server maps it to slug.html)."""
-    return f"/{slug}"
+def encoded(url: str) -> str:
+    """A URL with non-ASCII and unsafe characters percent-encoded, for feeds, sitemaps and _redirects."""
+    return quote(url, safe=URL_SAFE)
 
 
-def fragment_path(slug: str) -> str:
-    """Where rendermd keeps an article's rendered body, for reuse and for the feeds."""
-    return f"{BUILD_DIR}/fragments/{slug}.html"
+def list_page(base: str, number: int) -> tuple[str, str]:
+    """(URL, file) of page ``number`` of a list at ``base`` ("/", "/tags/x", "/posts/"): Hugo's /page/N/."""
+    if number == 1:
+        if base == "/":
+            return "/", "index.html"
+        if base.endswith("/"):
+            return base, base[1:] + "index.html"
+        return base, base[1:] + ".html"
+    url = f"{base.rstrip('/')}/page/{number}/"
+    return url, url[1:] + "index.html"

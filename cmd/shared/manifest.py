@@ -7,25 +7,26 @@ commands (and separate Docker layers) and still agree on the articles.
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from cmd.shared.errors import InputError
 from cmd.shared.files import write_if_changed
 from cmd.shared.layout import MANIFEST
 
-FORMAT = 1
+FORMAT = 2  # 2: pages are placed by URL (conventions), with sections, redirects and the CSP
 
 
-def series_order(part: int | None, date: dt.datetime, slug: str) -> tuple:
+def series_order(part: int | None, date: dt.datetime | None, url: str) -> tuple[int, dt.datetime, str]:
     """How a series' parts are ordered: by part, then date; the same on each part and on the home page."""
-    return (part or 0, date, slug)
+    return (part or 0, date or dt.datetime.min.replace(tzinfo=dt.UTC), url)
 
 
-def write(out_dir: Path, manifest: dict) -> None:
+def write(out_dir: Path, manifest: dict[str, Any]) -> None:
     data = json.dumps({"format": FORMAT, **manifest}, indent=1, sort_keys=True, ensure_ascii=False)
     write_if_changed(out_dir / MANIFEST, (data + "\n").encode("utf-8"))
 
 
-def read(out_dir: Path) -> dict:
+def read(out_dir: Path) -> dict[str, Any]:
     path = out_dir / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))

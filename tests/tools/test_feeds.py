@@ -39,7 +39,7 @@ def json_items(out: Path) -> list[dict]:
 
 def instants(out: Path) -> dict[str, dt.datetime]:
     """Each article's publication instant, from rendermd's manifest."""
-    return {a["slug"]: dt.datetime.fromisoformat(a["date"]) for a in manifest.read(out)["articles"]}
+    return {a["url"].lstrip("/"): dt.datetime.fromisoformat(a["date"]) for a in manifest.read(out)["articles"]}
 
 
 def assert_absolute(content: str) -> None:

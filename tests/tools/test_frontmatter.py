@@ -6,42 +6,64 @@ from pathlib import Path
 
 import pytest
 
-from cmd.rendermd import frontmatter
+from cmd.rendermd import frontmatter, sources
+from cmd.rendermd.conventions.base import Convention, SourceFile
 from cmd.shared.errors import InputError
 
 UTC = dt.UTC
 PATH = Path("articles/my-post.md")
 
 
-def parse(text: str) -> frontmatter.Meta:
-    return frontmatter.parse(text.encode("utf-8"), PATH)[0]
+class Parsed:
+    """One article read and placed as eblog's own layout places it, seen field by field."""
+
+    def __init__(self, page: sources.Page):
+        fields = page.fields
+        self.title, self.date, self.tags, self.url = page.title, page.date, page.tags, page.url
+        self.updated, self.summary, self.series, self.part = fields.updated, fields.summary, fields.series, fields.part
+        self.draft, self.toc, self.authors = fields.draft, fields.toc, fields.authors
+        self.author = fields.authors[0] if fields.authors else None
+        self.slug = page.url.rsplit("/", 1)[-1]
 
 
-def error_of(text: str | bytes) -> InputError:
+def place(data: bytes, path: Path = PATH) -> sources.Page:
+    convention = Convention(path.parent)
+    file = SourceFile(path, path.name, "page", "", path.stem)
+    source = sources.Source(file, data, "digest", sources.parse(file, data, convention))
+    return sources.place(source, convention, None)
+
+
+def parse(text: str, path: Path = PATH) -> Parsed:
+    return Parsed(place(text.encode("utf-8"), path))
+
+
+def error_of(text: str | bytes, path: Path = PATH) -> InputError:
     data = text if isinstance(text, bytes) else text.encode("utf-8")
     with pytest.raises(InputError) as caught:
-        frontmatter.parse(data, PATH)
+        place(data, path)
     return caught.value
 
 
 def test_yaml_front_matter_gives_fields_and_body() -> None:
-    meta, body, body_line = frontmatter.parse(
-        b"---\ntitle: Hello\ndate: 2023-07-14\nauthor: Ada\n---\nFirst line of the body.\n", PATH
-    )
+    text = b"---\ntitle: Hello\ndate: 2023-07-14\nauthor: Ada\n---\nFirst line of the body.\n"
+    meta = Parsed(place(text))
     assert (meta.title, meta.author, meta.slug) == ("Hello", "Ada", "my-post")
-    assert body == "First line of the body.\n"
-    assert body_line == 6
+    document = frontmatter.read(text, PATH)
+    assert document.body == "First line of the body.\n"
+    assert document.body_line == 6
 
 
 def test_toml_front_matter_gives_the_same_fields() -> None:
-    meta, body, _ = frontmatter.parse(b'+++\ntitle = "Hello"\ndate = 2023-07-14\nauthor = "Ada"\n+++\nBody.\n', PATH)
+    text = b'+++\ntitle = "Hello"\ndate = 2023-07-14\nauthor = "Ada"\n+++\nBody.\n'
+    meta = Parsed(place(text))
     assert (meta.title, meta.author, meta.date) == ("Hello", "Ada", dt.datetime(2023, 7, 14, tzinfo=UTC))
-    assert body == "Body.\n"
+    assert frontmatter.read(text, PATH).body == "Body.\n"
 
 
 def test_byte_order_mark_and_crlf_line_ends_are_accepted() -> None:
-    meta = frontmatter.parse("\ufeff---\r\ntitle: Windows\r\ndate: 2023-07-14\r\n---\r\nBody\r\n".encode(), PATH)[0]
+    meta = parse("\ufeff---\r\ntitle: Windows\r\ndate: 2023-07-14\r\n---\r\nBody\r\n")
     assert meta.title == "Windows"
+    assert frontmatter.read("\ufeff---\r\ntitle: W\r\n---\r\nBody\r\nmore\r\n".encode(), PATH).body == "Body\nmore\n"
 
 
 @pytest.mark.parametrize(
@@ -148,17 +170,24 @@ def test_slug_defaults_to_file_name_and_can_be_overridden() -> None:
     assert parse("---\ntitle: T\ndate: 2023-07-14\nslug: other-name\n---\n").slug == "other-name"
 
 
-@pytest.mark.parametrize(
-    "slug", ["Has Spaces", "../escape", "a/b", "-leading", "index", "404", "tags", "rss.xml", "notes.v2"]
-)
-def test_unusable_or_reserved_slug_is_an_input_error(slug: str) -> None:
-    """A slug names a file in OUT_DIR: it must not leave it, nor take a page buildindex writes."""
+@pytest.mark.parametrize("slug", ["Has Spaces", "../escape", "a/b", "-leading", ".hidden", "tab\tin", "_redirects"])
+def test_unusable_slug_is_an_input_error(slug: str) -> None:
+    """A slug names a file in OUT_DIR: it must not leave it."""
     assert "slug" in error_of(f"---\ntitle: T\ndate: 2023-07-14\nslug: '{slug}'\n---\n").message
 
 
+@pytest.mark.parametrize("slug", ["index", "404", "tags", "rss.xml", "sitemap.xml", "archive"])
+def test_a_slug_that_takes_a_page_buildindex_writes_is_an_input_error(slug: str) -> None:
+    assert "buildindex writes" in error_of(f"---\ntitle: T\ndate: 2023-07-14\nslug: '{slug}'\n---\n").message
+
+
+@pytest.mark.parametrize("slug", ["notes.v2", "Why-I-Switched", "café-au-lait", "日本語"])
+def test_capitals_dots_and_any_letters_make_a_slug(slug: str) -> None:
+    assert parse(f"---\ntitle: T\ndate: 2023-07-14\nslug: '{slug}'\n---\n").url == f"/{slug}"
+
+
 def test_reserved_slug_from_the_file_name_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="slug"):
-        frontmatter.parse(b"---\ntitle: T\ndate: 2023-07-14\n---\n", Path("articles/index.md"))
+    assert "buildindex writes" in error_of("---\ntitle: T\ndate: 2023-07-14\n---\n", Path("articles/index.md")).message
 
 
 def test_description_is_the_summary_when_there_is_no_summary() -> None:
@@ -217,10 +246,27 @@ def test_missing_required_field(text: str, field: str) -> None:
     assert str(error).startswith(str(PATH))
 
 
-def test_a_control_character_is_refused_with_its_line() -> None:
-    """XML 1.0 cannot carry it: the feeds would stop parsing."""
-    error = error_of("---\ntitle: T\ndate: 2023-07-14\n---\nfine\nbell \x07 here\n")
-    assert error.line == 6 and "U+0007" in error.message
+def test_a_control_character_in_the_body_is_replaced_with_a_warning_naming_its_line() -> None:
+    """XML 1.0 cannot carry it: the feeds would stop parsing. A form feed is white space to CommonMark."""
+    document = frontmatter.read(b"---\ntitle: T\ndate: 2023-07-14\n---\nfine\nbell \x07 here\npage\x0cbreak\n", PATH)
+    assert document.body == "fine\nbell \ufffd here\npage break\n"
+    assert document.warnings == (f"{PATH}:6: control character U+0007 replaced by U+FFFD (feeds cannot carry it)",)
+
+
+@pytest.mark.parametrize("escape", ["\\x07", "\\x1b", "\\ufffe", "\\x00"])
+def test_a_control_character_decoded_from_a_yaml_escape_is_refused_with_its_field_and_line(escape: str) -> None:
+    error = error_of(f'---\ntitle: T\ndate: 2023-07-14\nsummary: "bad {escape} text"\n---\nBody.\n')
+    assert (error.line, "summary" in error.message, "control character" in error.message) == (4, True, True)
+
+
+def test_a_lone_surrogate_escape_is_a_yaml_error_with_its_line() -> None:
+    error = error_of('---\ntitle: T\ndate: 2023-07-14\nsummary: "bad \\ud800 text"\n---\nBody.\n')
+    assert error.line == 4 and "YAML" in error.message
+
+
+def test_a_control_character_in_a_tag_is_refused_too() -> None:
+    error = error_of('+++\ntitle = "T"\ndate = 2023-07-14\ntags = ["ok", "bad\\u0007"]\n+++\n')
+    assert "'tags'" in error.message and error.line == 4
 
 
 def test_hugo_series_as_a_one_item_list_and_zola_taxonomy_tags() -> None:

@@ -20,7 +20,6 @@ from tools_support import REPO, check_html, gzip_member, public_files, run_tool,
 
 from cmd.buildindex.index import build_index
 from cmd.prezip.zipsite import build_zip
-from cmd.rendermd import frontmatter
 from cmd.rendermd.build import render_site
 
 pytestmark = pytest.mark.articles
@@ -48,12 +47,17 @@ def run_pipeline(base: Path, hash_seed: str) -> Pipeline:
     return Pipeline(out, archive, logs)
 
 
-def real_articles() -> list[frontmatter.Meta]:
-    return [frontmatter.parse(path.read_bytes(), path)[0] for path in sorted((REPO / "articles").glob("*.md"))]
+def article_slugs(*, drafts: bool) -> list[str]:
+    """The real articles' file names, drafts or the others (read here with a plain regex, not by the tools)."""
+    return sorted(
+        path.stem
+        for path in (REPO / "articles").glob("*.md")
+        if bool(re.search(r"^draft:\s*true\s*$", path.read_text(encoding="utf-8"), re.M)) == drafts
+    )
 
 
 def published_slugs() -> list[str]:
-    return sorted(meta.slug for meta in real_articles() if not meta.draft)
+    return article_slugs(drafts=False)
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +68,12 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
 def test_the_three_commands_build_the_site(pipeline: Pipeline) -> None:
     slugs = published_slugs()
     assert len(slugs) >= 3
-    drafts = sum(meta.draft for meta in real_articles())
+    drafts = len(article_slugs(drafts=True))
     skipped = f", {drafts} drafts skipped" if drafts else ""
-    summary = rf"rendermd: {len(slugs)} rendered, 0 unchanged, 0 removed{skipped} in \d+\.\d\d s\n"
-    assert re.fullmatch(summary, pipeline.logs[0])
+    summary = rf"rendermd: {len(slugs)} rendered, 0 unchanged, 0 removed{skipped} in \d+\.\d\d s"
+    detected, *_, last = pipeline.logs[0].splitlines()
+    assert detected == "rendermd: articles: eblog's own layout; URLs like /:section/:slug"
+    assert re.fullmatch(summary, last)
     names = zipfile.ZipFile(pipeline.zip).namelist()
     expected = {"index.html", "404.html", "tags.html", "rss.xml", "atom.xml", "feed.json", "sitemap.xml"}
     expected |= {f"{slug}.html" for slug in slugs}
@@ -112,7 +118,7 @@ def test_the_real_feeds_parse(pipeline: Pipeline) -> None:
 def test_the_real_draft_renders_with_the_drafts_flag(tmp_path: Path) -> None:
     result = run_tool("cmd.rendermd", "--drafts", "articles", str(tmp_path / "out"), text=True)
     assert result.returncode == 0, result.stderr
-    drafts = [meta.slug for meta in real_articles() if meta.draft]
+    drafts = article_slugs(drafts=True)
     assert drafts  # issue 2 asks articles/ to include a draft
     for slug in drafts:
         assert check_html((tmp_path / "out" / f"{slug}.html").read_text(encoding="utf-8")).problems == []
@@ -129,7 +135,7 @@ def test_rerunning_the_commands_changes_nothing(pipeline: Pipeline, tmp_path: Pa
     before = pipeline.zip.read_bytes()
     pages = {path: path.stat().st_mtime_ns for path in pipeline.out.rglob("*.html")}
     render = run_tool("cmd.rendermd", "articles", str(pipeline.out), text=True)
-    assert re.match(r"rendermd: 0 rendered, \d+ unchanged, 0 removed", render.stderr)
+    assert re.search(r"^rendermd: 0 rendered, \d+ unchanged, 0 removed", render.stderr, re.M)
     index = run_tool("cmd.buildindex", str(pipeline.out), text=True)
     assert index.stderr.startswith("buildindex: up to date")
     again = run_tool("cmd.prezip", str(pipeline.out), "-o", str(tmp_path / "again.zip"))

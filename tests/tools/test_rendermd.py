@@ -12,7 +12,6 @@ from cmd.rendermd import build, pages
 from cmd.rendermd.__main__ import main
 from cmd.rendermd.build import render_site
 from cmd.shared import files
-from cmd.shared.layout import fragment_path
 
 
 def run(capsys: pytest.CaptureFixture, *args: object) -> tuple[int, list[str]]:
@@ -29,7 +28,9 @@ def page_times(out: Path) -> dict[str, int]:
 
 
 def test_one_page_per_published_article_and_none_for_drafts(built_site) -> None:
-    assert sorted(path.stem for path in built_site.out.glob("*.html")) == sorted([*PUBLISHED, "404", "index", "tags"])
+    assert sorted(path.stem for path in built_site.out.glob("*.html")) == sorted(
+        [*PUBLISHED, "404", "archive", "index", "tags"]
+    )
     assert not (built_site.out / f"{DRAFT}.html").exists()
 
 
@@ -126,7 +127,7 @@ def test_every_bad_file_is_reported_in_one_run_and_out_dir_is_untouched(
         "no-title.md": ("---\ndate: 2001-01-01\n---\nx\n", ": front matter has no 'title'"),
         "bad-date.md": ("---\ntitle: T\ndate: 2001-02-30\n---\nx\n", ": invalid date"),
         "bad-date-text.md": ("---\ntitle: T\ndate: someday\n---\nx\n", ": invalid date"),
-        "dup.md": ("---\ntitle: T\ndate: 2001-01-01\nslug: beta\n---\nx\n", ": slug 'beta' is already used"),
+        "dup.md": ("---\ntitle: T\ndate: 2001-01-01\nslug: beta\n---\nx\n", ": URL /beta is already taken by"),
     }
     for name, (text, _) in bad.items():
         (sample_dir / name).write_text(text, encoding="utf-8")
@@ -144,12 +145,21 @@ def test_every_bad_file_is_reported_in_one_run_and_out_dir_is_untouched(
 
 
 def test_duplicate_slugs_name_both_files(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    first = write_article(tmp_path / "a" / "2001", "post.md", "title: One\ndate: 2001-01-01\n")
-    second = write_article(tmp_path / "a" / "2002", "post.md", "title: Two\ndate: 2002-01-01\n")
+    first = write_article(tmp_path / "a", "one.md", "title: One\ndate: 2001-01-01\nslug: post\n")
+    second = write_article(tmp_path / "a", "two.md", "title: Two\ndate: 2002-01-01\nslug: post\n")
     status, lines = run(capsys, tmp_path / "a", tmp_path / "out")
     assert status != 0
-    assert lines == [f"rendermd: error: {second}: slug 'post' is already used by {first}"]
+    assert lines == [f"rendermd: error: {second}: URL /post is already taken by {first}"]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_same_file_name_in_two_sections_gives_two_pages(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    write_article(tmp_path / "a", "post.md", "title: Top\ndate: 2001-01-01\n")
+    write_article(tmp_path / "a" / "inside-rust", "post.md", "title: Inside\ndate: 2002-01-01\n")
+    status, _ = run(capsys, tmp_path / "a", tmp_path / "out")
+    assert status == 0
+    assert "<h1>Top</h1>" in (tmp_path / "out" / "post.html").read_text(encoding="utf-8")
+    assert "<h1>Inside</h1>" in (tmp_path / "out" / "inside-rust" / "post.html").read_text(encoding="utf-8")
 
 
 def test_missing_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -200,8 +210,9 @@ def test_bad_site_settings_are_reported(sample_dir: Path, tmp_path: Path, capsys
 def test_summary_line(sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     status, lines = run(capsys, sample_dir, tmp_path / "out")
     assert status == 0
-    assert len(lines) == 1
-    assert re.fullmatch(r"rendermd: 5 rendered, 0 unchanged, 0 removed, 1 drafts skipped in \d+\.\d\d s", lines[0])
+    assert len(lines) == 2
+    assert lines[0] == f"rendermd: {sample_dir}: eblog's own layout; URLs like /:section/:slug"
+    assert re.fullmatch(r"rendermd: 5 rendered, 0 unchanged, 0 removed, 1 drafts skipped in \d+\.\d\d s", lines[1])
 
 
 def test_second_run_renders_nothing_and_touches_no_page(sample_dir: Path, tmp_path: Path) -> None:
@@ -251,7 +262,7 @@ def test_deleting_an_article_removes_its_page(sample_dir: Path, tmp_path: Path) 
     summary = render_site(sample_dir, out)
     assert summary.removed == 1
     assert not (out / "delta.html").exists()
-    assert not (out / fragment_path("delta")).exists()
+    assert not (out / build.fragment_file("delta.md")).exists()
     after = page_times(out)
     assert sorted(slug for slug in after if after[slug] != before[slug]) == ["epsilon", "gamma-page"]
     assert "Older: Gamma" in (out / "epsilon.html").read_text(encoding="utf-8")
