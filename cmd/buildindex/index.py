@@ -223,9 +223,20 @@ def sitemap_urls(site: Site) -> list[dict[str, str | None]]:
     return urls
 
 
+def redirect_rules(site: Site) -> list[tuple[str, str]]:
+    """Each old URL, and for a folder (``/old/``) its form without the slash, which led there too."""
+    taken = {page.url for page in site.pages} | {section.url for section in site.sections}
+    rules = {r.old: r.new for r in site.redirects}
+    for r in site.redirects:
+        bare = r.old.rstrip("/")
+        if r.old.endswith("/") and bare and bare not in taken and bare not in rules:
+            rules[bare] = r.new
+    return sorted(rules.items())
+
+
 def redirects_file(site: Site) -> str:
     """Old URLs, one ``FROM TO 301`` rule a line: the server's redirect table."""
-    lines = [f"{encoded(r.old)} {encoded(r.new)} 301" for r in site.redirects]
+    lines = [f"{encoded(old)} {encoded(new)} 301" for old, new in redirect_rules(site)]
     return "# Old URLs of pages, written by buildindex: FROM TO STATUS\n" + "".join(line + "\n" for line in lines)
 
 

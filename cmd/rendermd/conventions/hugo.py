@@ -110,7 +110,7 @@ class Hugo(Convention):
     def alias_url(self, alias: str, file: SourceFile) -> str:
         """Hugo reads an alias without a leading slash as relative to the page's section."""
         base = "/" if alias.startswith("/") else f"/{file.section}/"
-        return paths.tidy(base + alias)
+        return paths.folder_unless_file(paths.tidy(base + alias))
 
     def section_url(self, section: str) -> str:
         return self.case(paths.tidy(f"/{section}/"))

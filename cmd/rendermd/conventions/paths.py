@@ -59,6 +59,12 @@ def tidy(url: str) -> str:
     return path + "/" if trailing and path != "/" else path
 
 
+def folder_unless_file(url: str) -> str:
+    """How Hugo and Zola write an alias or a path: ``/a/b`` is the folder ``/a/b/``, ``/a/b.html`` a file."""
+    last = url.rstrip("/").rsplit("/", 1)[-1]
+    return url if url.endswith("/") or "." in last else url + "/"
+
+
 def canonical(url: str) -> str:
     """The URL the server answers a page at: ``/x.html`` and ``/x/index.html`` lose their suffix."""
     if url.endswith("/index.html"):

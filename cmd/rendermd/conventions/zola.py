@@ -81,11 +81,10 @@ class Zola(Convention):
 
     def own_url(self, url: str, file: SourceFile) -> str:
         """``path`` is relative to the site's root; a page is a folder unless the path names a file."""
-        last = url.rstrip("/").rsplit("/", 1)[-1]
-        return paths.tidy(f"/{url}" if "." in last else f"/{url}/")
+        return paths.folder_unless_file(paths.tidy(f"/{url}"))
 
     def alias_url(self, alias: str, file: SourceFile) -> str:
-        return paths.tidy("/" + alias)
+        return paths.folder_unless_file(paths.tidy("/" + alias))
 
     def section_url(self, section: str) -> str:
         return paths.tidy("/" + "/".join(self.url_part(part) for part in PurePosixPath(section).parts) + "/")
