@@ -383,3 +383,50 @@ def test_static_files_beside_the_articles_are_copied_kept_in_step_and_removed(sa
     render_site(sample_dir, out)
     assert not (out / "static" / "img" / "logo.png").exists()
     assert list((out / "static").glob("style.*.css")), "the stylesheet stays"
+
+
+def test_a_symlink_out_of_the_articles_is_refused_and_publishes_nothing(
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password\n")
+    (sample_dir / "static").mkdir()
+    (sample_dir / "static" / "leak.txt").symlink_to(secret)
+    status, lines = run(capsys, sample_dir, tmp_path / "out")
+    assert status == 1
+    assert lines == [
+        f"rendermd: error: {sample_dir / 'static' / 'leak.txt'}: a link to {secret} leaves "
+        f"{sample_dir / 'static'}: copy the file in instead"
+    ]
+    assert not (tmp_path / "out" / "static" / "leak.txt").exists()
+
+
+def test_a_symlink_inside_the_articles_is_copied_as_its_target(sample_dir: Path, tmp_path: Path) -> None:
+    (sample_dir / "static").mkdir()
+    (sample_dir / "static" / "real.txt").write_text("inside\n")
+    (sample_dir / "static" / "alias.txt").symlink_to(sample_dir / "static" / "real.txt")
+    render_site(sample_dir, tmp_path / "out")
+    assert (tmp_path / "out" / "static" / "alias.txt").read_text() == "inside\n"
+    assert not (tmp_path / "out" / "static" / "alias.txt").is_symlink()
+
+
+@pytest.mark.parametrize("date", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:30:00+14:00"])
+def test_a_date_no_output_can_show_is_one_error_at_render_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture, date: str
+) -> None:
+    path = write_article(tmp_path / "a", "far.md", f"title: Far\ndate: {date}\n")
+    status, lines = run(capsys, tmp_path / "a", tmp_path / "out")
+    assert status == 1
+    assert lines == [
+        f"rendermd: error: {path}:3: date {date.replace('T', ' ')} is out of range: use a year from 1 to 9999"
+    ]
+
+
+@pytest.mark.parametrize("date", ["9999-12-30", "0001-01-02T00:00:00+00:00"])
+def test_the_extreme_dates_accepted_work_through_every_output(tmp_path: Path, date: str) -> None:
+    from cmd.buildindex.index import build_index
+
+    write_article(tmp_path / "a", "edge.md", f"title: Edge\ndate: {date}\n")
+    render_site(tmp_path / "a", tmp_path / "out")
+    build_index(tmp_path / "out")
+    assert "Edge" in (tmp_path / "out" / "rss.xml").read_text(encoding="utf-8")
