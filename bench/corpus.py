@@ -97,11 +97,29 @@ def article(index: int, rng: random.Random) -> str:
     return "\n".join(parts)
 
 
-def write_corpus(directory: Path, count: int, seed: int = 1) -> None:
+def as_jekyll_post(text: str) -> tuple[str, str]:
+    """The same article as Jekyll keeps it: (file name's date, text with the date only there)."""
+    front, _, body = text.partition("\n---\n")
+    lines = front.splitlines()
+    date = next(line for line in lines if line.startswith("date: ")).removeprefix("date: ")
+    kept = [line for line in lines if not line.startswith("date: ")]
+    return date, "\n".join([*kept, "layout: post", "categories: [bench]"]) + "\n---\n" + body
+
+
+def write_corpus(directory: Path, count: int, seed: int = 1, layout: str = "eblog") -> None:
+    """``count`` articles in eblog's layout, or the same ones as a Jekyll site (``layout="jekyll"``)."""
     rng = random.Random(seed)
-    directory.mkdir(parents=True, exist_ok=True)
+    posts = directory / "_posts" if layout == "jekyll" else directory
+    posts.mkdir(parents=True, exist_ok=True)
+    if layout == "jekyll":
+        (directory / "_config.yml").write_text("title: Bench\npermalink: date\n", encoding="utf-8")
     for index in range(count):
-        (directory / f"article-{index:04d}.md").write_text(article(index, rng), encoding="utf-8")
+        text = article(index, rng)
+        if layout == "jekyll":
+            date, text = as_jekyll_post(text)
+            (posts / f"{date}-article-{index:04d}.md").write_text(text, encoding="utf-8")
+        else:
+            (posts / f"article-{index:04d}.md").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ Typed records rather than bare dicts, so that a field renamed on one side is
 an error on the other; they go through the manifest as JSON.
 """
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +34,8 @@ class Entry:
         return self.date is not None
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # vars(), not dataclasses.asdict: its deep copies took half of a warm run's time
+        return dict(vars(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Entry":
@@ -53,7 +53,7 @@ class SectionEntry:
     fragment: str | None  # the rendered text of its _index.md, under OUT
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return dict(vars(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "SectionEntry":
@@ -68,7 +68,7 @@ class Redirect:
     new: str
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return dict(vars(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Redirect":

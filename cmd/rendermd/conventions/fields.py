@@ -6,7 +6,6 @@ None of these names means something else in another engine, so one table
 reads them all: a Hugo post that also carries a Jekyll field loses nothing.
 """
 
-import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -56,7 +55,7 @@ class Fields:
     unknown: tuple[str, ...]  # keys eblog does not read (layout, weight, [extra]...), for --strict
 
     def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = dict(vars(self))  # not dataclasses.asdict: its deep copies dominated warm runs
         for key in ("date", "updated"):
             data[key] = data[key].isoformat() if data[key] else None
         return data

@@ -137,6 +137,8 @@ class Hugo(Convention):
         return found
 
     def preprocess(self, body: str, links: Mapping[str, str], warn: Warn) -> str:
+        if "{{" not in body:
+            return body
         body = HIGHLIGHT.sub(highlight_fence, body)
 
         def shortcode(match: re.Match[str], line: int) -> str:

@@ -182,6 +182,8 @@ class Jekyll(Convention):
         return [(match.group(2), line) for match, line in markup.found_in_prose(text, LINK_TAG)]
 
     def preprocess(self, body: str, links: Mapping[str, str], warn: Warn) -> str:
+        if "{%" not in body and "{{" not in body:
+            return body
         body = HIGHLIGHT.sub(highlight_fence, body)
         kept: list[str] = []
 

@@ -6,6 +6,7 @@ it with the request's path.  The server answers ``x.html`` at ``/x`` and
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -44,11 +45,16 @@ def slugify(text: str, *, keep_case: bool = False, ascii_only: bool = False) -> 
     return re.sub(r"[^\w]+|_+", "-", text).strip("-")
 
 
+@functools.lru_cache(maxsize=64)
+def placeholders(names: tuple[str, ...]) -> re.Pattern[str]:
+    """``:name`` for each of ``names``, the longest first (``:month`` before ``:mon``)."""
+    return re.compile(":(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
+
+
 def expand(template: str, values: Mapping[str, str]) -> str:
     """A permalink template with each ``:name`` replaced, then tidied into a root-relative path."""
     if values:
-        names = "|".join(sorted(map(re.escape, values), key=len, reverse=True))
-        template = re.sub(rf":({names})\b", lambda match: values[match.group(1)], template)
+        template = placeholders(tuple(values)).sub(lambda match: values[match.group(1)], template)
     return tidy(template)
 
 

@@ -98,6 +98,8 @@ class Zola(Convention):
         return [(match.group(1), line) for match, line in markup.found_in_prose(body, INTERNAL_LINK)]
 
     def preprocess(self, body: str, links: Mapping[str, str], warn: Warn) -> str:
+        if "{{" not in body and "{%" not in body and "@/" not in body:
+            return body
         def internal(match: re.Match[str], line: int) -> str:
             return links[match.group(1)] + (match.group(2) or "")
 
