@@ -63,9 +63,8 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     eblog = markdown.make_parser()
     bare = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-    print(
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; sizes {sizes}; goal <= {GOAL_SECONDS_PER_MB} s/MB"
-    )
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} CPUs, load average {load:.2f}; sizes {sizes}; goal <= {GOAL_SECONDS_PER_MB} s/MB")
     print(f"{'case':<20}{'largest':>10}{'seconds':>28}{'exponent':>10}{'s/MB':>7}{'bare s/MB':>10}  verdict")
     over = []
     for name, make in CASES.items():
@@ -79,9 +78,8 @@ def main() -> None:
         if per_mb > GOAL_SECONDS_PER_MB:
             over.append(name)
         times = " ".join(f"{s:.3f}" for s in seconds)
-        print(
-            f"{name:<20}{megabytes:>8.2f}MB{times:>28}{exponent:>10.2f}{per_mb:>7.2f}{bare_seconds / megabytes:>10.2f}  {verdict}"
-        )
+        bare_per_mb = bare_seconds / megabytes
+        print(f"{name:<20}{megabytes:>8.2f}MB{times:>28}{exponent:>10.2f}{per_mb:>7.2f}{bare_per_mb:>10.2f}  {verdict}")
     print(f"load average at the end {os.getloadavg()[0]:.2f}; over the goal: {', '.join(over) or 'none'}")
 
 

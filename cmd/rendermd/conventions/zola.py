@@ -100,6 +100,7 @@ class Zola(Convention):
     def preprocess(self, body: str, links: Mapping[str, str], warn: Warn) -> str:
         if "{{" not in body and "{%" not in body and "@/" not in body:
             return body
+
         def internal(match: re.Match[str], line: int) -> str:
             return links[match.group(1)] + (match.group(2) or "")
 
