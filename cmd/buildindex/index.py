@@ -22,7 +22,7 @@ from typing import Any
 from cmd.shared import manifest as site_manifest
 from cmd.shared.config import from_mapping
 from cmd.shared.errors import InputError
-from cmd.shared.files import write_atomic, write_if_changed
+from cmd.shared.files import remove, write_atomic, write_if_changed
 from cmd.shared.layout import BUILD_DIR, CATEGORIES_DIR, HEADERS_FILE, REDIRECTS_FILE, TAGS_DIR, encoded, list_page
 from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.version import tools_digest
@@ -300,6 +300,6 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
     files = render_files(out_dir, site)
     written = sum(write_if_changed(out_dir / name, text.encode("utf-8")) for name, text in files.items())
     for stale in set(state["files"]) - files.keys():
-        (out_dir / stale).unlink(missing_ok=True)
+        remove(out_dir, stale)
     write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
     return Summary(written, False, time.perf_counter() - started)
