@@ -406,7 +406,9 @@ def hugo_posts(root: Path) -> Path:
 def test_an_alias_change_renders_only_that_page(tmp_path: Path) -> None:
     content = hugo_posts(tmp_path / "site")
     build(content, tmp_path / "out")
-    (content / "posts" / "p3.md").write_text("---\ntitle: Post 3\ndate: 2024-01-03\naliases: [/old/three/]\n---\nText 3.\n")
+    (content / "posts" / "p3.md").write_text(
+        "---\ntitle: Post 3\ndate: 2024-01-03\naliases: [/old/three/]\n---\nText 3.\n"
+    )
     manifest = build(content, tmp_path / "out")
     assert (manifest["summary"].rendered, manifest["summary"].unchanged) == (1, 5)
     assert redirects(tmp_path / "out")["/old/three/"] == "/posts/p3/"
