@@ -188,8 +188,7 @@ def test_empty_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture, conte
 def test_a_file_in_place_of_out_dir_is_a_clear_error(
     sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """KNOWN BUG (build.py, left failing for the lead): load_cache catches FileNotFoundError
-    but not NotADirectoryError, so this ends in a traceback instead of a one-line error."""
+    """A file where OUT_DIR should be: one line naming it, never a traceback, and the file untouched."""
     (tmp_path / "out").write_text("not a directory")
     status, lines = run(capsys, sample_dir, tmp_path / "out")
     assert status != 0
