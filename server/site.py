@@ -23,6 +23,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import quote, unquote_to_bytes
 
+from starlette.types import Scope
+
 from server.assets import Asset, SiteError
 from server.negotiation import UNSATISFIABLE, byte_range, etag_listed, gzip_preferred, parse_http_date
 
@@ -67,6 +69,11 @@ def security_headers(commit: str) -> Headers:
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"x-frame-options", b"DENY"),
     )
+
+
+def encode_headers(headers: Headers) -> bytes:
+    """Header fields as they go on the wire, each ``name: value`` and CRLF."""
+    return b"".join(b"%s: %s\r\n" % field for field in headers)
 
 
 def cache_control(name: str) -> str:
@@ -219,8 +226,25 @@ class Site:
         self.bad_request = (plain, (b"content-length", b"0"), (b"cache-control", b"no-store"), *self.common)
         self.too_large = (*self.bad_request, (b"connection", b"close"))
         self.failed = self.bad_request  # 412: nothing to add either
+        # What the HTTP connection itself refuses (400, 431, 503...): it adds the length.
+        self.refusal = (plain, (b"cache-control", b"no-store"), *self.common)
+        self.encoded = self.encode_prebuilt()
 
-    def answer(self, scope: dict) -> Answer:  # noqa: C901, PLR0912 (to be split into named steps)
+    def encode_prebuilt(self) -> dict[int, tuple[Headers, bytes]]:
+        """The wire form of every prebuilt header set, by identity: the site keeps each one alive."""
+        prebuilt = [self.not_allowed, self.bad_request, self.too_large, self.refusal]
+        for resource in (*self.routes.values(), self.not_found):
+            for variant in (resource.identity, resource.gzip):
+                if variant is not None:
+                    prebuilt += [variant.ok, variant.not_modified]
+        return {id(headers): (headers, encode_headers(headers)) for headers in prebuilt}
+
+    def wire(self, headers: Headers) -> bytes:
+        """``headers`` as sent: prebuilt for the common answers, encoded now for the others (206, 301)."""
+        known = self.encoded.get(id(headers))
+        return known[1] if known is not None and known[0] is headers else encode_headers(headers)
+
+    def answer(self, scope: Scope) -> Answer:  # noqa: C901, PLR0912 (to be split into named steps)
         """Status, headers, body and encoding (for the log) for one request."""
         method = scope["method"]
         if method != "GET" and method != "HEAD":
@@ -310,7 +334,7 @@ class Site:
         )
         return 206, headers, body[first : last + 1], "identity"
 
-    def miss(self, scope: dict, accept: bytes | None) -> Answer:
+    def miss(self, scope: Scope, accept: bytes | None) -> Answer:
         """A path with no file: redirect to the canonical URL, 400 for a malformed path, else 404."""
         path = scope["path"]
         target = self.redirects.get(path)
