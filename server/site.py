@@ -44,20 +44,20 @@ CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 ALLOW = b"GET, HEAD"
-# Past these a request is refused with 431, as nginx and Apache refuse theirs (httptools sets no limit).
+# Past this many header fields a request is refused with 431 (the connection bounds their size).
 MAX_FIELDS = 100
-MAX_HEADER_BYTES = 65536
-CONDITIONAL = frozenset(
-    {
-        b"accept-encoding",
-        b"if-match",
-        b"if-unmodified-since",
-        b"if-none-match",
-        b"if-modified-since",
-        b"range",
-        b"if-range",
-    }
-)
+# The request fields that choose an answer, by position.  The first LIST_FIELDS are lists: given
+# twice, they are one list.  The others are single-valued: given twice they are invalid, and b""
+# makes them ignored.
+SELECTING = {
+    name: index
+    for index, name in enumerate(
+        (b"accept-encoding", b"if-match", b"if-none-match", b"if-unmodified-since", b"if-modified-since", b"range",
+         b"if-range")
+    )
+}  # fmt: skip
+LIST_FIELDS = 3
+selecting_index = SELECTING.get
 
 
 def security_headers(commit: str) -> Headers:
@@ -186,6 +186,22 @@ def make_not_found(asset: Asset | None, common: Headers) -> Resource:
     return Resource(variant(asset.body, "identity"), gzipped, None, None, ())
 
 
+def selecting_fields(headers: list[tuple[bytes, bytes]]) -> list[bytes | None]:
+    """The values of the fields that choose an answer, in SELECTING's order (None where absent)."""
+    values: list[bytes | None] = [None, None, None, None, None, None, None]
+    for name, value in headers:
+        index = selecting_index(name)
+        if index is not None:
+            seen = values[index]
+            if seen is None:
+                values[index] = value
+            elif index < LIST_FIELDS:
+                values[index] = seen + b"," + value
+            else:
+                values[index] = b""
+    return values
+
+
 def bad_path(raw_path: bytes) -> bool:
     """True for a path no careful server should look up: control bytes or bytes that aren't UTF-8.
 
@@ -244,7 +260,7 @@ class Site:
         known = self.encoded.get(id(headers))
         return known[1] if known is not None and known[0] is headers else encode_headers(headers)
 
-    def answer(self, scope: Scope) -> Answer:  # noqa: C901, PLR0912 (to be split into named steps)
+    def answer(self, scope: Scope) -> Answer:
         """Status, headers, body and encoding (for the log) for one request."""
         method = scope["method"]
         if method != "GET" and method != "HEAD":
@@ -252,36 +268,37 @@ class Site:
         headers = scope["headers"]
         if len(headers) > MAX_FIELDS:
             return 431, self.too_large, b"", "-"
-        accept = if_match = if_unmodified_since = if_none_match = if_modified_since = ranges = if_range = None
-        total = 0
-        for name, value in headers:
-            total += len(value)
-            if name in CONDITIONAL:
-                if name == b"accept-encoding":
-                    accept = value if accept is None else accept + b"," + value
-                elif name == b"if-none-match":
-                    if_none_match = value if if_none_match is None else if_none_match + b"," + value
-                elif name == b"if-match":
-                    if_match = value if if_match is None else if_match + b"," + value
-                # A repeated single-valued field is invalid; b"" makes it ignored below.
-                elif name == b"if-unmodified-since":
-                    if_unmodified_since = value if if_unmodified_since is None else b""
-                elif name == b"if-modified-since":
-                    if_modified_since = value if if_modified_since is None else b""
-                elif name == b"range":
-                    ranges = value if ranges is None else b""
-                else:
-                    if_range = value if if_range is None else b""
-        if total > MAX_HEADER_BYTES:
-            return 431, self.too_large, b"", "-"
-
+        accept, if_match, if_none_match, if_unmodified_since, if_modified_since, ranges, if_range = selecting_fields(
+            headers
+        )
         resource = self.routes.get(scope["path"])
         if resource is None:
             return self.miss(scope, accept)
         variant = resource.identity
         if accept is not None and resource.gzip is not None and gzip_preferred(accept):
             variant = resource.gzip
-        # The order of RFC 9110 13.2.2: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since, If-Range.
+        if if_match is not None or if_unmodified_since or if_none_match is not None or if_modified_since:
+            failed = self.precondition_failed(
+                resource, variant, if_match, if_unmodified_since, if_none_match, if_modified_since
+            )
+            if failed is not None:
+                return failed
+        if ranges and method == "GET" and (if_range is None or self.if_range_holds(resource, if_range)):
+            partial = self.partial(resource, ranges)
+            if partial is not None:
+                return partial
+        return 200, variant.ok, variant.body if method == "GET" else b"", variant.encoding
+
+    def precondition_failed(
+        self,
+        resource: Resource,
+        variant: Variant,
+        if_match: bytes | None,
+        if_unmodified_since: bytes | None,
+        if_none_match: bytes | None,
+        if_modified_since: bytes | None,
+    ) -> Answer | None:
+        """412 or 304 as RFC 9110 13.2.2 orders them, else None (the request goes on)."""
         if if_match is not None:
             if not etag_listed(if_match, variant.etag, strong=True):
                 return 412, self.failed, b"", "-"
@@ -294,11 +311,7 @@ class Site:
                 return 304, variant.not_modified, b"", "-"
         elif if_modified_since and self.unmodified_since(resource, if_modified_since):
             return 304, variant.not_modified, b"", "-"
-        if ranges and method == "GET" and (if_range is None or self.if_range_holds(resource, if_range)):
-            partial = self.partial(resource, ranges)
-            if partial is not None:
-                return partial
-        return 200, variant.ok, variant.body if method == "GET" else b"", variant.encoding
+        return None
 
     @staticmethod
     def unmodified_since(resource: Resource, value: bytes) -> bool:
@@ -318,6 +331,7 @@ class Site:
 
     @staticmethod
     def partial(resource: Resource, ranges: bytes) -> Answer | None:
+        """206 for one satisfiable byte range, 416 for none, None to ignore the header (a 200)."""
         body = resource.identity.body
         size = len(body)
         span = byte_range(ranges, size)
