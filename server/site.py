@@ -140,12 +140,12 @@ class Resource(NamedTuple):
 def make_resource(asset: Asset, cache: str, common: Headers) -> Resource:
     vary = ((b"vary", b"Accept-Encoding"),) if asset.gzip is not None else ()
     last_modified = None if asset.last_modified is None else asset.last_modified.encode("ascii")
-    validators = (
-        *(() if last_modified is None else ((b"last-modified", last_modified),)),
-        (b"cache-control", cache.encode("ascii")),
-        *vary,
-        *common,
-    )
+    # What a 304 carries besides the ETag (RFC 9110 15.4.5): Cache-Control and Vary, as the 200
+    # would send them, and the security headers, which are not representation metadata: a cache
+    # that merges them into its stored response only refreshes the same values.  Last-Modified is
+    # left out: with an ETag present it guides no cache update.
+    revalidated = ((b"cache-control", cache.encode("ascii")), *vary, *common)
+    validators = (*(() if last_modified is None else ((b"last-modified", last_modified),)), *revalidated)
     content_type = (b"content-type", asset.media_type.encode("ascii"))
 
     def variant(body: bytes, etag: str, encoding: str) -> Variant:
@@ -159,7 +159,7 @@ def make_resource(asset: Asset, cache: str, common: Headers) -> Resource:
             (b"accept-ranges", b"bytes"),
             *validators,
         )
-        return Variant(body, tag[1], encoding, ok, (tag, *validators))
+        return Variant(body, tag[1], encoding, ok, (tag, *revalidated))
 
     identity = variant(asset.body, asset.etag, "identity")
     gzipped = None if asset.gzip is None or asset.gzip_etag is None else variant(asset.gzip, asset.gzip_etag, "gzip")

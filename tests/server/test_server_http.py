@@ -79,15 +79,24 @@ def etag_of(client: TestClient, headers: dict[str, str]) -> str:
     return fetch(client, PAGE, **headers)[0].headers["etag"]
 
 
-def test_if_none_match_gives_304_with_validators_and_no_body(client: TestClient) -> None:
+def test_if_none_match_gives_304_with_only_the_fields_rfc_9110_lets_it_carry(client: TestClient) -> None:
+    """15.4.5: ETag, Cache-Control and Vary as the 200 would send them; no representation metadata."""
     tag = etag_of(client, GZIP)
     response, body = fetch(client, PAGE, **GZIP, **{"if-none-match": tag})
     assert response.status_code == 304 and body == b""
+    assert sorted(response.headers) == [
+        "cache-control",
+        "content-security-policy",
+        "etag",
+        "referrer-policy",
+        "vary",
+        "x-content-type-options",
+        "x-eblog-commit",
+        "x-frame-options",
+    ]
     assert response.headers["etag"] == tag
     assert response.headers["vary"] == "Accept-Encoding"
     assert response.headers["cache-control"] == "public, max-age=60, must-revalidate"
-    assert response.headers["last-modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
-    assert "content-length" not in response.headers
 
 
 @pytest.mark.parametrize("form", ["{tag}", "W/{tag}", '"other", {tag}', "*", ' "x" , W/{tag} '])
