@@ -13,7 +13,8 @@ Cache-Control:
 - other files under a fixed name (images, fonts) rarely change:
   ``public, max-age=86400``;
 - the 404 page says ``no-cache`` so an article published later shows up at
-  once; redirects are structural and last a day.
+  once; permanent redirects (301, 308) are structural and last a day,
+  temporary ones (302, 307) are ``no-cache``.
 """
 
 import re
@@ -21,17 +22,17 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import NamedTuple
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import Scope
 
 from server.assets import Asset, SiteError
 from server.negotiation import UNSATISFIABLE, byte_range, etag_listed, gzip_preferred, parse_http_date
+from server.urls import NOT_FOUND_PAGE, REDIRECTS_FILE, Redirect, url_table
 
 Headers = tuple[tuple[bytes, bytes], ...]
 Answer = tuple[int, Headers, bytes, str]  # status, headers, body, encoding for the log
 
-NOT_FOUND_PAGE = "404.html"
 SAFE_QUERY = re.compile(rb"[\x21-\x7e]+")  # kept on a redirect only if it can't break the header
 HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
 PAGE_SUFFIXES = frozenset({".html", ".xml", ".json", ".txt"})
@@ -85,38 +86,6 @@ def cache_control(name: str) -> str:
     if path.suffix.lower() in PAGE_SUFFIXES:
         return REVALIDATE
     return DAY
-
-
-def clean_urls(names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Map URL paths to entry names, and the other spellings of a page to its canonical URL.
-
-    ``index.html`` is ``/``; ``x.html`` is ``/x`` and ``/x.html`` and ``/x/``
-    redirect there; other files are served at their own path.  A redirect is
-    only added where no file answers, and always points at a path that does,
-    so there are no loops.  404.html is only ever the 404 answer.
-    """
-    routes: dict[str, str] = {}
-    aliases: dict[str, str] = {}
-
-    def route(path: str, name: str) -> None:
-        if path in routes:  # e.g. "rss.xml" and "rss.xml.html": one would hide the other
-            raise SiteError(f"{routes[path]} and {name} would both answer {path}")
-        routes[path] = name
-
-    for name in names:
-        if name == NOT_FOUND_PAGE:
-            continue
-        if name.endswith(".html"):
-            stem = name[: -len(".html")]
-            canonical = "/" if name == "index.html" else f"/{stem}"
-            route(canonical, name)
-            for alias in (f"/{name}", f"/{stem}/", "/index" if name == "index.html" else None):
-                if alias is not None:
-                    aliases[alias] = canonical
-        else:
-            route(f"/{name}", name)
-    redirects = {alias: target for alias, target in aliases.items() if alias not in routes}
-    return routes, redirects
 
 
 class Variant(NamedTuple):
@@ -202,6 +171,13 @@ def selecting_fields(headers: list[tuple[bytes, bytes]]) -> list[bytes | None]:
     return values
 
 
+def redirect_text(asset: Asset) -> str:
+    try:
+        return asset.body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SiteError(f"{REDIRECTS_FILE}: not UTF-8 (byte {error.start})") from None
+
+
 def bad_path(raw_path: bytes) -> bool:
     """True for a path no careful server should look up: control bytes or bytes that aren't UTF-8.
 
@@ -225,11 +201,13 @@ class Site:
     def __init__(self, assets: Mapping[str, Asset], commit: str):
         self.commit = commit
         self.common = security_headers(commit)
-        routes, redirects = clean_urls(sorted(assets))
+        rules = assets.get(REDIRECTS_FILE)
+        routes, redirects = url_table(sorted(assets), None if rules is None else redirect_text(rules))
         self.routes: Mapping[str, Resource] = MappingProxyType(
             {path: make_resource(assets[name], cache_control(name), self.common) for path, name in routes.items()}
         )
-        self.redirects: Mapping[str, str] = MappingProxyType(redirects)
+        self.redirects: Mapping[str, Redirect] = MappingProxyType(redirects)
+        self.redirect_headers = {path: self.redirect_fields(redirect) for path, redirect in redirects.items()}
         self.not_found = make_not_found(assets.get(NOT_FOUND_PAGE), self.common)
         plain = (b"content-type", b"text/plain; charset=utf-8")
         self.not_allowed = (
@@ -248,7 +226,7 @@ class Site:
 
     def encode_prebuilt(self) -> dict[int, tuple[Headers, bytes]]:
         """The wire form of every prebuilt header set, by identity: the site keeps each one alive."""
-        prebuilt = [self.not_allowed, self.bad_request, self.too_large, self.refusal]
+        prebuilt = [self.not_allowed, self.bad_request, self.too_large, self.refusal, *self.redirect_headers.values()]
         for resource in (*self.routes.values(), self.not_found):
             for variant in (resource.identity, resource.gzip):
                 if variant is not None:
@@ -348,22 +326,25 @@ class Site:
         )
         return 206, headers, body[first : last + 1], "identity"
 
+    def redirect_fields(self, redirect: Redirect, query: bytes = b"") -> Headers:
+        location = redirect.location.encode("ascii") + (b"?" + query if query else b"")
+        cache = DAY if redirect.status in (301, 308) else "no-cache"  # a temporary one is asked again each time
+        return (
+            (b"location", location),
+            (b"content-length", b"0"),
+            (b"cache-control", cache.encode("ascii")),
+            *self.common,
+        )
+
     def miss(self, scope: Scope, accept: bytes | None) -> Answer:
-        """A path with no file: redirect to the canonical URL, 400 for a malformed path, else 404."""
+        """A path with no file: a redirect, 400 for a malformed path, else 404."""
         path = scope["path"]
-        target = self.redirects.get(path)
-        if target is not None:
-            location = quote(target).encode("ascii")
+        redirect = self.redirects.get(path)
+        if redirect is not None:
             query = scope.get("query_string", b"")
-            if query and SAFE_QUERY.fullmatch(query):
-                location += b"?" + query
-            headers = (
-                (b"location", location),
-                (b"content-length", b"0"),
-                (b"cache-control", DAY.encode()),
-                *self.common,
-            )
-            return 301, headers, b"", "-"
+            if query and redirect.keeps_query and SAFE_QUERY.fullmatch(query):
+                return redirect.status, self.redirect_fields(redirect, query), b"", "-"
+            return redirect.status, self.redirect_headers[path], b"", "-"
         if bad_path(scope.get("raw_path") or path.encode("utf-8", "surrogateescape")):
             return 400, self.bad_request, b"", "-"
         variant = self.not_found.identity

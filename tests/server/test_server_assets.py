@@ -11,7 +11,8 @@ import pytest
 from server_sample import SampleSite, write_site, write_zip
 
 from server.assets import SiteError, load_zip, media_type
-from server.site import IMMUTABLE, REVALIDATE, cache_control, clean_urls
+from server.site import IMMUTABLE, REVALIDATE, cache_control
+from server.urls import clean_urls
 
 
 def test_identity_bodies_are_the_files(site: SampleSite) -> None:
