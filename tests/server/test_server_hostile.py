@@ -191,3 +191,22 @@ def test_past_the_connection_cap_a_clean_503(site: SampleSite, tmp_path: Path) -
         200
     ]
     assert running.stop() == 0
+
+
+def test_a_client_that_pipelines_and_never_reads_stays_bounded(hostile: RunningServer) -> None:
+    """Answers to requests nobody reads must not pile up in memory (uvicorn's grew by 150 MB in 3 s here)."""
+    before = rss_kib(hostile.process.pid)
+    requests = b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n" * 5000
+    with socket.create_connection(("127.0.0.1", hostile.port)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        sent = 0
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            try:
+                sent += sock.send(requests[sent % len(requests) :])
+            except BlockingIOError:
+                time.sleep(0.02)
+        grown = rss_kib(hostile.process.pid) - before
+    assert sent > 1_000_000  # the requests went out: the server read them, up to its limits
+    assert grown < 20_000, f"RSS grew by {grown} KiB"
