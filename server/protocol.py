@@ -266,9 +266,10 @@ class EblogProtocol(asyncio.Protocol):
 
     def after_upgrade(self, rest: bytes) -> None:
         """We never switch protocols: the request was answered as usual; go on with what followed it."""
-        if self.parser.get_method() == b"CONNECT":  # what follows is a tunnel, not HTTP
+        if self.parser.get_method() == b"CONNECT":  # what follows would be a tunnel, not HTTP
             self.closing = True
-            self.keep_alive = False
+            self.flush()
+            self.linger()
         elif rest and not self.closing:
             self.feed_piece(rest)
 
@@ -456,12 +457,13 @@ class EblogProtocol(asyncio.Protocol):
         """Answer through the ASGI app (only what the site doesn't answer itself, like /healthz)."""
         scope.update(asgi={"version": "3.0", "spec_version": "2.3"}, scheme="http", root_path="", state={})
         scope["server"] = self.transport.get_extra_info("sockname")
-        collected: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+        collected: dict[str, Any] = {"status": 0, "headers": [], "body": []}
         try:
             await self.app(scope, request_body, collector(collected))
         except Exception:
             logger.exception("Exception in ASGI application")
-            collected.update(status=500, headers=[(b"content-type", b"text/plain; charset=utf-8")], body=[])
+        if not collected["status"]:  # the app failed before answering: a 500 like the connection's own
+            collected.update(status=500, headers=list(self.site.refusal), body=[b"Internal Server Error\n"])
         self.busy = False
         if self.transport.is_closing():
             return
