@@ -40,6 +40,7 @@ from starlette.types import Message, Send
 from server.app import EblogApp
 from server.settings import Limits
 from server.site import encode_headers
+from server.urls import URL_SAFE
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -52,7 +53,7 @@ LINGER = 2.0  # seconds a refused client's further bytes are read and dropped be
 WATCHED = frozenset({b"host", b"transfer-encoding"})
 # RFC 9110 7.2 / RFC 3986 3.2.2: reg-name, IPv4 or [IPv6], optional port.
 VALID_HOST = re.compile(rb"(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.vV]+\])(?::[0-9]*)?")
-URL_SAFE = "".join(chr(byte) for byte in range(0x21, 0x7F))  # printable ASCII stays as it is
+KNOWN_HOSTS: set[bytes] = set()  # Host values already found valid (clients send few), so each is matched once
 
 
 class Refused(Exception):
@@ -376,10 +377,13 @@ class EblogProtocol(asyncio.Protocol):
         if version != "1.1" and version != "1.0":
             raise Refused(505)
         hosts = self.hosts
-        if version == "1.1" and len(hosts) != 1:
-            raise Refused(400)  # 3.2: exactly one Host in an HTTP/1.1 request
-        if hosts and (len(hosts) > 1 or not VALID_HOST.fullmatch(hosts[0])):
-            raise Refused(400)
+        if len(hosts) > 1 or (version == "1.1" and not hosts):
+            raise Refused(400)  # 3.2: exactly one Host in an HTTP/1.1 request, at most one in 1.0
+        if hosts and hosts[0] not in KNOWN_HOSTS:
+            if not VALID_HOST.fullmatch(hosts[0]):
+                raise Refused(400)
+            if len(KNOWN_HOSTS) < 256:
+                KNOWN_HOSTS.add(hosts[0])
         te = self.transfer_encoding
         if te is not None:
             if version == "1.0":
