@@ -447,6 +447,10 @@ class EblogProtocol(asyncio.Protocol):
         self.write(status, b"%scontent-length: %d\r\n" % (self.site.wire(self.site.refusal), len(body)), body)
         self.flush()
         self.linger()
+        if self.log is not None:  # "-" for the method: the request may not have one
+            target = self.url if self.state != IDLE and self.url else b"-"
+            scope = {"method": "-", "path": "-", "raw_path": target, "client": self.client}
+            self.log.record(scope, status, len(body), "-", time.perf_counter())
 
     def linger(self) -> None:
         """Half-close after the last answer, then drop what the client still sends until it closes too."""

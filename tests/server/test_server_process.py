@@ -89,6 +89,15 @@ def test_access_log_and_startup_line(server: RunningServer, site: SampleSite) ->
     assert any(line.fullmatch(entry) for entry in out), out[-5:]
 
 
+def test_the_connections_own_refusals_are_logged(server: RunningServer) -> None:
+    server.raw(b"GET /tiny.txt HTTP/1.1\r\nHost: a b\r\n\r\n")
+    server.raw(b"\x16\x03\x01 not http")
+    time.sleep(0.2)
+    out = server.stdout.read_text().splitlines()
+    assert any(re.fullmatch(r'\S+Z 127\.0\.0\.1 "- /tiny\.txt" 400 12 - \d+\.\d{3}ms', line) for line in out), out[-5:]
+    assert any(re.fullmatch(r'\S+Z 127\.0\.0\.1 "- -" 400 12 - \d+\.\d{3}ms', line) for line in out), out[-5:]
+
+
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_access_log_can_be_turned_off(site: SampleSite, tmp_path: Path, how: str) -> None:
     args, env = ["--zip", str(site.zip)], server_env()
