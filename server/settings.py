@@ -53,13 +53,16 @@ class Settings:
 
 @dataclass(frozen=True)
 class Option:
-    """One setting: its flag, its environment variable and how to read a value."""
+    """One setting: the attribute of Settings or Limits it fills, its variable, how to read a value."""
 
-    name: str  # the attribute of Settings or Limits
-    flag: str
-    env: str | None
+    name: str
+    env: str
     parse: Callable[[str], object]
     help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
 
 
 def switch(text: str) -> bool:
@@ -108,28 +111,20 @@ def zip_path(text: str) -> Path:
 
 
 SERVER_OPTIONS = (
-    Option("port", "--port", "PORT", port_number, "port to listen on (default: 8080)"),
-    Option("zip", "--zip", "EBLOG_ZIP", zip_path, "the site's zip from prezip (default: server/assets.zip)"),
-    Option("access_log", "--access-log", "EBLOG_ACCESS_LOG", switch, "a line per request on stdout (default: on)"),
-    Option("max_site_bytes", "--max-site-bytes", "EBLOG_MAX_SITE_BYTES", byte_size,
-           "refuse a zip whose files inflate to more (default: 1G)"),
-)  # fmt: skip
+    Option("port", "PORT", port_number, "port to listen on (default: 8080)"),
+    Option("zip", "EBLOG_ZIP", zip_path, "the site's zip from prezip (default: server/assets.zip)"),
+    Option("access_log", "EBLOG_ACCESS_LOG", switch, "a line per request on stdout (default: on)"),
+    Option("max_site_bytes", "EBLOG_MAX_SITE_BYTES", byte_size, "refuse a site inflating to more (default: 1G)"),
+)
 LIMIT_OPTIONS = (
-    Option("max_request_line", "--max-request-line", "EBLOG_MAX_REQUEST_LINE", byte_size,
-           "longest request line; longer gets 414 (default: 8K)"),
-    Option("max_header_line", "--max-header-line", "EBLOG_MAX_HEADER_LINE", byte_size,
-           "longest header field; longer gets 431 (default: 8K)"),
-    Option("max_head", "--max-head", "EBLOG_MAX_HEAD", byte_size,
-           "request line and all header fields together; more gets 431 (default: 32K)"),
-    Option("header_timeout", "--header-timeout", "EBLOG_HEADER_TIMEOUT", seconds,
-           "seconds a client has to send a whole request (default: 10)"),
-    Option("keepalive_timeout", "--keepalive-timeout", "EBLOG_KEEPALIVE_TIMEOUT", seconds,
-           "seconds an idle keep-alive connection stays open (default: 30)"),
-    Option("send_timeout", "--send-timeout", "EBLOG_SEND_TIMEOUT", seconds,
-           "seconds a client may leave an answer unread (default: 60)"),
-    Option("max_connections", "--max-connections", "EBLOG_MAX_CONNECTIONS", count,
-           "connections open at once; past it, 503 and close (default: 1024)"),
-)  # fmt: skip
+    Option("max_request_line", "EBLOG_MAX_REQUEST_LINE", byte_size, "longest request line; longer: 414 (default: 8K)"),
+    Option("max_header_line", "EBLOG_MAX_HEADER_LINE", byte_size, "longest header field; longer: 431 (default: 8K)"),
+    Option("max_head", "EBLOG_MAX_HEAD", byte_size, "request line and all fields; more: 431 (default: 32K)"),
+    Option("header_timeout", "EBLOG_HEADER_TIMEOUT", seconds, "seconds to send a whole request (default: 10)"),
+    Option("keepalive_timeout", "EBLOG_KEEPALIVE_TIMEOUT", seconds, "seconds a connection may idle (default: 30)"),
+    Option("send_timeout", "EBLOG_SEND_TIMEOUT", seconds, "seconds an answer may stay unread (default: 60)"),
+    Option("max_connections", "EBLOG_MAX_CONNECTIONS", count, "open at once; past it, 503 (default: 1024)"),
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -141,12 +136,9 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=Settings.host, help="address to listen on (default: %(default)s)")
     for option in (*SERVER_OPTIONS, *LIMIT_OPTIONS):
-        if option.parse is switch:
-            parser.add_argument(option.flag, dest=option.name, nargs="?", const="on", metavar="on|off",
-                                help=f"{option.help}; ${option.env}")  # fmt: skip
-        else:
-            parser.add_argument(option.flag, dest=option.name, metavar=option.name.upper(),
-                                help=f"{option.help}; ${option.env}")  # fmt: skip
+        # a switch may be given bare (--access-log) or with a value (--access-log off)
+        shape = {"nargs": "?", "const": "on", "metavar": "on|off"} if option.parse is switch else {}
+        parser.add_argument(option.flag, dest=option.name, help=f"{option.help}; ${option.env}", **shape)  # type: ignore[arg-type]
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const="off",
                         help="same as --access-log off")  # fmt: skip
     return parser
@@ -158,7 +150,7 @@ def read(options: Sequence[Option], flags: argparse.Namespace | None, environ: M
     for option in options:
         given = None if flags is None else getattr(flags, option.name, None)
         source = option.flag
-        if given is None and option.env is not None and environ.get(option.env, "") != "":
+        if given is None and environ.get(option.env, "") != "":
             given, source = environ[option.env], option.env
         if given is None:
             continue

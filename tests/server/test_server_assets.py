@@ -5,6 +5,7 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -156,7 +157,9 @@ def flipped_deflate_byte(site: SampleSite) -> bytes:
         (lambda site: zip_of({"a//b.html": b"x"}), "unsafe entry name"),
     ],
 )
-def test_bad_zips_raise_one_line_error_naming_the_file(site: SampleSite, tmp_path: Path, make, message: str) -> None:
+def test_bad_zips_raise_one_line_error_naming_the_file(
+    site: SampleSite, tmp_path: Path, make: Callable[[SampleSite], bytes], message: str
+) -> None:
     path = tmp_path / "bad.zip"
     path.write_bytes(make(site))
     with pytest.raises(SiteError) as caught:

@@ -348,7 +348,7 @@ EVERY_KIND = [
 
 @pytest.mark.parametrize(("method", "path", "headers"), EVERY_KIND)
 def test_security_and_commit_headers_on_every_response(
-    client: TestClient, method: str, path: str, headers: dict
+    client: TestClient, method: str, path: str, headers: dict[str, str]
 ) -> None:
     response, body = fetch(client, path, method, **headers)
     assert response.headers["x-content-type-options"] == "nosniff"
