@@ -27,6 +27,8 @@ import asyncio
 import http
 import logging
 import re
+import socket
+import struct
 import time
 import weakref
 from collections import deque
@@ -50,6 +52,7 @@ STATUS_LINES = {
 IDLE, HEAD, BODY = 0, 1, 2  # where the parser is: between requests, inside a head, inside a body
 SLICE = 16384  # a big read is parsed this much at a time, so a stalled connection stops between slices
 LINGER = 2.0  # seconds a refused client's further bytes are read and dropped before the socket closes
+LINGER_OFF = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST and drops the send queue
 WATCHED = frozenset({b"host", b"transfer-encoding"})
 # RFC 9110 7.2 / RFC 3986 3.2.2: reg-name, IPv4 or [IPv6], optional port.
 VALID_HOST = re.compile(rb"(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.vV]+\])(?::[0-9]*)?")
@@ -229,10 +232,17 @@ class EblogProtocol(asyncio.Protocol):
         if self.busy:
             return
         if self.lingering or self.write_paused:
-            self.transport.abort()
+            self.reset()
         else:
             self.closing = True
             self.transport.close()
+
+    def reset(self) -> None:
+        """Close with a reset: what the kernel still holds for a client that stopped reading is dropped too."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_OFF)
+        self.transport.abort()
 
     # parsing
 

@@ -210,3 +210,23 @@ def test_a_client_that_pipelines_and_never_reads_stays_bounded(hostile: RunningS
         grown = rss_kib(hostile.process.pid) - before
     assert sent > 1_000_000  # the requests went out: the server read them, up to its limits
     assert grown < 20_000, f"RSS grew by {grown} KiB"
+
+
+def read_to_the_end(sock: socket.socket) -> None:
+    while sock.recv(65536):
+        pass
+
+
+def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(site: SampleSite, tmp_path: Path) -> None:
+    running = start_server(tmp_path, ["--zip", str(site.zip)], server_env(EBLOG_SEND_TIMEOUT="1"))
+    try:
+        with socket.create_connection(("127.0.0.1", running.port)) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            # 40 MB of answers, never read: more than the kernel's buffers hold, so the server's fill up
+            sock.sendall(b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n" * 2000)
+            time.sleep(2.5)
+            sock.settimeout(5)
+            with pytest.raises(ConnectionResetError):  # the server gave up on it: reading hits the reset
+                read_to_the_end(sock)
+    finally:
+        assert running.stop() == 0
