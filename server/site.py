@@ -27,6 +27,7 @@ from urllib.parse import unquote_to_bytes
 from starlette.types import Scope
 
 from server.assets import Asset, SiteError
+from server.headers_file import HEADERS_FILE, policy_in
 from server.negotiation import UNSATISFIABLE, byte_range, etag_listed, gzip_preferred, parse_http_date
 from server.urls import NOT_FOUND_PAGE, REDIRECTS_FILE, Redirect, url_table
 
@@ -61,12 +62,12 @@ LIST_FIELDS = 3
 selecting_index = SELECTING.get
 
 
-def security_headers(commit: str) -> Headers:
+def security_headers(commit: str, policy: str = CSP) -> Headers:
     """The headers every response carries, whichever part of the app made it."""
     return (
         (b"x-eblog-commit", commit.encode("ascii")),
         (b"x-content-type-options", b"nosniff"),
-        (b"content-security-policy", CSP.encode("ascii")),
+        (b"content-security-policy", policy.encode("ascii")),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"x-frame-options", b"DENY"),
     )
@@ -171,11 +172,12 @@ def selecting_fields(headers: list[tuple[bytes, bytes]]) -> list[bytes | None]:
     return values
 
 
-def redirect_text(asset: Asset) -> str:
+def site_text(asset: Asset, name: str) -> str:
+    """One of the build's own text files in the site (_redirects, _headers)."""
     try:
         return asset.body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise SiteError(f"{REDIRECTS_FILE}: not UTF-8 (byte {error.start})") from None
+        raise SiteError(f"{name}: not UTF-8 (byte {error.start})") from None
 
 
 def bad_path(raw_path: bytes) -> bool:
@@ -200,9 +202,11 @@ class Site:
 
     def __init__(self, assets: Mapping[str, Asset], commit: str):
         self.commit = commit
-        self.common = security_headers(commit)
+        headers_file = assets.get(HEADERS_FILE)
+        self.policy = (policy_in(site_text(headers_file, HEADERS_FILE)) if headers_file else None) or CSP
+        self.common = security_headers(commit, self.policy)
         rules = assets.get(REDIRECTS_FILE)
-        routes, redirects = url_table(sorted(assets), None if rules is None else redirect_text(rules))
+        routes, redirects = url_table(sorted(assets), None if rules is None else site_text(rules, REDIRECTS_FILE))
         self.routes: Mapping[str, Resource] = MappingProxyType(
             {path: make_resource(assets[name], cache_control(name), self.common) for path, name in routes.items()}
         )

@@ -22,10 +22,12 @@ from typing import NamedTuple
 from urllib.parse import quote, unquote
 
 from server.assets import SiteError
+from server.headers_file import HEADERS_FILE
 
 INDEX = "index.html"
 NOT_FOUND_PAGE = "404.html"
 REDIRECTS_FILE = "_redirects"
+NOT_SERVED = frozenset({NOT_FOUND_PAGE, REDIRECTS_FILE, HEADERS_FILE})  # the 404 answer, and the build's own files
 REDIRECT_CODES = frozenset({301, 302, 307, 308})
 ABSOLUTE_URL = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
 PATH_SAFE = "/!$&'()*+,;=:@~"  # RFC 3986 pchar and "/", left as they are in a Location
@@ -57,7 +59,7 @@ def clean_urls(names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
         routes[path] = name
 
     for name in names:
-        if name in (NOT_FOUND_PAGE, REDIRECTS_FILE):
+        if name in NOT_SERVED:
             continue
         if name == INDEX:
             route("/", name)
