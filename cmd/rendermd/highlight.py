@@ -94,7 +94,8 @@ def render_fence(code: str, info: str) -> str:
         ]
     lang_class = f' class="language-{escape(lang)}"' if lang else ""
     body = "\n".join(lines)
-    return f'<pre class="{CSS_CLASS}"><code{lang_class}>{body}\n</code></pre>\n'
+    # tabindex: a block wider than the screen scrolls, and the keyboard can only scroll what it can focus.
+    return f'<pre class="{CSS_CLASS}" tabindex="0"><code{lang_class}>{body}\n</code></pre>\n'
 
 
 def stylesheet(light_style: str = "xcode", dark_style: str = "github-dark") -> str:

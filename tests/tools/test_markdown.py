@@ -156,7 +156,7 @@ def test_highlighting_uses_css_classes_not_inline_styles(md) -> None:
     html = render(md, f"```python\n{PYTHON}```\n").html
     checker = check_html(html)
     assert checker.problems == []  # no style="", no <div> in <pre>, balanced
-    assert html.startswith('<pre class="highlight"><code class="language-python">')
+    assert html.startswith('<pre class="highlight" tabindex="0"><code class="language-python">')
     assert '<span class="k">def</span>' in html
     assert '<span class="nf">greet</span>' in html
     assert [tag for tag, _ in checker.elements].count("pre") == 1
