@@ -54,6 +54,7 @@ def serve(app: EblogApp, settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         http=EblogProtocol,
+        ws="none",  # a static site takes no WebSockets: no WebSocket library is loaded, whatever is installed
         loop="uvloop",
         lifespan="on",
         access_log=False,
