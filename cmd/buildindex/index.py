@@ -36,11 +36,13 @@ class Summary:
     written: int
     unchanged: bool
     seconds: float
+    state_damaged: bool = False
 
     def line(self) -> str:
         if self.unchanged:
             return f"buildindex: up to date in {self.seconds:.2f} s"
-        return f"buildindex: {self.written} files written in {self.seconds:.2f} s"
+        note = f" (its state in {STATE} was unreadable: everything rebuilt)" if self.state_damaged else ""
+        return f"buildindex: {self.written} files written in {self.seconds:.2f} s{note}"
 
 
 @dataclass(frozen=True)
@@ -277,14 +279,19 @@ def render_files(out_dir: Path, site: Site) -> dict[str, str]:
     return writer.files
 
 
-def read_state(out_dir: Path) -> dict[str, Any]:
+def read_state(out_dir: Path) -> tuple[dict[str, Any], bool]:
+    """The last run's key and files, and whether a state file was there but unreadable."""
+    empty: dict[str, Any] = {"key": None, "files": []}
     try:
         state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError, ValueError, UnicodeDecodeError):
-        state = None
-    if not isinstance(state, dict) or not isinstance(state.get("files"), list):
-        return {"key": None, "files": []}  # none, or an old or damaged one: build everything again
-    return state
+    except (FileNotFoundError, NotADirectoryError):
+        return empty, False
+    except (ValueError, UnicodeDecodeError):
+        return empty, True
+    files = state.get("files") if isinstance(state, dict) else None
+    if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+        return empty, True  # an old or damaged one: build everything again
+    return state, False
 
 
 def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | None = None) -> Summary:
@@ -293,7 +300,7 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
     manifest = site_manifest.read(out_dir)
     site = read_site(manifest, out_dir, base_url, feed_size)
     key = json.dumps([tools_digest(), manifest, site.settings], sort_keys=True)
-    state = read_state(out_dir)
+    state, damaged = read_state(out_dir)
     if state.get("key") == key and all((out_dir / name).exists() for name in state["files"]):
         return Summary(0, True, time.perf_counter() - started)
 
@@ -302,4 +309,4 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
     for stale in set(state["files"]) - files.keys():
         remove(out_dir, stale)
     write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
-    return Summary(written, False, time.perf_counter() - started)
+    return Summary(written, False, time.perf_counter() - started, damaged)
