@@ -47,13 +47,9 @@ class Entry:
     payload: bytes  # the stored bytes or the raw DEFLATE stream
 
 
-def zip_timestamp() -> tuple[int, int]:
-    """The one (DOS time, DOS date) every entry carries: SOURCE_DATE_EPOCH, or 1980-01-01."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    try:
-        seconds = int(epoch) if epoch else ZIP_EPOCH
-    except ValueError:
-        raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds, got {epoch!r}") from None
+def dos_stamp(seconds: int | None) -> tuple[int, int]:
+    """The (DOS time, DOS date) every entry carries: ``seconds`` since the epoch, or 1980-01-01 for None."""
+    seconds = ZIP_EPOCH if seconds is None else seconds
     t = time.gmtime(min(max(seconds, ZIP_EPOCH), ZIP_LAST))  # clamped to what a DOS date can hold
     return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((t.tm_year - 1980) << 9) | (
         t.tm_mon << 5
@@ -155,6 +151,6 @@ def write_zip(entries: list[Entry], stamp: tuple[int, int]) -> bytes:
     return b"".join(parts) + directory + end
 
 
-def build_zip(site: Path) -> bytes:
-    """Return the bytes of the deterministic zip of ``site``."""
-    return write_zip(read_entries(site), zip_timestamp())
+def build_zip(site: Path, epoch: int | None = None) -> bytes:
+    """The bytes of the deterministic zip of ``site``, every entry stamped ``epoch`` (seconds; None: 1980)."""
+    return write_zip(read_entries(site), dos_stamp(epoch))

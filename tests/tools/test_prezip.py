@@ -110,21 +110,29 @@ def test_fixed_timestamps_permissions_and_no_extra_fields(tree: Path) -> None:
         assert info.comment == b""
 
 
-def test_source_date_epoch_sets_the_timestamp(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1689335417")  # 2023-07-14 11:50:17 UTC
-    infos = open_zip(build_zip(tree)).infolist()
+def test_source_date_epoch_sets_the_timestamp(tree: Path, tmp_path: Path) -> None:
+    """The command reads SOURCE_DATE_EPOCH; the zip carries it, in UTC."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1689335417"}  # 2023-07-14 11:50:17 UTC
+    result = run_tool("cmd.prezip", str(tree), "-o", str(tmp_path / "a.zip"), env=env)
+    assert result.returncode == 0, result.stderr
+    infos = open_zip((tmp_path / "a.zip").read_bytes()).infolist()
     assert {info.date_time for info in infos} == {(2023, 7, 14, 11, 50, 16)}  # zip times have 2 s steps
+
+
+def test_the_library_takes_the_time_as_an_argument(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only __main__ reads the environment: build_zip uses the time it is given, or 1980."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1689335417")
+    assert {info.date_time for info in open_zip(build_zip(tree)).infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    stamped = open_zip(build_zip(tree, 1_000_000_000)).infolist()  # 2001-09-09 01:46:40 UTC
+    assert {info.date_time for info in stamped} == {(2001, 9, 9, 1, 46, 40)}
 
 
 @pytest.mark.parametrize(
     ("epoch", "expected"),
-    [("0", (1980, 1, 1, 0, 0, 0)), ("5000000000", (2107, 12, 31, 23, 59, 58))],
+    [(0, (1980, 1, 1, 0, 0, 0)), (5000000000, (2107, 12, 31, 23, 59, 58))],
 )
-def test_source_date_epoch_outside_the_zip_range_is_clamped(
-    tree: Path, monkeypatch: pytest.MonkeyPatch, epoch: str, expected: tuple[int, ...]
-) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
-    assert {info.date_time for info in open_zip(build_zip(tree)).infolist()} == {expected}
+def test_source_date_epoch_outside_the_zip_range_is_clamped(tree: Path, epoch: int, expected: tuple[int, ...]) -> None:
+    assert {info.date_time for info in open_zip(build_zip(tree, epoch)).infolist()} == {expected}
 
 
 def test_bad_source_date_epoch_is_an_error(
