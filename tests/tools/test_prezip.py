@@ -279,3 +279,29 @@ def test_refuses_to_write_the_zip_inside_the_site(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "outside" in result.stderr and str(site / "assets.zip") in result.stderr
     assert not (site / "assets.zip").exists()
+
+
+def test_the_zip_is_on_disk_before_its_name_is(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-o FILE: the temp file is fsync'ed before it is renamed to FILE, and FILE's folder after, so a power
+    cut leaves the old zip or the new one, never a name pointing at missing data."""
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(source: str, target: str) -> None:
+        calls.append(("rename", f"{source} -> {target}"))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    output = tmp_path / "dist" / "assets.zip"
+    output.parent.mkdir()
+    assert main([str(tree), "-o", str(output)]) == 0
+    [rename] = [i for i, (call, what) in enumerate(calls) if call == "rename" and what.endswith(f" -> {output}")]
+    temp = calls[rename][1].split(" -> ")[0]
+    assert ("fsync", temp) in calls[:rename]
+    assert ("fsync", str(output.parent)) in calls[rename + 1 :]
+    assert open_zip(output.read_bytes()).namelist() == sorted(FILES)
