@@ -71,6 +71,13 @@ def site_files(site: Path) -> list[PurePosixPath]:
     return sorted(files)
 
 
+def read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", path) from None
+
+
 def deflate(data: bytes) -> bytes:
     """Raw DEFLATE (no zlib header): what a zip entry holds, and what a gzip member wraps."""
     compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
@@ -82,7 +89,7 @@ def read_entries(site: Path) -> list[Entry]:
     files = site_files(site)  # first: it checks that ``site`` is a directory before anything is created in it
     cache = site / DEFLATE_CACHE
     cache.mkdir(parents=True, exist_ok=True)
-    contents = [(site / rel).read_bytes() for rel in files]
+    contents = [read_file(site / rel) for rel in files]
     # The settings are part of the key: a stream made at another level or by another zlib
     # would make a warm build differ from a cold one.
     salt = f"{LEVEL}-{zlib.ZLIB_RUNTIME_VERSION}-".encode()

@@ -1,8 +1,26 @@
-"""Atomic, durable writes: a reader, a crash or a power cut never sees a half-written file."""
+"""Writing files so that a reader, a crash or a full disk never leaves a half-written one.
+
+Every failure the system reports (ENOSPC, EROFS, EACCES, EDQUOT...) comes out
+of these helpers as an OutputError naming the path, which the tools print as
+one line.
+"""
 
 import os
+import stat
 import tempfile
+from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
+
+from cmd.shared.errors import os_failure
+
+
+def write_all(fd: int, chunks: Iterable[bytes]) -> None:
+    """Write every byte of ``chunks`` to ``fd``: ``os.write`` may write less than it is given."""
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def sync_directory(folder: Path) -> None:
@@ -14,27 +32,35 @@ def sync_directory(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, then rename it into place.
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or chunks already computed) to a temp file beside ``path``, then rename it into place.
 
-    The rename is atomic on POSIX, so an interrupted run leaves either the old
-    file or the new one, never a truncated page.  After a power cut too: the
-    file is fsync'ed before the rename (else the new name can point to an
-    empty file) and the directory after it.
+    The rename is atomic, so a reader, or a run killed at any moment, sees the
+    old file or the new one, never a truncated one.  After a power cut too:
+    the file is fsync'ed before the rename (else the name could point to an
+    empty file afterwards) and the directory after it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    chunks = [data] if isinstance(data, bytes) else data
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise os_failure(error, path) from None
+    try:
+        try:
+            write_all(fd, chunks)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
+        sync_directory(path.parent)
+    except BaseException as error:
+        with suppress(OSError):  # already renamed, when only the directory's fsync failed
+            os.unlink(tmp)
+        if isinstance(error, OSError):
+            raise os_failure(error, path) from None
         raise
-    sync_directory(path.parent)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -50,7 +76,21 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     try:
         if path.read_bytes() == data:
             return False
-    except FileNotFoundError:
+    except OSError:  # missing, or unreadable: writing it says what is wrong, if anything
         pass
     write_atomic(path, data)
     return True
+
+
+def write_stream(fd: int, chunks: Iterable[bytes], name: str) -> None:
+    """Write ``chunks`` to an open ``fd`` (stdout), checked; fsync'ed too when it is a regular file.
+
+    Nothing here can keep the old content of a file the shell truncated before
+    the tool started (``tool > file``): only a temp file and a rename can.
+    """
+    try:
+        write_all(fd, chunks)
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fsync(fd)
+    except OSError as error:
+        raise os_failure(error, name) from None

@@ -281,9 +281,8 @@ def test_refuses_to_write_the_zip_inside_the_site(tmp_path: Path) -> None:
     assert not (site / "assets.zip").exists()
 
 
-def test_the_zip_is_on_disk_before_its_name_is(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """-o FILE: the temp file is fsync'ed before it is renamed to FILE, and FILE's folder after, so a power
-    cut leaves the old zip or the new one, never a name pointing at missing data."""
+def record_syncs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Log each fsync (by the path of its descriptor) and rename, in order; both still happen."""
     calls: list[tuple[str, str]] = []
     real_fsync, real_replace = os.fsync, os.replace
 
@@ -297,6 +296,13 @@ def test_the_zip_is_on_disk_before_its_name_is(tree: Path, tmp_path: Path, monke
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
+def test_the_zip_is_on_disk_before_its_name_is(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-o FILE: the temp file is fsync'ed before it is renamed to FILE, and FILE's folder after, so a power
+    cut leaves the old zip or the new one, never a name pointing at missing data."""
+    calls = record_syncs(monkeypatch)
     output = tmp_path / "dist" / "assets.zip"
     output.parent.mkdir()
     assert main([str(tree), "-o", str(output)]) == 0
@@ -305,3 +311,22 @@ def test_the_zip_is_on_disk_before_its_name_is(tree: Path, tmp_path: Path, monke
     assert ("fsync", temp) in calls[:rename]
     assert ("fsync", str(output.parent)) in calls[rename + 1 :]
     assert open_zip(output.read_bytes()).namelist() == sorted(FILES)
+
+
+def test_a_zip_written_to_a_file_on_stdout_is_synced(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prezip OUT > FILE`: the old zip is gone already (the shell emptied FILE), but the new one is synced."""
+    calls = record_syncs(monkeypatch)
+    target = tmp_path / "assets.zip"
+    saved = os.dup(1)
+    try:
+        with target.open("wb") as stdout:
+            os.dup2(stdout.fileno(), 1)
+            status = main([str(tree)])
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert status == 0
+    assert ("fsync", str(target)) in calls
+    assert open_zip(target.read_bytes()).namelist() == sorted(FILES)
