@@ -10,6 +10,7 @@ fields, no data descriptors.
 """
 
 import hashlib
+import itertools
 import os
 import struct
 import time
@@ -27,6 +28,7 @@ STORED_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".woff", ".woff2", ".gz", ".br", ".zip", ".zst"}
 )
 DEFLATE_CACHE = f"{BUILD_DIR}/deflate"
+CACHE_FORMAT = 2  # each cached stream is followed by its own CRC-32, so a torn one is noticed and redone
 LEVEL = 9
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can carry
 ZIP_LAST = 4354819198  # 2107-12-31T23:59:58Z, the latest
@@ -84,44 +86,56 @@ def deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def read_entries(site: Path) -> list[Entry]:
-    """Every public file, compressed where that helps, with unchanged files taken from the cache."""
-    files = site_files(site)  # first: it checks that ``site`` is a directory before anything is created in it
-    cache = site / DEFLATE_CACHE
+def cached_stream(path: Path) -> bytes | None:
+    """A stream from the cache; None when it is missing, or torn (its CRC-32 does not match)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    stream, check = data[:-4], data[-4:]
+    return stream if stream and zlib.crc32(stream).to_bytes(4, "little") == check else None
+
+
+def compressed(cache: Path, contents: list[bytes]) -> list[bytes]:
+    """The raw DEFLATE stream of each of ``contents``: from the cache where it has one, else made and cached.
+
+    Cache entries are written without fsync: one per file would cost more than
+    the compression, and a stream torn by a crash fails its CRC-32 next time.
+    """
     cache.mkdir(parents=True, exist_ok=True)
-    contents = [read_file(site / rel) for rel in files]
     # The settings are part of the key: a stream made at another level or by another zlib
     # would make a warm build differ from a cold one.
-    salt = f"{LEVEL}-{zlib.ZLIB_RUNTIME_VERSION}-".encode()
+    salt = f"{CACHE_FORMAT}-{LEVEL}-{zlib.ZLIB_RUNTIME_VERSION}-".encode()
     keys = [hashlib.sha256(salt + data).hexdigest() for data in contents]
-    compress = [rel.suffix.lower() not in STORED_SUFFIXES for rel in files]
-
-    payloads: list[bytes] = list(contents)
-    missing = []
-    for index, deflated in enumerate(compress):
-        if deflated:
-            try:
-                payloads[index] = (cache / keys[index]).read_bytes()
-            except FileNotFoundError:
-                missing.append(index)
+    streams = {index: stream for index, key in enumerate(keys) if (stream := cached_stream(cache / key)) is not None}
+    missing = [index for index in range(len(keys)) if index not in streams]
     if missing:
         with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
-            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=False):
-                payloads[index] = stream
-                write_atomic(cache / keys[index], stream)
-    used = {key for key, deflated in zip(keys, compress, strict=False) if deflated}
+            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=True):
+                streams[index] = stream
+                write_atomic(cache / keys[index], [stream, zlib.crc32(stream).to_bytes(4, "little")], durable=False)
+    current = set(keys)
     for stale in cache.iterdir():
-        if stale.name not in used and not stale.name.startswith("."):  # dot: another run's temp file
+        if stale.name not in current and not stale.name.startswith("."):  # dot: another run's temp file
             stale.unlink(missing_ok=True)
-    return [
+    return [streams[index] for index in range(len(keys))]
+
+
+def read_entries(site: Path) -> list[Entry]:
+    """Every public file, compressed where that helps."""
+    files = site_files(site)  # first: it checks that ``site`` is a directory before anything is created in it
+    contents = [read_file(site / rel) for rel in files]
+    deflated = [rel.suffix.lower() not in STORED_SUFFIXES for rel in files]
+    streams = iter(compressed(site / DEFLATE_CACHE, list(itertools.compress(contents, deflated))))
+    return [  # the streams come in the order of the files they belong to
         Entry(
             name=str(rel),
-            method=METHOD_DEFLATED if deflated else METHOD_STORED,
+            method=METHOD_DEFLATED if deflate_it else METHOD_STORED,
             crc=zlib.crc32(data),
             size=len(data),
-            payload=body,
+            payload=next(streams) if deflate_it else data,
         )
-        for rel, data, body, deflated in zip(files, contents, payloads, compress, strict=False)
+        for rel, data, deflate_it in zip(files, contents, deflated, strict=True)
     ]
 
 

@@ -32,13 +32,13 @@ def sync_directory(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = True) -> None:
     """Write ``data`` (bytes, or chunks already computed) to a temp file beside ``path``, then rename it into place.
 
     The rename is atomic, so a reader, or a run killed at any moment, sees the
-    old file or the new one, never a truncated one.  After a power cut too:
-    the file is fsync'ed before the rename (else the name could point to an
-    empty file afterwards) and the directory after it.
+    old file or the new one, never a truncated one.  ``durable`` also survives
+    a power cut: the file is fsync'ed before the rename (else the name could
+    point to an empty file afterwards) and the directory after it.
     """
     chunks = [data] if isinstance(data, bytes) else data
     try:
@@ -49,12 +49,14 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     try:
         try:
             write_all(fd, chunks)
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-        sync_directory(path.parent)
+        if durable:
+            sync_directory(path.parent)
     except BaseException as error:
         with suppress(OSError):  # already renamed, when only the directory's fsync failed
             os.unlink(tmp)
