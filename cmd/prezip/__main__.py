@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from cmd.prezip.zipsite import build_zip
+from cmd.prezip.zipsite import dos_stamp, read_entries, zip_chunks
 from cmd.shared.errors import InputError, os_failure, report
 from cmd.shared.files import write_atomic, write_stream
 
@@ -52,11 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        data = build_zip(args.site, source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH")))
+        stamp = dos_stamp(source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH")))
+        chunks = zip_chunks(read_entries(args.site), stamp)
         if args.output is None:
-            write_stream(STDOUT, [data], "stdout")
+            write_stream(STDOUT, chunks, "stdout")
         else:
-            write_atomic(args.output, data)
+            write_atomic(args.output, chunks)
     except InputError as error:
         return report("prezip", [error])
     except OSError as error:  # any other refusal by the system, still one line

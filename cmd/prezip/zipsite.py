@@ -5,8 +5,9 @@ cannot take an already-compressed stream: with our own writer a file whose
 bytes have not changed reuses its DEFLATE stream from the cache in
 OUT_DIR/.eblog/deflate (keyed by content hash), and new files are compressed
 on every core at once (zlib releases the GIL).  The format written is the
-plain subset every reader, ``zipfile`` included, accepts: no zip64, no extra
-fields, no data descriptors.
+plain subset every reader, ``zipfile`` included, accepts: no extra fields, no
+data descriptors; zip64 records only where a count, size or offset does not
+fit the classic fields (65,535 entries, 4 GiB), so a small site's zip has none.
 """
 
 import hashlib
@@ -15,6 +16,7 @@ import os
 import struct
 import time
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -34,10 +36,16 @@ ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can
 ZIP_LAST = 4354819198  # 2107-12-31T23:59:58Z, the latest
 METHOD_STORED, METHOD_DEFLATED = 0, 8
 VERSION = 20  # "2.0": DEFLATE, folders; what every reader supports
-MADE_BY_UNIX = 3 << 8 | VERSION
+ZIP64_VERSION = 45  # "4.5": zip64 records, needed to read an entry or archive that uses them
+UNIX = 3 << 8  # "made by" a Unix system, so the mode below means what it says
 FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
 UTF8_NAMES = 0x0800
-MAX_32 = 0xFFFFFFFF
+ZIP64_FIELD = 0x0001  # the zip64 extended information extra field's tag
+MAX_16 = 0xFFFF  # a 16-bit count holding this means "see the zip64 record"
+MAX_32 = 0xFFFFFFFF  # likewise for a 32-bit size or offset
+LOCAL, CENTRAL, END = 0x04034B50, 0x02014B50, 0x06054B50
+ZIP64_END, ZIP64_LOCATOR = 0x06064B50, 0x07064B50
+ZIP64_END_SIZE = 44  # the zip64 end record's size, less its signature and this size field
 
 
 @dataclass(frozen=True)
@@ -139,39 +147,77 @@ def read_entries(site: Path) -> list[Entry]:
     ]
 
 
-def write_zip(entries: list[Entry], stamp: tuple[int, int]) -> bytes:
-    """Local headers and data, then the central directory, then its end record (APPNOTE 4.3)."""
-    dos_time, dos_date = stamp
-    parts: list[bytes] = []
-    central: list[bytes] = []
+def zip64_field(*values: int) -> bytes:
+    """The zip64 extended information extra field (APPNOTE 4.5.3) carrying ``values`` in 64 bits."""
+    return struct.pack(f"<HH{len(values)}Q", ZIP64_FIELD, 8 * len(values), *values)
+
+
+def entry_records(entry: Entry, stamp: tuple[int, int], offset: int) -> tuple[bytes, bytes]:
+    """The entry's local header and its central directory record (APPNOTE 4.3.7, 4.3.12).
+
+    A size or offset that does not fit in 32 bits reads 0xFFFFFFFF and is
+    given in a zip64 field instead (both sizes together, as the local header
+    requires); an entry that needs none has no extra field at all.
+    """
+    name = entry.name.encode("utf-8")
+    big_sizes = max(entry.size, len(entry.payload)) >= MAX_32
+    big_offset = offset >= MAX_32
+    version = ZIP64_VERSION if big_sizes or big_offset else VERSION
+    sizes = (MAX_32, MAX_32) if big_sizes else (len(entry.payload), entry.size)
+    local_extra = zip64_field(entry.size, len(entry.payload)) if big_sizes else b""
+    in_zip64 = [entry.size, len(entry.payload)] * big_sizes + [offset] * big_offset
+    central_extra = zip64_field(*in_zip64) if in_zip64 else b""
+    flags = 0 if entry.name.isascii() else UTF8_NAMES
+    common = (flags, entry.method, *stamp, entry.crc, *sizes, len(name))
+    local = struct.pack("<IHHHHHIIIHH", LOCAL, version, *common, len(local_extra))
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII",
+        CENTRAL,
+        UNIX | version,
+        version,
+        *common,
+        len(central_extra),
+        0,  # comment
+        0,  # disk
+        0,  # internal attributes
+        FILE_MODE,
+        min(offset, MAX_32),
+    )
+    return local + name + local_extra, central + name + central_extra
+
+
+def end_records(count: int, size: int, offset: int) -> bytes:
+    """The end of central directory record (APPNOTE 4.3.16) for ``count`` entries, ``size`` bytes at ``offset``.
+
+    When a value does not fit its field, the zip64 end record and its locator
+    (4.3.14, 4.3.15) come first, and the field reads 0xFFFF or 0xFFFFFFFF.
+    """
+    end = struct.pack("<IHHHHIIH", END, 0, 0, *[min(count, MAX_16)] * 2, min(size, MAX_32), min(offset, MAX_32), 0)
+    if count < MAX_16 and size < MAX_32 and offset < MAX_32:
+        return end
+    made_by = UNIX | ZIP64_VERSION
+    zip64_end = struct.pack(
+        "<IQHHIIQQQQ", ZIP64_END, ZIP64_END_SIZE, made_by, ZIP64_VERSION, 0, 0, count, count, size, offset
+    )
+    locator = struct.pack("<IIQI", ZIP64_LOCATOR, 0, offset + size, 1)  # it sits right after the directory
+    return zip64_end + locator + end
+
+
+def zip_chunks(entries: list[Entry], stamp: tuple[int, int]) -> Iterator[bytes]:
+    """The zip in pieces: each entry's local header and data, then the central directory and its end records."""
+    directory: list[bytes] = []
     offset = 0
     for entry in entries:
-        name = entry.name.encode("utf-8")
-        if max(entry.size, len(entry.payload), offset) >= MAX_32:
-            raise InputError("the site is too large for a zip without zip64", entry.name)
-        common = (
-            0 if entry.name.isascii() else UTF8_NAMES,
-            entry.method,
-            dos_time,
-            dos_date,
-            entry.crc,
-            len(entry.payload),
-            entry.size,
-            len(name),
-            0,
-        )
-        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, VERSION, *common)
-        central.append(
-            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, MADE_BY_UNIX, VERSION, *common, 0, 0, 0, FILE_MODE, offset)
-            + name
-        )
-        parts += [local, name, entry.payload]
-        offset += len(local) + len(name) + len(entry.payload)
-    directory = b"".join(central)
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0)
-    return b"".join(parts) + directory + end
+        local, record = entry_records(entry, stamp, offset)
+        yield local
+        yield entry.payload
+        directory.append(record)
+        offset += len(local) + len(entry.payload)
+    central = b"".join(directory)
+    yield central
+    yield end_records(len(entries), len(central), offset)
 
 
 def build_zip(site: Path, epoch: int | None = None) -> bytes:
     """The bytes of the deterministic zip of ``site``, every entry stamped ``epoch`` (seconds; None: 1980)."""
-    return write_zip(read_entries(site), dos_stamp(epoch))
+    return b"".join(zip_chunks(read_entries(site), dos_stamp(epoch)))
