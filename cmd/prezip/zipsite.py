@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cmd.shared.errors import InputError
-from cmd.shared.files import write_atomic
+from cmd.shared.files import resolve_inside, write_atomic
 from cmd.shared.layout import BUILD_DIR
 
 # Already compressed: DEFLATE would only add bytes and CPU.
@@ -66,26 +66,69 @@ def dos_stamp(seconds: int | None) -> tuple[int, int]:
     ) | t.tm_mday
 
 
-def site_files(site: Path) -> list[PurePosixPath]:
-    """The public files under ``site``, as sorted POSIX paths relative to it."""
+@dataclass(frozen=True, order=True)
+class SiteFile:
+    name: PurePosixPath  # in the zip; sorting by it sorts the zip
+    shown: Path  # as the user would name it (under OUT_DIR, links not followed), for messages
+    real: Path  # what to read: ``shown`` with its links followed
+
+
+def link_target(root: Path, link: Path) -> Path:
+    """Where a link in the site leads: a public path inside the site, else an InputError naming the link."""
+    real = resolve_inside(root, link)
+    inside = real.relative_to(root)
+    if any(part.startswith(".") for part in inside.parts):
+        raise InputError(f"a link to {inside}, which is kept out of the zip", link)
+    return real
+
+
+def collect(site: Path, folder: Path, prefix: PurePosixPath, ancestors: tuple[Path, ...]) -> Iterator[SiteFile]:
+    """The public files under the real directory ``folder`` (``prefix`` in the zip), links followed inside the site.
+
+    ``ancestors`` are the real folders on the way down, the site's own first.
+    """
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)  # so the first bad link named is the same each run
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", site / prefix) from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        name, real = prefix / entry.name, Path(entry.path)
+        shown = site / name
+        if entry.is_symlink():
+            real = link_target(ancestors[0], shown)
+            is_dir, is_file = real.is_dir(), real.is_file()
+        else:
+            is_dir, is_file = entry.is_dir(follow_symlinks=False), entry.is_file(follow_symlinks=False)
+        if is_dir:
+            if real in ancestors:
+                raise InputError("a symlink loop: it leads back to a folder that holds it", shown)
+            yield from collect(site, real, name, (*ancestors, real))
+        elif is_file:
+            yield SiteFile(name, shown, real)
+        else:
+            raise InputError("neither a file nor a folder (a FIFO, socket or device cannot be zipped)", shown)
+
+
+def site_files(site: Path) -> list[SiteFile]:
+    """The public files under ``site``, sorted by their names in the zip."""
     if not site.is_dir():
         raise InputError("not a directory (run rendermd and buildindex first)", site)
-    files = []
-    # os.walk rather than Path.rglob: on a thousand-page site it is several times faster.
-    for folder, subfolders, names in os.walk(site):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        prefix = PurePosixPath(Path(folder).relative_to(site).as_posix())
-        files += [prefix / name for name in names if not name.startswith(".")]
+    # os.scandir rather than Path.rglob: on a thousand-page site it is several times faster.
+    root = site.resolve()
+    files = sorted(collect(site, root, PurePosixPath(), (root,)))
     if not files:
         raise InputError("no files to zip (run rendermd and buildindex first)", site)
-    return sorted(files)
+    return files
 
 
-def read_file(path: Path) -> bytes:
+def read_file(file: SiteFile) -> bytes:
     try:
-        return path.read_bytes()
+        return file.real.read_bytes()
     except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", path) from None
+        raise InputError(f"cannot read: {error.strerror}", file.shown) from None
 
 
 def deflate(data: bytes) -> bytes:
@@ -132,18 +175,18 @@ def compressed(cache: Path, contents: list[bytes]) -> list[bytes]:
 def read_entries(site: Path) -> list[Entry]:
     """Every public file, compressed where that helps."""
     files = site_files(site)  # first: it checks that ``site`` is a directory before anything is created in it
-    contents = [read_file(site / rel) for rel in files]
-    deflated = [rel.suffix.lower() not in STORED_SUFFIXES for rel in files]
+    contents = [read_file(file) for file in files]
+    deflated = [file.name.suffix.lower() not in STORED_SUFFIXES for file in files]
     streams = iter(compressed(site / DEFLATE_CACHE, list(itertools.compress(contents, deflated))))
     return [  # the streams come in the order of the files they belong to
         Entry(
-            name=str(rel),
+            name=str(file.name),
             method=METHOD_DEFLATED if deflate_it else METHOD_STORED,
             crc=zlib.crc32(data),
             size=len(data),
             payload=next(streams) if deflate_it else data,
         )
-        for rel, data, deflate_it in zip(files, contents, deflated, strict=True)
+        for file, data, deflate_it in zip(files, contents, deflated, strict=True)
     ]
 
 

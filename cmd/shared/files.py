@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 
-from cmd.shared.errors import os_failure
+from cmd.shared.errors import InputError, os_failure
 
 
 def write_all(fd: int, chunks: Iterable[bytes]) -> None:
@@ -96,3 +96,24 @@ def write_stream(fd: int, chunks: Iterable[bytes], name: str) -> None:
             os.fsync(fd)
     except OSError as error:
         raise os_failure(error, name) from None
+
+
+def resolve_inside(root: Path, path: Path) -> Path:
+    """``path`` with every symlink followed, which must exist inside ``root``; else InputError naming ``path``.
+
+    The rule for a link met while reading a tree (ARTICLES, OUT): it stands for
+    its target when the target is inside the tree, and is an error when it
+    points elsewhere, nowhere, or round in a loop, so a link can never publish
+    a file from outside.
+    """
+    try:
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise InputError("a link to nothing: its target does not exist", path) from None
+    except RuntimeError:  # Python 3.11's way of saying ELOOP
+        raise InputError("a symlink loop", path) from None
+    except OSError as error:
+        raise InputError(f"cannot follow this link: {error.strerror}", path) from None
+    if not real.is_relative_to(root.resolve()):
+        raise InputError(f"a link to {real}, outside {root}: copy the file in instead", path)
+    return real
