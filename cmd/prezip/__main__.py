@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from cmd.prezip.zipsite import dos_stamp, read_entries, zip_chunks
+from cmd.shared.buildlock import DEFAULT_WAIT
 from cmd.shared.errors import InputError, os_failure, report
 from cmd.shared.files import write_atomic, write_stream
 
@@ -37,6 +38,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="write here, replacing FILE only once the new zip is complete and on disk (else stdout, "
         "where the shell's '> FILE' has already emptied FILE before prezip starts)",
     )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help=f"how long to wait for a rendermd or buildindex still writing OUT_DIR (default {DEFAULT_WAIT:g})",
+    )
     return parser.parse_args(argv)
 
 
@@ -53,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         stamp = dos_stamp(source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH")))
-        chunks = zip_chunks(read_entries(args.site), stamp)
+        chunks = zip_chunks(read_entries(args.site, wait=args.wait), stamp)
         if args.output is None:
             write_stream(STDOUT, chunks, "stdout")
         else:

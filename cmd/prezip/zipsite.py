@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from cmd.shared.buildlock import DEFAULT_WAIT, reading
 from cmd.shared.errors import InputError
 from cmd.shared.files import resolve_inside, write_atomic
 from cmd.shared.layout import BUILD_DIR
@@ -114,8 +115,6 @@ def collect(site: Path, folder: Path, prefix: PurePosixPath, ancestors: tuple[Pa
 
 def site_files(site: Path) -> list[SiteFile]:
     """The public files under ``site``, sorted by their names in the zip."""
-    if not site.is_dir():
-        raise InputError("not a directory (run rendermd and buildindex first)", site)
     # os.scandir rather than Path.rglob: on a thousand-page site it is several times faster.
     root = site.resolve()
     files = sorted(collect(site, root, PurePosixPath(), (root,)))
@@ -172,12 +171,13 @@ def compressed(cache: Path, contents: list[bytes]) -> list[bytes]:
     return [streams[index] for index in range(len(keys))]
 
 
-def read_entries(site: Path) -> list[Entry]:
-    """Every public file, compressed where that helps."""
-    files = site_files(site)  # first: it checks that ``site`` is a directory before anything is created in it
-    contents = [read_file(file) for file in files]
-    deflated = [file.name.suffix.lower() not in STORED_SUFFIXES for file in files]
-    streams = iter(compressed(site / DEFLATE_CACHE, list(itertools.compress(contents, deflated))))
+def read_entries(site: Path, *, wait: float = DEFAULT_WAIT) -> list[Entry]:
+    """Every public file, compressed where that helps, read while no build can change the site."""
+    with reading(site, wait=wait):  # first: it checks that ``site`` is a directory before anything is made in it
+        files = site_files(site)
+        contents = [read_file(file) for file in files]
+        deflated = [file.name.suffix.lower() not in STORED_SUFFIXES for file in files]
+        streams = iter(compressed(site / DEFLATE_CACHE, list(itertools.compress(contents, deflated))))
     return [  # the streams come in the order of the files they belong to
         Entry(
             name=str(file.name),
@@ -261,6 +261,6 @@ def zip_chunks(entries: list[Entry], stamp: tuple[int, int]) -> Iterator[bytes]:
     yield end_records(len(entries), len(central), offset)
 
 
-def build_zip(site: Path, epoch: int | None = None) -> bytes:
+def build_zip(site: Path, epoch: int | None = None, *, wait: float = DEFAULT_WAIT) -> bytes:
     """The bytes of the deterministic zip of ``site``, every entry stamped ``epoch`` (seconds; None: 1980)."""
-    return b"".join(zip_chunks(read_entries(site), dos_stamp(epoch)))
+    return b"".join(zip_chunks(read_entries(site, wait=wait), dos_stamp(epoch)))
