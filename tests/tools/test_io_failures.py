@@ -13,6 +13,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -22,6 +23,7 @@ from tools_support import REPO, run_tool, write_sample
 
 from cmd.rendermd.build import render_site
 from cmd.shared.errors import InputError, OutputError, os_failure, report_group
+from server.assets import load_zip
 
 NO_SPACE = "No space left on device"
 READ_ONLY = "Read-only file system"
@@ -216,3 +218,46 @@ def test_a_group_of_failures_is_one_line_each(capsys: pytest.CaptureFixture[str]
         "rendermd: error: a.md:3: bad date",
         f"rendermd: error: out/b.html: {NO_SPACE}",
     ]
+
+
+def test_kill_9_at_any_moment_keeps_the_old_zip(tmp_path: Path) -> None:
+    """prezip -o FILE, killed while it reads and while it writes: FILE is still the previous, loadable zip."""
+    site = tmp_path / "site"
+    (site / "img").mkdir(parents=True)
+    for n in range(60):  # 120 MB, so that writing takes long enough to be caught at it
+        (site / "img" / f"{n:02}.jpg").write_bytes(os.urandom(2_000_000))
+    (site / "index.html").write_text("<p>old</p>\n" * 50)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    output = dist / "assets.zip"
+    assert run_tool("cmd.prezip", str(site), "-o", str(output)).returncode == 0
+    old = output.read_bytes()
+    (site / "index.html").write_text("<p>new</p>\n" * 50)
+
+    seen: list[int | None] = []
+    for delay in (0.1, 0.4, None):  # None: as soon as its temp file holds some bytes
+        process = subprocess.Popen([sys.executable, "-m", "cmd.prezip", str(site), "-o", str(output)], cwd=REPO)
+        try:
+            if delay is None:
+                seen.append(wait_for_temp_file(dist, output.name))
+            else:
+                time.sleep(delay)
+        finally:
+            process.kill()  # SIGKILL, by PID
+            process.wait(timeout=30)
+        assert output.read_bytes() == old, delay
+        assets, _ = load_zip(output)
+        assert assets["index.html"].body == b"<p>old</p>\n" * 50
+    assert seen[0] is not None  # it was killed with its temp file out, before the rename
+    leftovers = [path.name for path in dist.iterdir() if path != output]
+    assert all(name.startswith(".assets.zip.") and name.endswith(".tmp") for name in leftovers), leftovers
+
+
+def wait_for_temp_file(folder: Path, name: str) -> int | None:
+    """Poll until prezip's temp file for ``name`` holds some bytes; return how many (None: never seen)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for entry in os.scandir(folder):
+            if entry.name.startswith(f".{name}.") and entry.stat().st_size > 0:
+                return entry.stat().st_size
+    return None
