@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cmd.shared import manifest as site_manifest
+from cmd.shared.buildlock import building
 from cmd.shared.config import from_mapping
 from cmd.shared.errors import InputError
 from cmd.shared.files import remove, write_atomic, write_if_changed
@@ -318,8 +319,9 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
         return Summary(0, True, time.perf_counter() - started)
 
     files = render_files(out_dir, site)
-    written = sum(write_if_changed(out_dir / name, text.encode("utf-8")) for name, text in files.items())
-    for stale in set(state["files"]) - files.keys():
-        remove(out_dir, stale)
-    write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
+    with building(out_dir, "buildindex"):  # prezip waits, and never packs half of these files
+        written = sum(write_if_changed(out_dir / name, text.encode("utf-8")) for name, text in files.items())
+        for stale in set(state["files"]) - files.keys():
+            remove(out_dir, stale)
+        write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
     return Summary(written, False, time.perf_counter() - started, damaged)

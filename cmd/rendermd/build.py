@@ -29,8 +29,9 @@ from cmd.rendermd.fragment import Fragment
 from cmd.rendermd.sources import Page, Tree
 from cmd.shared import config as site_config
 from cmd.shared import manifest as site_manifest
+from cmd.shared.buildlock import building
 from cmd.shared.errors import InputError
-from cmd.shared.files import remove, write_atomic, write_if_changed
+from cmd.shared.files import remove, resolve_inside, write_atomic, write_if_changed
 from cmd.shared.layout import BUILD_DIR, RENDER_CACHE, STATIC_DIR
 from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.theme import Theme, overrides
@@ -295,14 +296,6 @@ def files_under(folder: Path) -> Iterable[Path]:
             yield path
 
 
-def inside(root: Path, path: Path) -> Path:
-    """``path``'s real file, which must be inside ``root``: a symlink never publishes a file from elsewhere."""
-    real = path.resolve()
-    if not real.is_relative_to(root.resolve()) or not real.is_file():
-        raise InputError(f"a link to {real} leaves {root}: copy the file in instead", path)
-    return real
-
-
 def assets_to_copy(tree: Tree, published: list[Page], fragments: dict[str, Fragment]) -> dict[str, Path]:
     """Every file the site needs as it is: static folders, bundles' files, files pages use from the site."""
     convention = tree.convention
@@ -311,16 +304,16 @@ def assets_to_copy(tree: Tree, published: list[Page], fragments: dict[str, Fragm
         if folder.is_dir():
             for path in files_under(folder):
                 target = (Path(destination) / path.relative_to(folder)).as_posix()
-                wanted[target] = inside(folder, path)
+                wanted[target] = resolve_inside(folder, path)
     for page in published:
         for name, target in page.assets:
-            wanted[target] = inside(convention.root, convention.root / name)
+            wanted[target] = resolve_inside(convention.root, convention.root / name)
     for page in published:
         fragment = fragments.get(page.source.file.name)
         for ref in fragment.site_refs if fragment else ():
             found = convention.site_file(ref)
             if found is not None and ref.lstrip("/") not in wanted:
-                wanted[ref.lstrip("/")] = inside(convention.site_root or convention.root, found)
+                wanted[ref.lstrip("/")] = resolve_inside(convention.site_root or convention.root, found)
     return wanted
 
 
@@ -415,12 +408,30 @@ def render_site(
     settings = site_config.load(articles_dir)
     convention: Convention = conventions.detect(articles_dir, settings.convention or None)
     site_theme = read_theme(articles_dir, settings, convention)
-    cache = load_cache(out_dir)
     tree = sources.load(
-        convention, cache["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
+        convention, load_cache(out_dir)["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
     )
     published = in_order(page for page in tree.pages if drafts or not page.draft)
+    # Every article read and checked: only now is OUT touched, under the build lock (see buildlock.py),
+    # so prezip never packs half of this run, and one syncfs at the end replaces an fsync a page.
+    with building(out_dir, "rendermd"):
+        return write_site(tree, published, settings, site_theme, out_dir, jobs, progress, strict, started)
 
+
+def write_site(
+    tree: Tree,
+    published: list[Page],
+    settings: site_config.SiteConfig,
+    site_theme: Theme,
+    out_dir: Path,
+    jobs: int | None,
+    progress: bool,
+    strict: bool,
+    started: float,
+) -> Summary:
+    """The writing half of a render: pages, assets, manifest, cache."""
+    cache = load_cache(out_dir)
+    convention = tree.convention
     stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"], site_theme)
     site_theme.install(out_dir)
     work = plan(tree, published, settings, stylesheet, site_theme, cache, out_dir)
@@ -448,6 +459,6 @@ def render_site(
         removed=removed,
         drafts=tree.drafts_skipped,
         seconds=time.perf_counter() - started,
-        convention=f"{articles_dir}: {convention.describe()}",
+        convention=f"{convention.root}: {convention.describe()}",
         warnings=tuple(warnings),
     )

@@ -4,7 +4,6 @@ The server tests and bench/server_wrk.py both use it, so neither depends on
 the renderer.  Content is generated from a fixed seed: same bytes every run.
 """
 
-import os
 import random
 import struct
 import zlib
@@ -92,12 +91,4 @@ LAST_MODIFIED = "Tue, 14 Nov 2023 22:13:20 GMT"
 
 def write_zip(root: Path, target: Path, epoch: int | None = EPOCH) -> None:
     """Zip ``root`` the way the real pipeline does (cmd.prezip), stamped with SOURCE_DATE_EPOCH=``epoch``."""
-    saved = os.environ.pop("SOURCE_DATE_EPOCH", None)
-    if epoch is not None:
-        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        target.write_bytes(build_zip(root))
-    finally:
-        os.environ.pop("SOURCE_DATE_EPOCH", None)
-        if saved is not None:
-            os.environ["SOURCE_DATE_EPOCH"] = saved
+    target.write_bytes(build_zip(root, epoch))
