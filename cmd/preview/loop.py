@@ -151,7 +151,8 @@ class Loop:
         if outcome.problems:
             for line in outcome.problems:
                 say(f"error: {line}")
-            say(f"the site was not rebuilt ({len(outcome.problems)} problems); the last good one is served")
+            count = len(outcome.problems)
+            say(f"the site was not rebuilt ({count} problem{'s' if count > 1 else ''}); the last good one is served")
         elif outcome.kind == "pages":
             say(f"rebuilt {', '.join(outcome.written)} in {milliseconds:.0f} ms")
         else:
