@@ -50,6 +50,7 @@
     overlay.replaceChildren(heading, list);
   }
 
+  history.scrollRestoration = "manual"; // this script keeps the place, on reloads and on moves alike
   restoreScroll();
   const query = "?path=" + encodeURIComponent(here) + "&version=" + encodeURIComponent(script.dataset.version);
   const events = new EventSource("/__preview/events" + query);
