@@ -2,7 +2,6 @@
 and a bad edit shows an overlay naming the file until it is fixed."""
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ def test_an_edit_reloads_in_place_and_a_bad_one_shows_where(chromium: Browser, t
     preview = start_preview(copy_articles(tmp_path / "articles"), tmp_path)
     article = preview.articles / "introduction.md"
     good = article.read_text()
-    edit: Callable[[str], None] = article.write_text
+    edit = article.write_text
     try:
         chromium.get(preview.url + "/introduction")
         until(chromium, "return document.readyState === 'complete'", "the page loaded")
