@@ -12,6 +12,7 @@ lists, feeds and the cache catch up with the page already shown.
 import asyncio
 import datetime as dt
 import time
+import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -84,14 +85,25 @@ class Loop:
                     catching_up = False
                     continue
                 paths |= self.drain()
-                if self.fast(paths) and await self.build_pages(paths):
-                    catching_up = True
-                    continue
-                paths |= await self.settle()
-                await self.build_site(any(watch.is_theme_file(path) for path in paths))
-                catching_up = False
+                catching_up = await self.build(paths)
         finally:
             pump.cancel()
+
+    async def build(self, paths: set[Path]) -> bool:
+        """One build for ``paths``; True when it was a ``pages`` build (a catch-up build is due).
+
+        A failure that is not bad input (a bug) is reported with its traceback, and the
+        preview goes on serving the last good site: the next save tries again.
+        """
+        try:
+            if self.fast(paths) and await self.build_pages(paths):
+                return True
+            paths |= await self.settle()
+            await self.build_site(any(watch.is_theme_file(path) for path in paths))
+        except Exception:  # the writer's session must outlive a bug in one build
+            traceback.print_exc()
+            say("error: the build failed (a bug, see above); the last good site is served")
+        return False
 
     async def pump(self, batches: AsyncIterator[set[Path]]) -> None:
         async for batch in batches:
