@@ -8,7 +8,7 @@ import pytest
 from preview_support import copy_articles, start_preview
 from webdriver_client import Browser
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.articles]  # edits a copy of articles/
 
 OVERLAY = "document.getElementById('eblog-preview-problems')"
 

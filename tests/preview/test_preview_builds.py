@@ -80,6 +80,7 @@ def test_changes_made_while_git_holds_its_lock_wait_for_it(tmp_path: Path) -> No
         assert preview.stop() == 0
 
 
+@pytest.mark.articles  # edits a copy of articles/
 def test_a_one_page_build_writes_what_a_full_build_writes(tmp_path: Path) -> None:
     articles = copy_articles(tmp_path / "articles")
     builder = Builder(articles, tmp_path / "preview-out", drafts=True)
@@ -94,6 +95,7 @@ def test_a_one_page_build_writes_what_a_full_build_writes(tmp_path: Path) -> Non
     assert page == (tmp_path / "full-out" / "introduction.html").read_bytes()
 
 
+@pytest.mark.articles  # edits a copy of articles/
 @pytest.mark.parametrize(
     ("old", "new"),
     [
@@ -112,6 +114,7 @@ def test_a_front_matter_change_is_left_to_a_full_build(tmp_path: Path, old: str,
     assert not builder.can_render_pages([articles / "no-such.md"])
 
 
+@pytest.mark.articles  # edits a copy of articles/
 def test_the_preview_leaves_no_trace_in_articles_or_in_the_production_zip(tmp_path: Path) -> None:
     articles = copy_articles(tmp_path / "articles")
     before = {path: path.read_bytes() for path in sorted(articles.rglob("*"))}
@@ -193,6 +196,7 @@ def test_the_git_lock_of_a_linked_work_tree_is_found(tmp_path: Path) -> None:
     assert git_lock(tmp_path / "main") == tmp_path / "main" / ".git" / "index.lock"
 
 
+@pytest.mark.articles  # edits a copy of articles/
 def test_a_renamed_article_is_followed_to_its_new_address(tmp_path: Path) -> None:
     articles = copy_articles(tmp_path / "articles")
     builder = Builder(articles, tmp_path / "out", drafts=True)

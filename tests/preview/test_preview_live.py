@@ -18,6 +18,8 @@ PREVIEW_BITS = re.compile(
     r'<link rel="stylesheet" href="/__preview/preview.css">\n'
     r'|<script src="/__preview/reload.js" data-version="[0-9a-f]+" defer></script>\n'
 )
+# These tests edit a copy of the real articles/, which the Docker build has not copied when it runs the tests.
+pytestmark = pytest.mark.articles
 SAME_HEADERS = ("content-type", "cache-control", "vary", "location", "x-content-type-options", "referrer-policy")
 
 
