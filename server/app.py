@@ -67,6 +67,14 @@ class EblogApp(Starlette):
             lifespan=self.lifespan,
         )
 
+    def replace_site(self, site: Site) -> None:
+        """Serve ``site`` from the next request on (the preview swaps in each rebuild).
+
+        A connection keeps the site it started with only to encode header sets it does not
+        know (server/protocol.py); the answers themselves come from the new one.
+        """
+        self.site = site
+
     def answer(self, scope: Scope) -> Answer | None:
         """The site's answer from the table, or None for what Starlette answers (``/healthz``)."""
         return None if scope["path"] == HEALTHZ else self.site.answer(scope)

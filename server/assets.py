@@ -165,20 +165,19 @@ def inflate(stream: memoryview, info: zipfile.ZipInfo) -> bytes:
     return body
 
 
-def load_entry(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> Asset:
+def make_asset(name: str, body: bytes, stream: bytes | memoryview | None, crc: int, mtime: int | None = None) -> Asset:
+    """The asset for ``body``; ``stream`` is its raw DEFLATE stream, if it has one, and ``crc`` its CRC-32.
+
+    The gzip body is kept only when it is smaller than the identity body.  The zip loader and
+    the preview (which serves a site straight from the build's files) both make assets here.
+    """
     packed = None
-    if info.compress_type == zipfile.ZIP_DEFLATED:
-        stream = raw_stream(data, info)
-        body = inflate(stream, info)
-        if info.compress_size + len(GZIP_HEADER) + 8 < len(body):
-            trailer = struct.pack("<II", info.CRC, info.file_size & 0xFFFFFFFF)
-            packed = b"".join((GZIP_HEADER, stream, trailer))
-    else:
-        body = archive.read(info)  # verifies CRC-32 and size
-    mtime = entry_seconds(info)
+    if stream is not None and len(stream) + len(GZIP_HEADER) + 8 < len(body):
+        trailer = struct.pack("<II", crc, len(body) & 0xFFFFFFFF)
+        packed = b"".join((GZIP_HEADER, stream, trailer))
     return Asset(
-        name=info.filename,
-        media_type=media_type(info.filename),
+        name=name,
+        media_type=media_type(name),
         body=body,
         gzip=packed,
         etag=strong_etag(body),
@@ -186,6 +185,16 @@ def load_entry(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> 
         last_modified=None if mtime is None else http_date(mtime),
         mtime=mtime,
     )
+
+
+def load_entry(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> Asset:
+    stream = None
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        stream = raw_stream(data, info)
+        body = inflate(stream, info)
+    else:
+        body = archive.read(info)  # verifies CRC-32 and size
+    return make_asset(info.filename, body, stream, info.CRC, entry_seconds(info))
 
 
 def check_sizes(data: bytes, entries: list[zipfile.ZipInfo], max_site_bytes: int) -> None:

@@ -198,20 +198,43 @@ def bad_path(raw_path: bytes) -> bool:
 
 
 class Site:
-    """Answers GET and HEAD for the site from the prebuilt table; see ``answer``."""
+    """Answers GET and HEAD for the site from the prebuilt table; see ``answer``.
 
-    def __init__(self, assets: Mapping[str, Asset], commit: str):
+    ``previous``, a site built before from mostly the same assets (the preview swaps in a new
+    site after each edit), lends what it already made: the resource of every asset that is the
+    same object, and the wire form of every header set that is the same.  The answers are those
+    of a site built from scratch; only the start-up work shrinks to what changed.
+    """
+
+    def __init__(self, assets: Mapping[str, Asset], commit: str, previous: "Site | None" = None):
         self.commit = commit
         headers_file = assets.get(HEADERS_FILE)
         self.policy = (policy_in(site_text(headers_file, HEADERS_FILE)) if headers_file else None) or CSP
         self.common = security_headers(commit, self.policy)
+        if previous is not None and previous.common != self.common:
+            previous = None  # every prebuilt header set carries the common headers
         rules = assets.get(REDIRECTS_FILE)
-        routes, redirects = url_table(sorted(assets), None if rules is None else site_text(rules, REDIRECTS_FILE))
+        self.table_inputs: tuple[list[str], str | None] = (
+            sorted(assets),
+            None if rules is None else site_text(rules, REDIRECTS_FILE),
+        )
+        self.table: tuple[dict[str, str], dict[str, Redirect]]
+        if previous is not None and previous.table_inputs == self.table_inputs:
+            self.table = previous.table  # the same names and rules: the same URLs
+        else:
+            self.table = url_table(*self.table_inputs)
+        routes, redirects = self.table
+        self.made: dict[str, tuple[Asset, Resource]] = {}  # entry name -> (asset, its resource), to lend
         self.routes: Mapping[str, Resource] = MappingProxyType(
-            {path: make_resource(assets[name], cache_control(name), self.common) for path, name in routes.items()}
+            {path: self.resource(name, assets[name], previous) for path, name in routes.items()}
         )
         self.redirects: Mapping[str, Redirect] = MappingProxyType(redirects)
-        self.redirect_headers = {path: self.redirect_fields(redirect) for path, redirect in redirects.items()}
+        lent = previous.redirects if previous is not None else {}
+        self.redirect_headers: dict[str, Headers] = {
+            path: previous.redirect_headers[path] if previous is not None and lent.get(path) == redirect
+            else self.redirect_fields(redirect)
+            for path, redirect in redirects.items()
+        }  # fmt: skip
         self.not_found = make_not_found(assets.get(NOT_FOUND_PAGE), self.common)
         plain = (b"content-type", b"text/plain; charset=utf-8")
         self.not_allowed = (
@@ -226,16 +249,36 @@ class Site:
         self.failed = self.bad_request  # 412: nothing to add either
         # What the HTTP connection itself refuses (400, 431, 503...): it adds the length.
         self.refusal = (plain, (b"cache-control", b"no-store"), *self.common)
-        self.encoded = self.encode_prebuilt()
+        self.encoded: dict[int, tuple[Headers, bytes]] = self.encode_prebuilt(
+            {} if previous is None else previous.encoded
+        )
 
-    def encode_prebuilt(self) -> dict[int, tuple[Headers, bytes]]:
-        """The wire form of every prebuilt header set, by identity: the site keeps each one alive."""
+    def resource(self, name: str, asset: Asset, previous: "Site | None") -> Resource:
+        """The resource for ``asset``: the previous site's when it made one for this very asset."""
+        made = previous.made.get(name) if previous is not None else None
+        resource = (
+            made[1] if made is not None and made[0] is asset else make_resource(asset, cache_control(name), self.common)
+        )
+        self.made[name] = (asset, resource)
+        return resource
+
+    def encode_prebuilt(self, lent: Mapping[int, tuple[Headers, bytes]]) -> dict[int, tuple[Headers, bytes]]:
+        """The wire form of every prebuilt header set, by identity: the site keeps each one alive.
+
+        ``lent`` is an earlier site's table: a header set that is the very same object is not encoded again.
+        """
         prebuilt = [self.not_allowed, self.bad_request, self.too_large, self.refusal, *self.redirect_headers.values()]
         for resource in (*self.routes.values(), self.not_found):
             for variant in (resource.identity, resource.gzip):
                 if variant is not None:
                     prebuilt += [variant.ok, variant.not_modified]
-        return {id(headers): (headers, encode_headers(headers)) for headers in prebuilt}
+        encoded = {}
+        for headers in prebuilt:
+            known = lent.get(id(headers))
+            encoded[id(headers)] = (
+                known if known is not None and known[0] is headers else (headers, encode_headers(headers))
+            )
+        return encoded
 
     def wire(self, headers: Headers) -> bytes:
         """``headers`` as sent: prebuilt for the common answers, encoded now for the others (206, 301)."""

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmd.rendermd import conventions, sources
 from cmd.rendermd.conventions.base import Convention
@@ -30,6 +30,7 @@ from cmd.rendermd.sources import Page, Tree
 from cmd.shared import config as site_config
 from cmd.shared import manifest as site_manifest
 from cmd.shared.buildlock import building
+from cmd.shared.csp import Policy
 from cmd.shared.errors import InputError
 from cmd.shared.files import remove, resolve_inside, write_atomic, write_if_changed
 from cmd.shared.layout import BUILD_DIR, RENDER_CACHE, STATIC_DIR
@@ -37,7 +38,22 @@ from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.theme import Theme, overrides
 from cmd.shared.version import tools_digest
 
+if TYPE_CHECKING:  # pages imports markdown-it, Pygments and Jinja2: only a run with stale pages loads it
+    from cmd.rendermd.pages import PageJob
+
 FRAGMENTS = f"{BUILD_DIR}/fragments"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a run knew once it was done, for a caller that renders again in the same process (the preview)."""
+
+    tree: Tree
+    published: list[Page]  # newest first
+    settings: site_config.SiteConfig
+    stylesheet: str
+    common: dict[str, Any]  # what every page's template gets (see page_common)
+    templates: Path | None  # the site's own templates, as copied into OUT
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,7 @@ class Summary:
     seconds: float
     convention: str = ""
     warnings: tuple[str, ...] = field(default=())
+    state: Rendered | None = field(default=None, repr=False, compare=False)
 
     def line(self) -> str:
         drafts = f", {self.drafts} drafts skipped" if self.drafts else ""
@@ -175,6 +192,26 @@ def fragment_key(page_or_index: sources.Source, links: object, asset_base: str |
     return fingerprint(page_or_index.digest, links, asset_base, policy, engine)
 
 
+def page_work(
+    page: Page, engine: str, policy: str, common: dict[str, Any], links_of: dict[str, dict[str, Any]]
+) -> Stale:
+    """What rendering ``page`` takes: its body's key, its entry, its context (``common``: site, stylesheet)."""
+    around = links_of.get(page.url, {"newer": None, "older": None, "series": None})
+    context = {**common, "toc": page.fields.toc, **around}
+    key = fragment_key(page.source, page.links, page.asset_base, policy, engine)
+    return Stale(page.source, key, None, dict(page.links), page.asset_base, entry_of(page), page.output, context)
+
+
+def page_common(settings: site_config.SiteConfig, stylesheet: str, site_theme: Theme) -> dict[str, Any]:
+    """What every page's template gets besides its own article: the site, its look, its path."""
+    return {
+        "site": dataclasses.asdict(settings),
+        "stylesheet": stylesheet,
+        "base": settings.base_path,
+        "theme": site_theme.digest,
+    }
+
+
 def plan(
     tree: Tree,
     published: list[Page],
@@ -186,8 +223,7 @@ def plan(
 ) -> Plan:
     """Decide, page by page, what must be rendered again."""
     policy = settings.policy().header()
-    settings_json = dataclasses.asdict(settings)
-    look = {"base": settings.base_path, "theme": site_theme.digest}
+    common = page_common(settings, stylesheet, site_theme)
     links_of = neighbours([page for page in published if page.date is not None])
     old_fragments = {name: Fragment.from_json(data) for name, data in cache["fragments"].items()}
     result = Plan([], {}, {})
@@ -198,18 +234,14 @@ def plan(
 
     for page in published:
         name = page.source.file.name
-        key = fragment_key(page.source, page.links, page.asset_base, policy, tree.convention.name)
-        entry = entry_of(page)
-        around = links_of.get(page.url, {"newer": None, "older": None, "series": None})
-        context = {"site": settings_json, "stylesheet": stylesheet, "toc": page.fields.toc, **look, **around}
-        result.pages[page.output] = fingerprint(key, entry.to_json(), context)
-        body = current(name, key)
+        item = page_work(page, tree.convention.name, policy, common, links_of)
+        assert item.entry is not None
+        result.pages[page.output] = fingerprint(item.key, item.entry.to_json(), item.context)
+        body = current(name, item.key)
         if body and cache["pages"].get(page.output) == result.pages[page.output] and (out_dir / page.output).exists():
             result.fragments[name] = body
         else:
-            result.stale.append(
-                Stale(page.source, key, body, dict(page.links), page.asset_base, entry, page.output, context)
-            )
+            result.stale.append(dataclasses.replace(item, fragment=body))
     for section in tree.sections:
         if section.index is not None:
             key = fragment_key(section.index, (), None, policy, tree.convention.name)
@@ -244,7 +276,7 @@ def run_jobs(
     """Render what is stale; the cache forgets those pages first, in case this run dies half-way."""
     if not work.stale:
         return
-    from cmd.rendermd.pages import PageJob, build_pages
+    from cmd.rendermd.pages import build_pages
 
     names = [item.source.file.name for item in work.stale]
     save_cache(out_dir, {
@@ -254,29 +286,35 @@ def run_jobs(
     })  # fmt: skip
     policy = settings.policy()
     templates = overrides(out_dir)
-    page_jobs = [
-        PageJob(
-            out_dir=out_dir,
-            source=item.source.file.path,
-            body_line=item.source.reading.body_line,
-            fragment_file=fragment_file(name),
-            fragment_key=item.key,
-            markdown=None if item.fragment else item.source.body(),
-            fragment=item.fragment,
-            convention=tree.convention,
-            links=item.links,
-            asset_base=item.asset_base,
-            policy=policy,
-            entry=item.entry,
-            page_file=item.page_file,
-            context=item.context,
-            templates=templates,
-        )
-        for name, item in zip(names, work.stale, strict=True)
-    ]
+    page_jobs = [page_job(item, tree.convention, policy, out_dir, templates) for item in work.stale]
     workers = jobs or len(os.sched_getaffinity(0))  # the cores this process may use, as in a container
     for name, fragment in zip(names, build_pages(page_jobs, workers, progress), strict=True):
         work.fragments[name] = fragment
+
+
+def page_job(
+    item: Stale, convention: Convention, policy: Policy, out_dir: Path, templates: Path | None = None
+) -> "PageJob":
+    """The job that renders ``item`` into OUT_DIR (its body too, unless its fragment is current)."""
+    from cmd.rendermd.pages import PageJob
+
+    return PageJob(
+        out_dir=out_dir,
+        source=item.source.file.path,
+        body_line=item.source.reading.body_line,
+        fragment_file=fragment_file(item.source.file.name),
+        fragment_key=item.key,
+        markdown=None if item.fragment else item.source.body(),
+        fragment=item.fragment,
+        convention=convention,
+        links=item.links,
+        asset_base=item.asset_base,
+        policy=policy,
+        entry=item.entry,
+        page_file=item.page_file,
+        context=item.context,
+        templates=templates,
+    )
 
 
 def remove_gone(out_dir: Path, cache: dict[str, Any], work: Plan) -> int:
@@ -461,4 +499,7 @@ def write_site(
         seconds=time.perf_counter() - started,
         convention=f"{convention.root}: {convention.describe()}",
         warnings=tuple(warnings),
+        state=Rendered(
+            tree, published, settings, stylesheet, page_common(settings, stylesheet, site_theme), overrides(out_dir)
+        ),
     )

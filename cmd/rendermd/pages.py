@@ -12,6 +12,7 @@ import ctypes
 import gc
 import hashlib
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -119,10 +120,16 @@ def build_page(job: PageJob) -> Fragment:
     return fragment
 
 
-def die_with_parent() -> None:
-    """A worker ends when the process that started it does, even by SIGKILL (Linux's PR_SET_PDEATHSIG)."""
+def die_with_parent(parent: int) -> None:
+    """A worker ends when the process that started it does, even by SIGKILL (Linux's PR_SET_PDEATHSIG).
+
+    The signal is only armed from here on: a parent that died between the fork and
+    this call has already handed the worker to another process, so it leaves now.
+    """
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def build_pages(jobs: list[PageJob], workers: int, progress: bool) -> list[Fragment]:
@@ -134,7 +141,9 @@ def build_pages(jobs: list[PageJob], workers: int, progress: bool) -> list[Fragm
         if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
             # fork: workers inherit the imported libraries (and the paused collector)
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent) as pool:
+            with ProcessPoolExecutor(
+                max_workers=workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+            ) as pool:
                 chunk = max(1, len(jobs) // (workers * 8))
                 return list(_with_progress(pool.map(build_page, jobs, chunksize=chunk), len(jobs), progress))
         return list(_with_progress(map(build_page, jobs), len(jobs), progress))
