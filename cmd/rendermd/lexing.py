@@ -13,6 +13,7 @@ their tokens, run as Pygments has them.
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +28,13 @@ FLAG_LETTERS = ((re.ASCII, "a"), (re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.
 # Group numbers change in an alternation: backreferences and conditionals would point elsewhere.
 COUNTS_GROUPS = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
+JOIN_AFTER = 32
 PLAIN_LOOP = RegexLexer.get_tokens_unprocessed
 Match = Callable[[str, int], "re.Match[str] | None"]
 Rule = tuple[Match, Any, Any]  # as Pygments keeps one: its match, its action (token or callback), its new state
+
+
+uses: Counter[type[Lexer]] = Counter()  # blocks lexed so far in this process, per lexer class
 
 
 @dataclass(frozen=True)
@@ -49,22 +54,23 @@ def alternative(pattern: "re.Pattern[str]") -> str | None:
     source = LEADING_FLAGS.sub("", source)
     letters = "".join(letter for flag, letter in FLAG_LETTERS if pattern.flags & flag)
     ending = "\n" if pattern.flags & re.VERBOSE else ""  # a comment on the last line must not swallow ")"
-    scoped = f"(?{letters}:{source}{ending})" if letters else f"(?:{source}{ending})"
-    try:
-        re.compile(scoped)
-    except re.error:
-        return None
-    return scoped
+    return f"(?{letters}:{source}{ending})" if letters else f"(?:{source}{ending})"
 
 
-def joined(rules: list[Rule]) -> Step:
-    """Several rules as one alternation, each in a named group whose number says it won."""
+def joined(rules: list[Rule]) -> list[Step]:
+    """Several rules as one alternation, each in a named group whose number says it won.
+
+    Should Python refuse the alternation (a flag it will not scope), each rule is tried alone.
+    """
     if len(rules) == 1:
-        return Step(rules[0][0], rules[0])
+        return [Step(rules[0][0], rules[0])]
     parts = [f"(?P<_rule{index}>{alternative(_pattern(rule))})" for index, rule in enumerate(rules)]
-    compiled = re.compile("|".join(parts))
+    try:
+        compiled = re.compile("|".join(parts))
+    except re.error:
+        return [Step(rule[0], rule) for rule in rules]
     winners = {compiled.groupindex[f"_rule{index}"]: rule for index, rule in enumerate(rules)}
-    return Step(compiled.match, rules[0], winners)
+    return [Step(compiled.match, rules[0], winners)]
 
 
 def _pattern(rule: Rule) -> "re.Pattern[str]":
@@ -80,37 +86,60 @@ def steps(rules: list[Rule]) -> list[Step]:
     for rule in rules:
         pattern = _pattern(rule)
         if alternative(pattern) is None:
-            result += [joined(run)] if run else []
+            result += joined(run) if run else []
             result.append(Step(rule[0], rule))
             run, names = [], set()
             continue
         if names & set(pattern.groupindex):  # a group name twice in one expression is an error
-            result.append(joined(run))
+            result += joined(run)
             run, names = [], set()
         run.append(rule)
         names |= set(pattern.groupindex)
-    if run:
-        result.append(joined(run))
-    return result
+    return result + joined(run) if run else result
+
+
+class States(dict[str, list[Step]]):
+    """A lexer's states as steps, each joined the first time the lexer enters it: compiling a
+    large alternation costs milliseconds, and most texts visit a few of a lexer's states."""
+
+    def __init__(self, rules: dict[str, list[Rule]]) -> None:
+        super().__init__()
+        self.rules = rules
+
+    def __missing__(self, state: str) -> list[Step]:
+        self[state] = steps(self.rules[state])
+        return self[state]
+
+
+def plain(lexer_class: type[Lexer]) -> bool:
+    """A RegexLexer that keeps RegexLexer's loop (others add to it: C's, Ruby's, PHP's...)."""
+    return issubclass(lexer_class, RegexLexer) and lexer_class.get_tokens_unprocessed is PLAIN_LOOP
 
 
 @functools.cache
-def machine(lexer_class: type[Lexer]) -> dict[str, list[Step]] | None:
-    """Every state of a plain RegexLexer class as steps (built once per class), or None for other lexers."""
-    if not issubclass(lexer_class, RegexLexer) or lexer_class.get_tokens_unprocessed is not PLAIN_LOOP:
+def machine(lexer_class: type[Lexer]) -> States | None:
+    """The states of a plain RegexLexer class (one table per class), or None for other lexers."""
+    if not plain(lexer_class):
         return None
-    states: dict[str, list[Rule]] = getattr(lexer_class, "_tokens", {})
-    if not states or not all(
-        isinstance(getattr(rule[0], "__self__", None), re.Pattern) for rules in states.values() for rule in rules
+    # The class's own table, which Pygments builds when the class is first instantiated (an
+    # inherited one would be its parent's).
+    rules: dict[str, list[Rule]] = lexer_class.__dict__.get("_tokens", {})
+    if not rules or not all(
+        isinstance(getattr(rule[0], "__self__", None), re.Pattern) for state in rules.values() for rule in state
     ):
         return None
-    return {state: steps(rules) for state, rules in states.items()}
+    return States(rules)
 
 
-def tokens(lexer: Lexer, code: str) -> Iterator[tuple[_TokenType, str]]:
-    """The (token type, text) pairs ``lexer.get_tokens(code)`` gives."""
+def tokens(lexer: Lexer, code: str, *, join_after: int = JOIN_AFTER) -> Iterator[tuple[_TokenType, str]]:
+    """The (token type, text) pairs ``lexer.get_tokens(code)`` gives.
+
+    A lexer's states are joined once it has lexed ``join_after`` blocks in this process:
+    compiling them (20 ms for Python's) pays back over a few dozen blocks, not on one page.
+    """
+    uses[type(lexer)] += 1
     options = lexer.filters or lexer.stripnl or lexer.stripall or lexer.ensurenl or lexer.tabsize
-    states = None if options else machine(type(lexer))
+    states = None if options or uses[type(lexer)] <= join_after else machine(type(lexer))
     if states is None:
         yield from lexer.get_tokens(code)
         return
@@ -120,7 +149,7 @@ def tokens(lexer: Lexer, code: str) -> Iterator[tuple[_TokenType, str]]:
         yield token, text
 
 
-def run(lexer: Lexer, states: dict[str, list[Step]], text: str) -> Iterator[tuple[int, _TokenType, str]]:
+def run(lexer: Lexer, states: States, text: str) -> Iterator[tuple[int, _TokenType, str]]:
     """RegexLexer's loop over the joined steps: the first rule that matches acts, then moves the state."""
     position = 0
     stack = ["root"]
