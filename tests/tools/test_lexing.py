@@ -58,17 +58,19 @@ def test_the_common_languages_are_joined(alias: str) -> None:
     assert any(step.winners for step in states["root"])
 
 
-def test_a_lexer_is_joined_only_once_it_has_lexed_a_few_dozen_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One page rebuilt must not pay 20 ms to compile Python's joined states."""
+def test_a_lexer_is_joined_only_once_it_has_lexed_enough_to_pay_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One page rebuilt must not pay 20 ms to compile Python's joined states; one huge block should."""
     built = []
     monkeypatch.setattr(lexing, "machine", built.append)
     monkeypatch.setattr(lexing, "uses", lexing.Counter())
-    python = lexer("python")
-    for _ in range(lexing.JOIN_AFTER):
+    python, go = lexer("python"), lexer("go")
+    for _ in range(lexing.JOIN_AFTER // 6):
         list(lexing.tokens(python, "x = 1\n"))
     assert built == []
     list(lexing.tokens(python, "x = 1\n"))
     assert built == [type(python)]
+    list(lexing.tokens(go, "x := 1\n" * lexing.JOIN_AFTER))
+    assert built == [type(python), type(go)]
 
 
 class Quoting(RegexLexer):
