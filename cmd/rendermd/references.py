@@ -22,6 +22,10 @@ INLINE_STYLE = re.compile(r"""<[a-z][^>]*\sstyle\s*=""", re.I)
 EVENT_HANDLER = re.compile(r"""<[a-z][^>]*\son[a-z]+\s*=""", re.I)
 ELEMENT = re.compile(r"<(script|style|iframe|frame|object|embed)\b([^>]*)>", re.I)
 IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+INLINE_ATTRIBUTES = (
+    ("style attribute", INLINE_STYLE, "style-src"),
+    ("event handler attribute", EVENT_HANDLER, "script-src"),
+)
 
 # Characters a destination keeps as written (CommonMark's reference renderer's set); anything
 # else, and a "%" that starts no escape, is percent-encoded as UTF-8.
@@ -117,6 +121,8 @@ def resolve(url: str, base: str | None, site_refs: set[str]) -> str:
 
 def resolve_in_html(html: str, base: str | None, site_refs: set[str]) -> str:
     """Raw HTML with each ``src``/``href`` resolved as a Markdown link's would be."""
+    if "=" not in html:  # no attribute: most inline tags (<em>, </a>, <br>)
+        return html
     return ATTRIBUTE.sub(
         lambda match: match.group(1) + match.group(2) + resolve(match.group(3), base, site_refs) + match.group(2),
         html,
@@ -158,10 +164,12 @@ def blocked_in_html(html: str, policy: Policy) -> list[tuple[str, int]]:
         what = _blocked_element(element.group(1).lower(), element.group(2), policy)
         if what is not None:
             found.append((what, lines_before(element)))
-    if not policy.allows("style-src", inline=True):
-        found += [("style attribute", lines_before(match)) for match in INLINE_STYLE.finditer(html)]
-    if not policy.allows("script-src", inline=True):
-        found += [("event handler attribute", lines_before(match)) for match in EVENT_HANDLER.finditer(html)]
+    if "=" not in html:  # the other checks are about attributes
+        return found
+    for what, pattern, directive in INLINE_ATTRIBUTES:
+        spots = [lines_before(match) for match in pattern.finditer(html)]
+        if spots and not policy.allows(directive, inline=True):
+            found += [(what, line) for line in spots]
     for match in IMG_SRC.finditer(html):
         what = blocked_image(match.group(2), policy)
         if what is not None:
