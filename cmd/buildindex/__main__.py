@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cmd.buildindex.index import build_index
 from cmd.shared.config import DEFAULT_BASE_URL
-from cmd.shared.errors import InputError, report
+from cmd.shared.errors import InputError, os_failure, report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = build_index(args.out, base_url=args.base_url, feed_size=args.feed_size)
     except InputError as error:
         return report("buildindex", [error])
+    except OSError as error:  # a write or read the system refused (full disk, read-only...): one line too
+        return report("buildindex", [os_failure(error)])
     print(summary.line(), file=sys.stderr)
     return 0
 

@@ -10,6 +10,10 @@ request time, and the work is done once, here, at level 9.
 
 Determinism: entries are sorted by path, carry one fixed timestamp
 (SOURCE_DATE_EPOCH when set, else 1980-01-01) and fixed permissions, and no
-extra fields, so the same site gives a byte-identical zip and Docker's layer
-cache stays warm downstream.
+extra fields (but zip64's, on an entry past 4 GiB), so the same site gives a
+byte-identical zip and Docker's layer cache stays warm downstream.
+
+Safety: the zip is replaced only whole and synced (``-o FILE``), a symlink
+never brings in a file from outside OUT_DIR, and OUT_DIR is read under a
+shared lock, so never while a build that takes cmd.shared.buildlock writes it.
 """

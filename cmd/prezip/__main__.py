@@ -1,25 +1,57 @@
-"""python -m cmd.prezip OUT_DIR > assets.zip   (or -o FILE)"""
+"""python -m cmd.prezip OUT_DIR -o assets.zip   (or > assets.zip, which cannot keep the old zip)"""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from cmd.prezip.zipsite import build_zip
-from cmd.shared.errors import InputError, report
-from cmd.shared.files import write_atomic
+from cmd.prezip.zipsite import dos_stamp, read_entries, zip_chunks
+from cmd.shared.buildlock import DEFAULT_WAIT
+from cmd.shared.errors import InputError, os_failure, report
+from cmd.shared.files import write_atomic, write_stream
+
+STDOUT = 1  # the descriptor itself: sys.stdout may be None (closed) or replaced, and its buffer is not needed
+
+
+def source_date_epoch(value: str | None) -> int | None:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org): whole seconds since 1970, or None when unset or empty."""
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds, got {value!r}") from None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m cmd.prezip",
+        description="Pack the built site into one deterministic zip (the server's precompressed store). "
+        "Entries carry the time SOURCE_DATE_EPOCH gives, else 1980-01-01.",
+    )
+    parser.add_argument("site", type=Path, metavar="OUT_DIR", help="the site built by rendermd and buildindex")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write here, replacing FILE only once the new zip is complete and on disk (else stdout, "
+        "where the shell's '> FILE' has already emptied FILE before prezip starts)",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help=f"how long to wait for a rendermd or buildindex still writing OUT_DIR (default {DEFAULT_WAIT:g})",
+    )
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m cmd.prezip",
-        description="Pack the built site into one deterministic zip (the server's precompressed store).",
-    )
-    parser.add_argument("site", type=Path, metavar="OUT_DIR", help="the site built by rendermd and buildindex")
-    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (atomically) instead of stdout")
-    args = parser.parse_args(argv)
-
-    if args.output is None and sys.stdout.isatty():
-        print("prezip: error: refusing to write a zip to a terminal; redirect stdout or use -o FILE", file=sys.stderr)
+    args = parse_args(argv)
+    if args.output is None and os.isatty(STDOUT):
+        print("prezip: error: refusing to write a zip to a terminal; use -o FILE", file=sys.stderr)
         return 2
     if args.output is not None and args.output.resolve().is_relative_to(args.site.resolve()):
         print(
@@ -28,14 +60,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        data = build_zip(args.site)
+        stamp = dos_stamp(source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH")))
+        chunks = zip_chunks(read_entries(args.site, wait=args.wait), stamp)
+        if args.output is None:
+            write_stream(STDOUT, chunks, "stdout")
+        else:
+            write_atomic(args.output, chunks)
     except InputError as error:
         return report("prezip", [error])
-    if args.output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        write_atomic(args.output, data)
+    except OSError as error:  # any other refusal by the system, still one line
+        return report("prezip", [os_failure(error)])
     return 0
 
 

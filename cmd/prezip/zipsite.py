@@ -5,21 +5,25 @@ cannot take an already-compressed stream: with our own writer a file whose
 bytes have not changed reuses its DEFLATE stream from the cache in
 OUT_DIR/.eblog/deflate (keyed by content hash), and new files are compressed
 on every core at once (zlib releases the GIL).  The format written is the
-plain subset every reader, ``zipfile`` included, accepts: no zip64, no extra
-fields, no data descriptors.
+plain subset every reader, ``zipfile`` included, accepts: no extra fields, no
+data descriptors; zip64 records only where a count, size or offset does not
+fit the classic fields (65,535 entries, 4 GiB), so a small site's zip has none.
 """
 
 import hashlib
+import itertools
 import os
 import struct
 import time
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from cmd.shared.buildlock import DEFAULT_WAIT, reading
 from cmd.shared.errors import InputError
-from cmd.shared.files import write_atomic
+from cmd.shared.files import resolve_inside, write_atomic
 from cmd.shared.layout import BUILD_DIR
 
 # Already compressed: DEFLATE would only add bytes and CPU.
@@ -27,15 +31,22 @@ STORED_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".woff", ".woff2", ".gz", ".br", ".zip", ".zst"}
 )
 DEFLATE_CACHE = f"{BUILD_DIR}/deflate"
+CACHE_FORMAT = 2  # each cached stream is followed by its own CRC-32, so a torn one is noticed and redone
 LEVEL = 9
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can carry
 ZIP_LAST = 4354819198  # 2107-12-31T23:59:58Z, the latest
 METHOD_STORED, METHOD_DEFLATED = 0, 8
 VERSION = 20  # "2.0": DEFLATE, folders; what every reader supports
-MADE_BY_UNIX = 3 << 8 | VERSION
+ZIP64_VERSION = 45  # "4.5": zip64 records, needed to read an entry or archive that uses them
+UNIX = 3 << 8  # "made by" a Unix system, so the mode below means what it says
 FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
 UTF8_NAMES = 0x0800
-MAX_32 = 0xFFFFFFFF
+ZIP64_FIELD = 0x0001  # the zip64 extended information extra field's tag
+MAX_16 = 0xFFFF  # a 16-bit count holding this means "see the zip64 record"
+MAX_32 = 0xFFFFFFFF  # likewise for a 32-bit size or offset
+LOCAL, CENTRAL, END = 0x04034B50, 0x02014B50, 0x06054B50
+ZIP64_END, ZIP64_LOCATOR = 0x06064B50, 0x07064B50
+ZIP64_END_SIZE = 44  # the zip64 end record's size, less its signature and this size field
 
 
 @dataclass(frozen=True)
@@ -47,32 +58,76 @@ class Entry:
     payload: bytes  # the stored bytes or the raw DEFLATE stream
 
 
-def zip_timestamp() -> tuple[int, int]:
-    """The one (DOS time, DOS date) every entry carries: SOURCE_DATE_EPOCH, or 1980-01-01."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    try:
-        seconds = int(epoch) if epoch else ZIP_EPOCH
-    except ValueError:
-        raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds, got {epoch!r}") from None
+def dos_stamp(seconds: int | None) -> tuple[int, int]:
+    """The (DOS time, DOS date) every entry carries: ``seconds`` since the epoch, or 1980-01-01 for None."""
+    seconds = ZIP_EPOCH if seconds is None else seconds
     t = time.gmtime(min(max(seconds, ZIP_EPOCH), ZIP_LAST))  # clamped to what a DOS date can hold
     return (t.tm_hour << 11) | (t.tm_min << 5) | (t.tm_sec // 2), ((t.tm_year - 1980) << 9) | (
         t.tm_mon << 5
     ) | t.tm_mday
 
 
-def site_files(site: Path) -> list[PurePosixPath]:
-    """The public files under ``site``, as sorted POSIX paths relative to it."""
-    if not site.is_dir():
-        raise InputError("not a directory (run rendermd and buildindex first)", site)
-    files = []
-    # os.walk rather than Path.rglob: on a thousand-page site it is several times faster.
-    for folder, subfolders, names in os.walk(site):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        prefix = PurePosixPath(Path(folder).relative_to(site).as_posix())
-        files += [prefix / name for name in names if not name.startswith(".")]
+@dataclass(frozen=True, order=True)
+class SiteFile:
+    name: PurePosixPath  # in the zip; sorting by it sorts the zip
+    shown: Path  # as the user would name it (under OUT_DIR, links not followed), for messages
+    real: Path  # what to read: ``shown`` with its links followed
+
+
+def link_target(root: Path, link: Path) -> Path:
+    """Where a link in the site leads: a public path inside the site, else an InputError naming the link."""
+    real = resolve_inside(root, link)
+    inside = real.relative_to(root)
+    if any(part.startswith(".") for part in inside.parts):
+        raise InputError(f"a link to {inside}, which is kept out of the zip", link)
+    return real
+
+
+def collect(site: Path, folder: Path, prefix: PurePosixPath, ancestors: tuple[Path, ...]) -> Iterator[SiteFile]:
+    """The public files under the real directory ``folder`` (``prefix`` in the zip), links followed inside the site.
+
+    ``ancestors`` are the real folders on the way down, the site's own first.
+    """
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)  # so the first bad link named is the same each run
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", site / prefix) from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        name, real = prefix / entry.name, Path(entry.path)
+        shown = site / name
+        if entry.is_symlink():
+            real = link_target(ancestors[0], shown)
+            is_dir, is_file = real.is_dir(), real.is_file()
+        else:
+            is_dir, is_file = entry.is_dir(follow_symlinks=False), entry.is_file(follow_symlinks=False)
+        if is_dir:
+            if real in ancestors:
+                raise InputError("a symlink loop: it leads back to a folder that holds it", shown)
+            yield from collect(site, real, name, (*ancestors, real))
+        elif is_file:
+            yield SiteFile(name, shown, real)
+        else:
+            raise InputError("neither a file nor a folder (a FIFO, socket or device cannot be zipped)", shown)
+
+
+def site_files(site: Path) -> list[SiteFile]:
+    """The public files under ``site``, sorted by their names in the zip."""
+    # os.scandir rather than Path.rglob: on a thousand-page site it is several times faster.
+    root = site.resolve()
+    files = sorted(collect(site, root, PurePosixPath(), (root,)))
     if not files:
         raise InputError("no files to zip (run rendermd and buildindex first)", site)
-    return sorted(files)
+    return files
+
+
+def read_file(file: SiteFile) -> bytes:
+    try:
+        return file.real.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", file.shown) from None
 
 
 def deflate(data: bytes) -> bytes:
@@ -81,80 +136,131 @@ def deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def read_entries(site: Path) -> list[Entry]:
-    """Every public file, compressed where that helps, with unchanged files taken from the cache."""
-    files = site_files(site)  # first: it checks that ``site`` is a directory before anything is created in it
-    cache = site / DEFLATE_CACHE
+def cached_stream(path: Path) -> bytes | None:
+    """A stream from the cache; None when it is missing, or torn (its CRC-32 does not match)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    stream, check = data[:-4], data[-4:]
+    return stream if stream and zlib.crc32(stream).to_bytes(4, "little") == check else None
+
+
+def compressed(cache: Path, contents: list[bytes]) -> list[bytes]:
+    """The raw DEFLATE stream of each of ``contents``: from the cache where it has one, else made and cached.
+
+    Cache entries are written without fsync: one per file would cost more than
+    the compression, and a stream torn by a crash fails its CRC-32 next time.
+    """
     cache.mkdir(parents=True, exist_ok=True)
-    contents = [(site / rel).read_bytes() for rel in files]
     # The settings are part of the key: a stream made at another level or by another zlib
     # would make a warm build differ from a cold one.
-    salt = f"{LEVEL}-{zlib.ZLIB_RUNTIME_VERSION}-".encode()
+    salt = f"{CACHE_FORMAT}-{LEVEL}-{zlib.ZLIB_RUNTIME_VERSION}-".encode()
     keys = [hashlib.sha256(salt + data).hexdigest() for data in contents]
-    compress = [rel.suffix.lower() not in STORED_SUFFIXES for rel in files]
-
-    payloads: list[bytes] = list(contents)
-    missing = []
-    for index, deflated in enumerate(compress):
-        if deflated:
-            try:
-                payloads[index] = (cache / keys[index]).read_bytes()
-            except FileNotFoundError:
-                missing.append(index)
+    streams = {index: stream for index, key in enumerate(keys) if (stream := cached_stream(cache / key)) is not None}
+    missing = [index for index in range(len(keys)) if index not in streams]
     if missing:
         with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
-            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=False):
-                payloads[index] = stream
-                write_atomic(cache / keys[index], stream)
-    used = {key for key, deflated in zip(keys, compress, strict=False) if deflated}
+            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=True):
+                streams[index] = stream
+                write_atomic(cache / keys[index], [stream, zlib.crc32(stream).to_bytes(4, "little")], durable=False)
+    current = set(keys)
     for stale in cache.iterdir():
-        if stale.name not in used and not stale.name.startswith("."):  # dot: another run's temp file
+        if stale.name not in current and not stale.name.startswith("."):  # dot: another run's temp file
             stale.unlink(missing_ok=True)
-    return [
+    return [streams[index] for index in range(len(keys))]
+
+
+def read_entries(site: Path, *, wait: float = DEFAULT_WAIT) -> list[Entry]:
+    """Every public file, compressed where that helps, read while no build can change the site."""
+    with reading(site, wait=wait):  # first: it checks that ``site`` is a directory before anything is made in it
+        files = site_files(site)
+        contents = [read_file(file) for file in files]
+        deflated = [file.name.suffix.lower() not in STORED_SUFFIXES for file in files]
+        streams = iter(compressed(site / DEFLATE_CACHE, list(itertools.compress(contents, deflated))))
+    return [  # the streams come in the order of the files they belong to
         Entry(
-            name=str(rel),
-            method=METHOD_DEFLATED if deflated else METHOD_STORED,
+            name=str(file.name),
+            method=METHOD_DEFLATED if deflate_it else METHOD_STORED,
             crc=zlib.crc32(data),
             size=len(data),
-            payload=body,
+            payload=next(streams) if deflate_it else data,
         )
-        for rel, data, body, deflated in zip(files, contents, payloads, compress, strict=False)
+        for file, data, deflate_it in zip(files, contents, deflated, strict=True)
     ]
 
 
-def write_zip(entries: list[Entry], stamp: tuple[int, int]) -> bytes:
-    """Local headers and data, then the central directory, then its end record (APPNOTE 4.3)."""
-    dos_time, dos_date = stamp
-    parts: list[bytes] = []
-    central: list[bytes] = []
+def zip64_field(*values: int) -> bytes:
+    """The zip64 extended information extra field (APPNOTE 4.5.3) carrying ``values`` in 64 bits."""
+    return struct.pack(f"<HH{len(values)}Q", ZIP64_FIELD, 8 * len(values), *values)
+
+
+def entry_records(entry: Entry, stamp: tuple[int, int], offset: int) -> tuple[bytes, bytes]:
+    """The entry's local header and its central directory record (APPNOTE 4.3.7, 4.3.12).
+
+    A size or offset that does not fit in 32 bits reads 0xFFFFFFFF and is
+    given in a zip64 field instead (both sizes together, as the local header
+    requires); an entry that needs none has no extra field at all.
+    """
+    name = entry.name.encode("utf-8")
+    big_sizes = max(entry.size, len(entry.payload)) >= MAX_32
+    big_offset = offset >= MAX_32
+    version = ZIP64_VERSION if big_sizes or big_offset else VERSION
+    sizes = (MAX_32, MAX_32) if big_sizes else (len(entry.payload), entry.size)
+    local_extra = zip64_field(entry.size, len(entry.payload)) if big_sizes else b""
+    in_zip64 = [entry.size, len(entry.payload)] * big_sizes + [offset] * big_offset
+    central_extra = zip64_field(*in_zip64) if in_zip64 else b""
+    flags = 0 if entry.name.isascii() else UTF8_NAMES
+    common = (flags, entry.method, *stamp, entry.crc, *sizes, len(name))
+    local = struct.pack("<IHHHHHIIIHH", LOCAL, version, *common, len(local_extra))
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII",
+        CENTRAL,
+        UNIX | version,
+        version,
+        *common,
+        len(central_extra),
+        0,  # comment
+        0,  # disk
+        0,  # internal attributes
+        FILE_MODE,
+        min(offset, MAX_32),
+    )
+    return local + name + local_extra, central + name + central_extra
+
+
+def end_records(count: int, size: int, offset: int) -> bytes:
+    """The end of central directory record (APPNOTE 4.3.16) for ``count`` entries, ``size`` bytes at ``offset``.
+
+    When a value does not fit its field, the zip64 end record and its locator
+    (4.3.14, 4.3.15) come first, and the field reads 0xFFFF or 0xFFFFFFFF.
+    """
+    end = struct.pack("<IHHHHIIH", END, 0, 0, *[min(count, MAX_16)] * 2, min(size, MAX_32), min(offset, MAX_32), 0)
+    if count < MAX_16 and size < MAX_32 and offset < MAX_32:
+        return end
+    made_by = UNIX | ZIP64_VERSION
+    zip64_end = struct.pack(
+        "<IQHHIIQQQQ", ZIP64_END, ZIP64_END_SIZE, made_by, ZIP64_VERSION, 0, 0, count, count, size, offset
+    )
+    locator = struct.pack("<IIQI", ZIP64_LOCATOR, 0, offset + size, 1)  # it sits right after the directory
+    return zip64_end + locator + end
+
+
+def zip_chunks(entries: list[Entry], stamp: tuple[int, int]) -> Iterator[bytes]:
+    """The zip in pieces: each entry's local header and data, then the central directory and its end records."""
+    directory: list[bytes] = []
     offset = 0
     for entry in entries:
-        name = entry.name.encode("utf-8")
-        if max(entry.size, len(entry.payload), offset) >= MAX_32:
-            raise InputError("the site is too large for a zip without zip64", entry.name)
-        common = (
-            0 if entry.name.isascii() else UTF8_NAMES,
-            entry.method,
-            dos_time,
-            dos_date,
-            entry.crc,
-            len(entry.payload),
-            entry.size,
-            len(name),
-            0,
-        )
-        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, VERSION, *common)
-        central.append(
-            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, MADE_BY_UNIX, VERSION, *common, 0, 0, 0, FILE_MODE, offset)
-            + name
-        )
-        parts += [local, name, entry.payload]
-        offset += len(local) + len(name) + len(entry.payload)
-    directory = b"".join(central)
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0)
-    return b"".join(parts) + directory + end
+        local, record = entry_records(entry, stamp, offset)
+        yield local
+        yield entry.payload
+        directory.append(record)
+        offset += len(local) + len(entry.payload)
+    central = b"".join(directory)
+    yield central
+    yield end_records(len(entries), len(central), offset)
 
 
-def build_zip(site: Path) -> bytes:
-    """Return the bytes of the deterministic zip of ``site``."""
-    return write_zip(read_entries(site), zip_timestamp())
+def build_zip(site: Path, epoch: int | None = None, *, wait: float = DEFAULT_WAIT) -> bytes:
+    """The bytes of the deterministic zip of ``site``, every entry stamped ``epoch`` (seconds; None: 1980)."""
+    return b"".join(zip_chunks(read_entries(site, wait=wait), dos_stamp(epoch)))

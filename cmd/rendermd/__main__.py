@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from cmd.rendermd.build import render_site
-from cmd.shared.errors import InputError, report, report_group
+from cmd.shared.errors import InputError, os_failure, report, report_group
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     except InputError as error:
         return report("rendermd", [error])
+    except OSError as error:  # a write or read the system refused (full disk, read-only...): one line too
+        return report("rendermd", [os_failure(error)])
     except ExceptionGroup as group:
         return report_group("rendermd", group)
     print(f"rendermd: {summary.convention}", file=sys.stderr)

@@ -103,9 +103,14 @@ def heading_id(title: str) -> str:
     return f"{slug}-section" if FOOTNOTE_ID.fullmatch(slug) else slug
 
 
-def self_link(heading: str) -> str:
-    """The permalink that opens each heading, as a "#"."""
-    return f'<a class="header-anchor" href="#{escape(heading)}">#</a> '
+def self_link(heading: str, words: str) -> str:
+    """The permalink that opens each heading, as a "#".
+
+    The "#" alone tells a screen reader nothing: the link is named after its section.
+    """
+    words = " ".join(words.split())
+    label = escape(f"Link to this section: {words}" if words else "Link to this section")
+    return f'<a class="header-anchor" href="#{escape(heading)}" aria-label="{label}">#</a> '
 
 
 class UniqueIds:
@@ -503,7 +508,7 @@ class HtmlWriter:
         ident = self.ids.take(custom or heading_id(text))
         if level in TOC_LEVELS:
             self.notes.toc.append(Heading(level, ident, text.strip()))
-        self._close(f'<h{level} id="{escape_html(ident)}">{self_link(ident)}{"".join(inner)}</h{level}>\n')
+        self._close(f'<h{level} id="{escape_html(ident)}">{self_link(ident, text)}{"".join(inner)}</h{level}>\n')
 
     def _rule(self, _: None) -> None:
         html = "<hr />\n"

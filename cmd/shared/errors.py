@@ -1,4 +1,4 @@
-"""One error type for bad input, and the one-line report every tool prints."""
+"""The errors every tool reports as one line, and the report itself."""
 
 import sys
 from pathlib import Path
@@ -20,6 +20,21 @@ class InputError(Exception):
         return f"{where}{self.message}"
 
 
+class OutputError(InputError):
+    """The system refused a file operation: a full disk, a read-only mount, no permission.
+
+    Not the user's text, but the user's to fix all the same, so it is reported
+    the same way: ``path: No space left on device``.  A subclass of InputError
+    so that every ``except InputError`` already reports it; same constructor,
+    so it crosses a process pool intact.
+    """
+
+
+def os_failure(error: OSError, path: Path | str | None = None) -> OutputError:
+    """The one-line form of ``error``: the path it concerns (else its own filename) and the system's reason."""
+    return OutputError(error.strerror or str(error), path if path is not None else error.filename)
+
+
 def report(tool: str, errors: list[InputError]) -> int:
     """Print one line per error on stderr and return the exit status."""
     for error in errors:
@@ -27,9 +42,13 @@ def report(tool: str, errors: list[InputError]) -> int:
     return 1 if errors else 0
 
 
-def report_group(tool: str, group: BaseExceptionGroup) -> int:
-    """Report every bad input collected in one run (an ExceptionGroup of InputError)."""
-    errors = [error for error in group.exceptions if isinstance(error, InputError)]
+def report_group(tool: str, group: BaseExceptionGroup[BaseException]) -> int:
+    """Report every bad input and refused write collected in one run (an ExceptionGroup)."""
+    errors = [
+        error if isinstance(error, InputError) else os_failure(error)
+        for error in group.exceptions
+        if isinstance(error, InputError | OSError)
+    ]
     if len(errors) != len(group.exceptions):
         raise group
     return report(tool, errors)

@@ -4,7 +4,6 @@ The server tests and bench/server_wrk.py both use it, so neither depends on
 the renderer.  Content is generated from a fixed seed: same bytes every run.
 """
 
-import os
 import random
 import struct
 import zlib
@@ -61,7 +60,7 @@ def png(width: int = 4, height: int = 4) -> bytes:
 def write_site(root: Path, page_bytes: int = 20_000) -> dict[str, bytes]:
     """Write the site under ``root``; return {relative path: bytes} of what was written."""
     rng = random.Random(20260101)
-    files = {
+    files: dict[str, str | bytes] = {
         "index.html": html(
             "eblog", '<ul><li><a href="/hello">Hello</a></li><li><a href="/tags/docker">docker</a></li></ul>'
         ),
@@ -92,12 +91,4 @@ LAST_MODIFIED = "Tue, 14 Nov 2023 22:13:20 GMT"
 
 def write_zip(root: Path, target: Path, epoch: int | None = EPOCH) -> None:
     """Zip ``root`` the way the real pipeline does (cmd.prezip), stamped with SOURCE_DATE_EPOCH=``epoch``."""
-    saved = os.environ.pop("SOURCE_DATE_EPOCH", None)
-    if epoch is not None:
-        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        target.write_bytes(build_zip(root))
-    finally:
-        os.environ.pop("SOURCE_DATE_EPOCH", None)
-        if saved is not None:
-            os.environ["SOURCE_DATE_EPOCH"] = saved
+    target.write_bytes(build_zip(root, epoch))

@@ -33,7 +33,8 @@ class Pipeline:
 
 
 def run_pipeline(base: Path, hash_seed: str) -> Pipeline:
-    """rendermd, buildindex, then prezip redirected by the shell, exactly as the README says."""
+    """rendermd, buildindex, then prezip as a shell pipeline ends (``> FILE``, still supported; README
+    recommends ``-o FILE``, which test_prezip covers)."""
     out, archive = base / "out", base / "assets.zip"
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     logs = []

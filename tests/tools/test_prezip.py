@@ -3,11 +3,13 @@
 import gzip
 import io
 import os
+import random
 import shutil
 import subprocess
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,14 +79,25 @@ def test_compressed_formats_are_stored_and_text_is_deflated(tree: Path) -> None:
             assert info.compress_size < info.file_size / 4
 
 
+def link_list(lines: int) -> bytes:
+    """Many lines that share long runs: the one input here on which every DEFLATE level gives other bytes."""
+    rng = random.Random(1)
+    items = (
+        f'<li><a href="/posts/{rng.randrange(50)}">{"".join(rng.choices("ab", k=rng.randrange(5, 40)))}</a></li>'
+        for _ in range(lines)
+    )
+    return "\n".join(items).encode()
+
+
 def test_text_is_deflated_at_the_highest_level(tree: Path) -> None:
+    """The entry holds exactly what zlib makes at level 9 (window 2^15, memLevel 9); levels 1 to 8 differ here."""
+    text = link_list(1000)
+    (tree / "list.html").write_bytes(text)
     data = build_zip(tree)
-    info = open_zip(data).getinfo("index.html")
-    raw = gzip_member(data, info)[10:-8]
-    default = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-    assert len(raw) <= len(default.compress(TEXT) + default.flush())
-    fastest = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
-    assert len(raw) < len(fastest.compress(TEXT) + fastest.flush())
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    assert (
+        gzip_member(data, open_zip(data).getinfo("list.html"))[10:-8] == compressor.compress(text) + compressor.flush()
+    )
 
 
 def test_fixed_timestamps_permissions_and_no_extra_fields(tree: Path) -> None:
@@ -98,21 +111,29 @@ def test_fixed_timestamps_permissions_and_no_extra_fields(tree: Path) -> None:
         assert info.comment == b""
 
 
-def test_source_date_epoch_sets_the_timestamp(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1689335417")  # 2023-07-14 11:50:17 UTC
-    infos = open_zip(build_zip(tree)).infolist()
+def test_source_date_epoch_sets_the_timestamp(tree: Path, tmp_path: Path) -> None:
+    """The command reads SOURCE_DATE_EPOCH; the zip carries it, in UTC."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1689335417"}  # 2023-07-14 11:50:17 UTC
+    result = run_tool("cmd.prezip", str(tree), "-o", str(tmp_path / "a.zip"), env=env)
+    assert result.returncode == 0, result.stderr
+    infos = open_zip((tmp_path / "a.zip").read_bytes()).infolist()
     assert {info.date_time for info in infos} == {(2023, 7, 14, 11, 50, 16)}  # zip times have 2 s steps
+
+
+def test_the_library_takes_the_time_as_an_argument(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only __main__ reads the environment: build_zip uses the time it is given, or 1980."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1689335417")
+    assert {info.date_time for info in open_zip(build_zip(tree)).infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    stamped = open_zip(build_zip(tree, 1_000_000_000)).infolist()  # 2001-09-09 01:46:40 UTC
+    assert {info.date_time for info in stamped} == {(2001, 9, 9, 1, 46, 40)}
 
 
 @pytest.mark.parametrize(
     ("epoch", "expected"),
-    [("0", (1980, 1, 1, 0, 0, 0)), ("5000000000", (2107, 12, 31, 23, 59, 58))],
+    [(0, (1980, 1, 1, 0, 0, 0)), (5000000000, (2107, 12, 31, 23, 59, 58))],
 )
-def test_source_date_epoch_outside_the_zip_range_is_clamped(
-    tree: Path, monkeypatch: pytest.MonkeyPatch, epoch: str, expected: tuple[int, ...]
-) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
-    assert {info.date_time for info in open_zip(build_zip(tree)).infolist()} == {expected}
+def test_source_date_epoch_outside_the_zip_range_is_clamped(tree: Path, epoch: int, expected: tuple[int, ...]) -> None:
+    assert {info.date_time for info in open_zip(build_zip(tree, epoch)).infolist()} == {expected}
 
 
 def test_bad_source_date_epoch_is_an_error(
@@ -152,6 +173,23 @@ def test_the_deflate_cache_keeps_only_current_streams(tree: Path) -> None:
         (tree / "index.html").write_bytes(TEXT + f"<p>edit {n}</p>".encode())
         build_zip(tree)
     assert len(list((tree / ".eblog/deflate").iterdir())) == deflated
+
+
+@pytest.mark.parametrize(
+    "tear",
+    [lambda data: b"", lambda data: bytes(len(data)), lambda data: data[: len(data) // 2]],
+    ids=["empty", "zeros", "cut"],
+)
+def test_a_torn_cache_entry_is_made_again(tree: Path, tear: Callable[[bytes], bytes]) -> None:
+    """The cache is written without fsync: after a crash an entry may be empty, zeros or cut short.
+    Its CRC-32 gives it away, and the stream is made again instead of going into the zip."""
+    first = build_zip(tree)
+    entries = list((tree / ".eblog/deflate").iterdir())
+    for entry in entries:
+        entry.write_bytes(tear(entry.read_bytes()))
+    assert build_zip(tree) == first
+    texts = {data for data, _ in FILES.values()}
+    assert all(zlib.decompress(entry.read_bytes()[:-4], -15) in texts for entry in entries)  # repaired
 
 
 def test_deflated_entries_are_gzip_members(tree: Path) -> None:
@@ -259,3 +297,54 @@ def test_refuses_to_write_the_zip_inside_the_site(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "outside" in result.stderr and str(site / "assets.zip") in result.stderr
     assert not (site / "assets.zip").exists()
+
+
+def record_syncs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Log each fsync (by the path of its descriptor) and rename, in order; both still happen."""
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(source: str, target: str) -> None:
+        calls.append(("rename", f"{source} -> {target}"))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
+def test_the_zip_is_on_disk_before_its_name_is(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-o FILE: the temp file is fsync'ed before it is renamed to FILE, and FILE's folder after, so a power
+    cut leaves the old zip or the new one, never a name pointing at missing data."""
+    calls = record_syncs(monkeypatch)
+    output = tmp_path / "dist" / "assets.zip"
+    output.parent.mkdir()
+    assert main([str(tree), "-o", str(output)]) == 0
+    [rename] = [i for i, (call, what) in enumerate(calls) if call == "rename" and what.endswith(f" -> {output}")]
+    temp = calls[rename][1].split(" -> ")[0]
+    assert ("fsync", temp) in calls[:rename]
+    assert ("fsync", str(output.parent)) in calls[rename + 1 :]
+    assert open_zip(output.read_bytes()).namelist() == sorted(FILES)
+
+
+def test_a_zip_written_to_a_file_on_stdout_is_synced(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prezip OUT > FILE`: the old zip is gone already (the shell emptied FILE), but the new one is synced."""
+    calls = record_syncs(monkeypatch)
+    target = tmp_path / "assets.zip"
+    saved = os.dup(1)
+    try:
+        with target.open("wb") as stdout:
+            os.dup2(stdout.fileno(), 1)
+            status = main([str(tree)])
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert status == 0
+    assert ("fsync", str(target)) in calls
+    assert open_zip(target.read_bytes()).namelist() == sorted(FILES)

@@ -393,7 +393,7 @@ def test_a_symlink_out_of_the_articles_is_refused_and_publishes_nothing(
     (sample_dir / "static" / "leak.txt").symlink_to(secret)
     status, lines = run(capsys, sample_dir, tmp_path / "out")
     assert status == 1
-    message = f"a link to {secret} leaves {sample_dir / 'static'}: copy the file in instead"
+    message = f"a link to {secret}, outside {sample_dir / 'static'}: copy the file in instead"
     assert lines == [f"rendermd: error: {sample_dir / 'static' / 'leak.txt'}: {message}"]
     assert not (tmp_path / "out" / "static" / "leak.txt").exists()
 
@@ -463,3 +463,12 @@ def test_kill_9_of_rendermd_leaves_no_worker_behind(tmp_path: Path) -> None:
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
         time.sleep(0.05)
     assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []
+    # The half-written site is marked: prezip refuses it until rendermd has run to the end.
+    refused = subprocess.run(
+        [sys.executable, "-m", "cmd.prezip", str(tmp_path / "out"), "-o", str(tmp_path / "site.zip")],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 1 and "interrupted build (rendermd)" in refused.stderr
+    assert not (tmp_path / "site.zip").exists()
