@@ -1,22 +1,23 @@
 """Fenced code blocks: Pygments highlighting with CSS classes, optional line numbers.
 
-Markdown-it wraps a highlighter's result in ``<pre><code>`` unless it starts
-with ``<pre``, and Pygments' HtmlFormatter wraps its own in a ``<div>``; left
-to themselves the two give a ``<div>`` inside ``<pre>``.  So the fence is
-rendered here as a whole: Pygments emits only the highlighted lines
-(``nowrap``) and this module adds the single ``<pre><code>`` around them, and
-the line numbers itself.
+Pygments' HtmlFormatter wraps its output in a ``<div>``, which has no place in
+the ``<pre>`` a code block is.  So the fence is rendered here as a whole:
+Pygments emits only the highlighted lines (``nowrap``, lexed through
+cmd.rendermd.lexing, which gives its tokens faster) and this module adds the
+single ``<pre><code>`` around them, and the line numbers itself.
 """
 
 import functools
+import io
 import re
 from html import escape
 
-from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from cmd.rendermd import lexing
 
 CSS_CLASS = "highlight"
 FORMATTER = HtmlFormatter(nowrap=True, classprefix="")
@@ -71,7 +72,9 @@ def highlighted_lines(code: str, lang: str) -> list[str]:
     # The newline goes in, and comes off the output: session lexers (console, pycon, psql...)
     # only emit a line once its newline arrives, so without it they drop the last line.
     # Pygments closes every span at the end of each line, so splitting is safe.
-    return highlight(code + "\n", lexer, FORMATTER).removesuffix("\n").split("\n")
+    html = io.StringIO()
+    FORMATTER.format(lexing.tokens(lexer, code + "\n"), html)
+    return html.getvalue().removesuffix("\n").split("\n")
 
 
 def render_fence(code: str, info: str) -> str:

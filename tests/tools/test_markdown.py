@@ -330,3 +330,284 @@ def test_many_repeated_headings_all_get_distinct_ids(md) -> None:
     ids = heading_ids(html)
     assert len(ids) == len(set(ids)) == 3000
     assert ids[:3] == ["a", "a-1", "a-2"] and ids[-1] == "a-2999"
+
+
+# One document with every construct, and the HTML markdown-it-py gave it before the parser became
+# pulldown-cmark: pages must not change when the parser does (tags, attributes, newlines).
+EVERY_CONSTRUCT = r"""# Title
+
+Intro with *em*, **strong**, ~~old~~, `code` and a [link](/docs/x "Docs").
+A second line.\
+After a hard break.
+
+- tight
+- list with **bold**
+  - nested
+-
+- > quoted in an item
+
+1. loose
+
+2. items
+
+Between.
+
+7) starts at seven
+8) eight
+
+- text, then a heading
+  ## in the item
+- ```
+  code in an item
+  ```
+
+> quote
+>
+> > nested
+
+| left | centre | right | none |
+|:-----|:------:|------:|------|
+| a    | b      | c     | d    |
+| e    |
+
+---
+
+<div class="note">
+raw <b>html</b>
+</div>
+
+![logo](/static/logo.png "The logo") and a footnote[^a], again[^a], another[^b].
+
+[^a]: First note.
+[^b]: Second note
+
+    with a second paragraph.
+"""
+EVERY_CONSTRUCT_HTML = """<h1 id="title"><a class="header-anchor" href="#title" aria-label="Link to this section: Title">#</a> Title</h1>
+<p>Intro with <em>em</em>, <strong>strong</strong>, <s>old</s>, <code>code</code> and a <a href="/docs/x" title="Docs">link</a>.
+A second line.<br />
+After a hard break.</p>
+<ul>
+<li>tight</li>
+<li>list with <strong>bold</strong>
+<ul>
+<li>nested</li>
+</ul>
+</li>
+<li></li>
+<li>
+<blockquote>
+<p>quoted in an item</p>
+</blockquote>
+</li>
+</ul>
+<ol>
+<li>
+<p>loose</p>
+</li>
+<li>
+<p>items</p>
+</li>
+</ol>
+<p>Between.</p>
+<ol start="7">
+<li>starts at seven</li>
+<li>eight</li>
+</ol>
+<ul>
+<li>text, then a heading
+<h2 id="in-the-item"><a class="header-anchor" href="#in-the-item" aria-label="Link to this section: in the item">#</a> in the item</h2>
+</li>
+<li>
+<pre class="highlight" tabindex="0"><code>code in an item
+</code></pre>
+</li>
+</ul>
+<blockquote>
+<p>quote</p>
+<blockquote>
+<p>nested</p>
+</blockquote>
+</blockquote>
+<table>
+<thead>
+<tr>
+<th class="align-left">left</th>
+<th class="align-center">centre</th>
+<th class="align-right">right</th>
+<th>none</th>
+</tr>
+</thead>
+<tbody>
+<tr>
+<td class="align-left">a</td>
+<td class="align-center">b</td>
+<td class="align-right">c</td>
+<td>d</td>
+</tr>
+<tr>
+<td class="align-left">e</td>
+<td class="align-center"></td>
+<td class="align-right"></td>
+<td></td>
+</tr>
+</tbody>
+</table>
+<hr />
+<div class="note">
+raw <b>html</b>
+</div>
+<p><img src="/static/logo.png" alt="logo" title="The logo" /> and a footnote<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup>, again<sup class="footnote-ref"><a href="#fn1" id="fnref1:1">[1:1]</a></sup>, another<sup class="footnote-ref"><a href="#fn2" id="fnref2">[2]</a></sup>.</p>
+<hr class="footnotes-sep" />
+<section class="footnotes">
+<ol class="footnotes-list">
+<li id="fn1" class="footnote-item"><p>First note. <a href="#fnref1" class="footnote-backref">↩︎</a> <a href="#fnref1:1" class="footnote-backref">↩︎</a></p>
+</li>
+<li id="fn2" class="footnote-item"><p>Second note</p>
+<p>with a second paragraph. <a href="#fnref2" class="footnote-backref">↩︎</a></p>
+</li>
+</ol>
+</section>
+"""  # noqa: E501 (the page's own lines)
+
+
+def test_every_construct_keeps_its_tags_and_newlines(md) -> None:
+    html = render(md, EVERY_CONSTRUCT).html
+    assert html == EVERY_CONSTRUCT_HTML
+    assert_valid(html)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[a](javascript:alert(1))",
+        "[a](  JavaScript:alert(1))",
+        "[a](vbscript:x)",
+        "[a](file:///etc/passwd)",
+        "[a](data:text/html,<script>x</script>)",
+        "<javascript:alert(1)>",
+        "[a][r]\n\n[r]: javascript:alert(1)",
+    ],
+)
+def test_a_link_that_could_run_code_is_its_text_alone(md, text: str) -> None:
+    html = render(md, text + "\n").html
+    assert "<a" not in html and "href" not in html
+    assert_valid(html)
+
+
+def test_an_image_that_could_run_code_is_its_alt_text_and_data_images_are_kept(md) -> None:
+    html = render(md, "![the alt](javascript:x) ![dot](data:image/png;base64,AAAA)\n").html
+    assert html == '<p>the alt <img src="data:image/png;base64,AAAA" alt="dot" /></p>\n'
+
+
+def test_link_destinations_are_percent_encoded_and_hosts_punycoded(md) -> None:
+    html = render(md, "[s](<a b.html>) [u](ü.html) [h](http://bücher.de/ä?q=1#f) [p](/x%41%zz) [m](<mailto:a@bü.de>)\n")
+    assert html.html == (
+        '<p><a href="a%20b.html">s</a> <a href="%C3%BC.html">u</a> '
+        '<a href="http://xn--bcher-kva.de/%C3%A4?q=1#f">h</a> <a href="/x%41%25zz">p</a> '
+        '<a href="mailto:a@xn--b-eha.de">m</a></p>\n'
+    )
+
+
+def test_an_autolink_shows_its_address_as_typed(md) -> None:
+    html = render(md, "<http://a.example/b%20c> <me@example.org> <http://xn--bcher-kva.de/>\n").html
+    assert html == (
+        '<p><a href="http://a.example/b%20c">http://a.example/b c</a> '
+        '<a href="mailto:me@example.org">me@example.org</a> '
+        '<a href="http://xn--bcher-kva.de/">http://bücher.de/</a></p>\n'
+    )
+
+
+def test_a_numeric_reference_to_a_control_character_is_the_replacement_character(md) -> None:
+    """The feeds are XML 1.0: ``&#1;`` must not become U+0001 (Hypothesis found this one)."""
+    rendered = render(md, "a&#1;b &#x7F; [l](/x 't&#2;') ![&#3;](i.png)\n\n```py&#12;\nx\n```\n")
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", rendered.html + rendered.excerpt)
+    assert rendered.excerpt == "a\ufffdb \ufffd l"
+    assert 'title="t\ufffd"' in rendered.html and 'alt="\ufffd"' in rendered.html
+
+
+def test_single_tildes_are_text_and_double_tildes_strike(md) -> None:
+    rendered = render(md, "About ~5 and ~10~ items, ~~gone~~.\n")
+    assert rendered.html == "<p>About ~5 and ~10~ items, <s>gone</s>.</p>\n"
+    assert rendered.excerpt == "About ~5 and ~10~ items, gone."
+
+
+def test_the_excerpt_is_everything_before_the_more_line(md) -> None:
+    text = "First *one*.\n\nSecond.\n\n<!-- more -->\n\nAfter.\n"
+    assert render(md, text).excerpt == "First one. Second."
+    assert render(md, text.replace("<!-- more -->", "<!--more-->")).excerpt == "First one. Second."
+    assert render(md, text.replace("<!-- more -->", "<!-- not more -->")).excerpt == "First one."
+
+
+def test_a_fence_info_string_is_read_with_its_escapes_resolved(md) -> None:
+    html = render(md, "```c\\+\\+\nint x;\n```\n").html
+    assert '<code class="language-c++">' in html
+    assert '<span class="kt">int</span>' in html
+
+
+def test_footnote_labels_match_regardless_of_case(md) -> None:
+    html = render(md, "Claim.[^Note]\n\n[^note]: The source.\n").html
+    assert '<a href="#fn1" id="fnref1">[1]</a>' in html
+    assert '<li id="fn1" class="footnote-item"><p>The source. <a href="#fnref1"' in html
+
+
+def test_words_are_the_text_a_reader_reads_not_the_markup(md) -> None:
+    text = "[two words](http://example.org/a/b 'a title') ![alt](x.png) <span class=\"x\">one</span> **bold**word\n"
+    assert render(md, text).words == 4
+    assert render(md, text + "\n```\nalpha beta gamma delta\n```\n").words == 4 + 2  # code is skimmed: half
+
+
+def test_a_heading_ends_in_no_blanks(md) -> None:
+    html = render(md, "# Title\t\n\n## Custom {#mine}\t\n").html
+    assert "Title</h1>" in html and "Custom</h2>" in html
+
+
+def test_what_the_policy_blocks_is_named_with_the_line_it_is_on(md) -> None:
+    text = (
+        "Intro line.\n"
+        "\n"
+        "<div>\n"
+        "<script>alert(1)</script>\n"
+        "</div>\n"
+        "\n"
+        "A paragraph with <span\n"
+        'style="color: red">a styled span</span> after a line break,\n'
+        "and ![remote](https://images.example.net/a.png) on line 9.\n"
+        "\n"
+        "- item\n"
+        '- <iframe src="https://video.example.com/x"></iframe>\n'
+        "\n"
+        "Claim.[^1]\n"
+        "\n"
+        '[^1]: See <b onclick="go()">this</b>.\n'
+        "[^2]: Never called: ![x](https://other.example/x.png) [a](/never/called)\n"
+    )
+    rendered = render(md, text)
+    assert rendered.blocked == (
+        ("inline script", 4),
+        ("style attribute", 7),
+        ("image from images.example.net", 9),
+        ("frame from video.example.com", 12),
+        ("event handler attribute", 16),
+    )
+    assert rendered.site_refs == ()  # the footnote no reference calls is not on the page
+
+
+def test_relative_references_in_a_bundle_become_root_relative(md) -> None:
+    text = (
+        "[notes](notes.pdf) ![chart](img/chart.png) [up](../other/) [top](/static/site.css) [web](https://x.org/a)\n"
+        "\n"
+        '<img src="raw.png"> <a href="#frag">f</a>\n'
+    )
+    rendered = markdown.render(md, text, asset_base="/posts/bundle/")
+    assert 'href="/posts/bundle/notes.pdf"' in rendered.html
+    assert 'src="/posts/bundle/img/chart.png"' in rendered.html
+    assert 'href="/posts/other/"' in rendered.html
+    assert '<img src="/posts/bundle/raw.png">' in rendered.html and 'href="#frag"' in rendered.html
+    assert rendered.site_refs == (
+        "/posts/bundle/img/chart.png",
+        "/posts/bundle/notes.pdf",
+        "/posts/bundle/raw.png",
+        "/posts/other/",
+        "/static/site.css",
+    )
