@@ -1,7 +1,7 @@
 """The expensive half of rendermd: Markdown to HTML and HTML into the page template.
 
 Kept apart from build.py, which imports this module only when some page is
-stale: a warm run with nothing to do never pays to import markdown-it,
+stale: a warm run with nothing to do never pays to import pyromark,
 Pygments and Jinja2.  Each job renders and writes one page (or a section's
 text); with enough jobs they run in worker processes, so every core shares
 the Markdown, the templating and the writes.
@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-from markdown_it import MarkdownIt
 
 from cmd.rendermd import highlight, markdown
 from cmd.rendermd.conventions.base import Convention
@@ -62,7 +60,7 @@ def site_stylesheet(site_theme: Theme) -> tuple[str, bytes]:
 
 
 @cache
-def _parser() -> MarkdownIt:
+def _parser() -> markdown.Parser:
     return markdown.make_parser()
 
 

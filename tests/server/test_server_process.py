@@ -246,7 +246,7 @@ def test_the_uvicorn_factory_reports_a_bad_zip_in_one_line(tmp_path: Path) -> No
     ]
 
 
-FORBIDDEN = ("jinja2", "markdown_it", "mdit_py_plugins", "pygments", "yaml", "h11", "cmd")
+FORBIDDEN = ("jinja2", "pyromark", "markdown_it", "pygments", "yaml", "h11", "cmd")
 
 
 def test_the_running_server_imports_no_render_packages(site: SampleSite, tmp_path: Path) -> None:
