@@ -13,16 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from cmd.shared.errors import InputError
-from cmd.shared.layout import encoded
+from cmd.shared.layout import encoded, rooted
 from cmd.shared.records import Entry
 
-# Either quote: Markdown's links use double quotes, raw HTML in an article may use single ones.
-ROOT_RELATIVE = re.compile(r"""(\s(?:href|src)=["'])/(?!/)""")
 IN_PAGE = re.compile(r"""(\shref=["'])#""")
 
 
 def absolute_links(html: str, base_url: str, page_url: str) -> str:
-    html = ROOT_RELATIVE.sub(lambda m: f"{m.group(1)}{base_url}/", html)
+    html = rooted(html, base_url)
     return IN_PAGE.sub(lambda m: f"{m.group(1)}{page_url}#", html)
 
 

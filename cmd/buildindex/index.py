@@ -25,7 +25,16 @@ from cmd.shared.buildlock import building
 from cmd.shared.config import from_mapping
 from cmd.shared.errors import InputError
 from cmd.shared.files import remove, write_atomic, write_if_changed
-from cmd.shared.layout import BUILD_DIR, CATEGORIES_DIR, HEADERS_FILE, REDIRECTS_FILE, TAGS_DIR, encoded, list_page
+from cmd.shared.layout import (
+    BUILD_DIR,
+    CATEGORIES_DIR,
+    HEADERS_FILE,
+    REDIRECTS_FILE,
+    TAGS_DIR,
+    encoded,
+    list_page,
+    rooted,
+)
 from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.theme import overrides
 from cmd.shared.version import tools_digest
@@ -201,13 +210,13 @@ def write_lists(writer: Writer, site: Site, out_dir: Path) -> None:
     """Home, archive, sections and tags, each paged."""
     size = site.settings["paginate"]
     home = next((section for section in site.sections if section.path == ""), None)
-    intro = read_fragment(out_dir, home.fragment) if home else ""
+    intro = rooted(read_fragment(out_dir, home.fragment), site.base_path) if home else ""
     writer.paged("/", "index.html", home_items(site.articles), size, intro=intro)
     writer.page("archive.html", "archive.html", "/archive", years=years(site.articles))
     for section in site.sections:
         if section.path:
             members = [article for article in site.articles if is_in(article, section)]
-            text = read_fragment(out_dir, section.fragment)
+            text = rooted(read_fragment(out_dir, section.fragment), site.base_path)
             writer.paged(section.url, "section.html", members, size, section=section, text=text)
     for folder, field in TAXONOMIES:
         groups = term_groups(site.articles, field)

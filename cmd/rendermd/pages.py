@@ -27,6 +27,7 @@ from cmd.rendermd.conventions.base import Convention
 from cmd.rendermd.fragment import Fragment
 from cmd.shared.csp import Policy
 from cmd.shared.files import write_text_atomic
+from cmd.shared.layout import rooted
 from cmd.shared.records import Entry
 from cmd.shared.theme import Theme, environment, stylesheet
 
@@ -113,6 +114,7 @@ def build_page(job: PageJob) -> Fragment:
             else []
         )
         env = environment(context["site"]["language"], job.templates, context["theme"])
+        body = rooted(body, context["base"])  # a site under /blog: its bodies' /x links are /blog/x
         html = env.get_template("article.html").render(article=entry, path=entry.url, toc=toc, body=body, **context)
         write_text_atomic(job.out_dir / job.page_file, html)
     return fragment

@@ -6,6 +6,7 @@ left out of the zip.  The server answers ``x.html`` at ``/x`` and
 ``d/index.html`` at ``/d/``.
 """
 
+import re
 from urllib.parse import quote
 
 BUILD_DIR = ".eblog"
@@ -17,6 +18,19 @@ CATEGORIES_DIR = "categories"
 REDIRECTS_FILE = "_redirects"  # Netlify's and Cloudflare Pages' format; the server reads it from the zip
 HEADERS_FILE = "_headers"
 URL_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+# Either quote: Markdown's links use double quotes, raw HTML in an article may use single ones.
+ROOT_RELATIVE = re.compile(r"""(\s(?:href|src)=["'])/(?!/)""")
+
+
+def rooted(html: str, prefix: str) -> str:
+    """Root-relative links and images in ``html`` put under ``prefix`` (a path, or a whole base URL).
+
+    Rendered bodies keep links root-relative (``/x``): a page of a site under
+    ``/blog`` needs ``/blog/x``, a feed ``https://example.org/blog/x``.
+    """
+    return ROOT_RELATIVE.sub(lambda match: f"{match.group(1)}{prefix}/", html) if prefix else html
 
 
 def encoded(url: str) -> str:

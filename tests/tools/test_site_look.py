@@ -157,6 +157,8 @@ def test_a_theme_base_template_reaches_the_list_pages_too(tmp_path: Path) -> Non
 
 def test_a_site_under_a_path_links_everything_under_it(tmp_path: Path) -> None:
     articles = site(tmp_path, 'base_url = "https://example.org/blog/"\n')
+    write_article(articles, "linking.md", "title: Links\ndate: 2023-07-20\n", "[Hello](/hello) ![x](/static/x.png)\n")
+    write_article(articles, "_index.md", "title: Home\n", "Start at [hello](/hello).\n")
     out = tmp_path / "out"
     build(articles, out)
     for name, data in public_files(out).items():
