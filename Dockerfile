@@ -97,8 +97,7 @@ RUN python -m compileall -q --invalidation-mode unchecked-hash server \
 COPY articles/ articles/
 
 # The one timestamp prezip gives every zip entry, which the server sends as Last-Modified. Unset by
-# default (the zip epoch, and no Last-Modified): the reflog the `commit` stage reads holds when main
-# last moved in this checkout, not the commit's time. Pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`.
+# default (the zip epoch, and no Last-Modified). Pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`.
 # Declared here, after the tests, so a new value reruns only the render.
 ARG SOURCE_DATE_EPOCH
 
@@ -113,17 +112,20 @@ RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
 
 # ---------------------------------------------------------------------------------------------------
-# commit: the commit the image is built from, read from git's reflog of main without installing git.
+# commit: the commit the image is built from, read from git's files without installing git.
 # A stage of its own beside builder: an article edit does not rerun it, a new commit reruns only it.
 FROM ${PYTHON_IMAGE} AS commit
 
-# The one reflog file. The [t] and [n] globs make the COPY copy nothing, instead of failing, when
-# .git or the ref is absent (a source tarball, a detached checkout): the server then says "unknown".
-COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
+# What docker/commit.py reads: HEAD, and the branch it names (a loose ref, or packed-refs). The
+# [t], [D], [s] globs make each COPY copy nothing, instead of failing, where a file is absent (a
+# source tarball; a worktree, whose .git is a file): the commit is then "unknown".
+COPY docker/commit.py /tmp/
+COPY .gi[t]/HEA[D] .gi[t]/packed-ref[s] /tmp/git/
+COPY .gi[t]/refs/head[s]/ /tmp/git/refs/heads/
 
-# Each reflog line is "<old> <new> <who> <when>\t<message>": the last line's second field is the commit.
-RUN mkdir /out \
-    && if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
+# SOURCE_COMMIT, when given (`--build-arg SOURCE_COMMIT=$(git rev-parse HEAD)`), wins over .git.
+ARG SOURCE_COMMIT
+RUN mkdir /out && python /tmp/commit.py /tmp/git >/out/commit.txt
 
 # ---------------------------------------------------------------------------------------------------
 # minimal-tree: the minimal image's files, computed from what the server really loads, then proven.

@@ -19,8 +19,8 @@ Each figure is the median wall time of --runs builds (default 3; --quick: 1). Ev
 unique text), so no build finds it in the cache; the lock edit also gets a unique comment line, for
 it toggles between two versions (uv's cache mount may then already hold the other release's wheel,
 as on a developer's machine; it is a 70 kB download either way). Everything happens in temporary
-copies of the repository (the working tree's files git knows, or --ref's tree, plus the reflog of
-main), never in the real tree. The engine and base images come from scripts/docker-env and
+copies of the repository (the working tree's files git knows, or --ref's tree, plus .git's HEAD at
+their commit), never in the real tree. The engine and base images come from scripts/docker-env and
 scripts/base-image, as in the Docker test (air-gapped: look-alike base images).
 
 The cold scenario prunes the engine's whole build cache, other users' included: before each prune
@@ -61,7 +61,6 @@ from docker_report import markdown_table, svg_chart, targets, text_table  # noqa
 
 RESULTS = REPO / "bench" / "results"
 LOGS = RESULTS / "docker_build-logs"  # the last run's BuildKit log of each step and scenario
-REFLOG = Path(".git/logs/refs/heads/main")
 SCENARIOS = ("cold", "unchanged", "article", "server", "lock")
 LOCK_PACKAGE = "idna"
 FOREIGN_WAIT = 3600  # seconds to wait for another user's Docker work to end before pruning the cache
@@ -242,7 +241,8 @@ def wait_until_quiet(engine: "Engine") -> None:
 
 
 def copy_tree(dest: Path, ref: str | None) -> Path:
-    """The files git knows (the working tree's, or ref's tree) and the reflog of main."""
+    """The files git knows (the working tree's, or ref's tree), and a .git holding only HEAD,
+    detached at the commit they are (what the Dockerfile's commit stage reads)."""
     dest.mkdir(parents=True)
     if ref:
         archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
@@ -259,9 +259,8 @@ def copy_tree(dest: Path, ref: str | None) -> Path:
             if source.is_file():
                 (dest / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, dest / name, follow_symlinks=False)
-    if (REPO / REFLOG).is_file():
-        (dest / REFLOG).parent.mkdir(parents=True)
-        shutil.copy2(REPO / REFLOG, dest / REFLOG)
+    (dest / ".git").mkdir()
+    (dest / ".git" / "HEAD").write_text(git("rev-parse", "--verify", f"{ref or 'HEAD'}^{{commit}}") + "\n")
     return dest
 
 

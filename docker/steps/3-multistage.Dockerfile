@@ -98,12 +98,17 @@ RUN python -m cmd.rendermd articles /tmp/site \
 # commit: the commit, in a stage of its own so an article edit does not rerun it.
 FROM ${PYTHON_IMAGE} AS commit
 
-# The one reflog file (the [t] and [n] globs copy nothing where .git is absent).
-COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
+# What reads the commit from git's files (no git in the image).
+COPY docker/commit.py /tmp/
+# HEAD, and packed-refs where git has packed the branch (the globs copy nothing where absent).
+COPY .gi[t]/HEA[D] .gi[t]/packed-ref[s] /tmp/git/
+# The branches' loose refs.
+COPY .gi[t]/refs/head[s]/ /tmp/git/refs/heads/
 
-# The last reflog line's second field is the commit.
-RUN mkdir /out \
-    && if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
+# SOURCE_COMMIT, when given, wins over .git.
+ARG SOURCE_COMMIT
+# The last line of the stage: the commit, or "unknown".
+RUN mkdir /out && python /tmp/commit.py /tmp/git >/out/commit.txt
 
 # ---------------------------------------------------------------------------------------------------
 # run: the slim base, the serve venv, the server, its data. No uv, no compiler, no render or test packages.

@@ -34,7 +34,6 @@ MAX_ADDED_BYTES = 25 * MB  # the issue's target: the final image adds at most 25
 MAX_MINIMAL_BYTES = 30 * MB  # issue 6's bound for the minimal image, uncompressed
 SHELLS = {"sh", "bash", "dash", "ash", "busybox", "zsh"}
 RUN_ID = uuid.uuid4().hex[:10]
-REFLOG = Path(".git/logs/refs/heads/main")
 # Copied into the workspace: everything but what is big and never sent to the engine anyway.
 NOT_COPIED = {".git", ".venv", ".tools", ".pytest_cache", "out", "bench"}
 
@@ -89,8 +88,16 @@ def minimal_image_module() -> ModuleType:
 MINIMAL = minimal_image_module()
 
 
+def head_commit() -> str:
+    """HEAD's commit as git resolves it: what the image must report."""
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def copy_repo(dest: Path) -> Path:
-    """The repository's files, and of .git only the reflog of main (all the Dockerfile reads)."""
+    """The repository's files, and a .git holding only HEAD, detached at this checkout's commit:
+    all the Dockerfile reads, whether this checkout is a worktree, a clone or on any branch."""
     shutil.copytree(
         ROOT,
         dest,
@@ -98,16 +105,13 @@ def copy_repo(dest: Path) -> Path:
             n for n in names if n == "__pycache__" or (folder == str(ROOT) and n in NOT_COPIED)
         ],
     )
-    if (ROOT / REFLOG).is_file():
-        (dest / REFLOG).parent.mkdir(parents=True)
-        shutil.copy2(ROOT / REFLOG, dest / REFLOG)
+    (dest / ".git").mkdir()
+    (dest / ".git" / "HEAD").write_text(head_commit() + "\n")
     return dest
 
 
 def expected_commit(workspace: Path) -> str:
-    reflog = workspace / REFLOG
-    lines = reflog.read_text().splitlines() if reflog.is_file() else []
-    return lines[-1].split()[1] if lines else "unknown"
+    return head_commit() if (workspace / ".git").is_dir() else "unknown"
 
 
 def port_is_free(port: int) -> bool:
@@ -382,6 +386,18 @@ def test_server_edit_keeps_the_dependency_layers(docker: Docker, after_server_ed
     kept, rerun = split_at(build.stage("run"), "COPY --from=builder /src/server/")
     assert not_cached(kept) == [], "the run stage's dependency layer must come from the cache"
     assert not rerun[0].cached
+
+
+def test_source_commit_wins(docker: Docker, after_server_edit: Build, workspace: Path) -> None:
+    """Built from a worktree or an export, .git says nothing useful: SOURCE_COMMIT says the commit."""
+    given = "0123456789abcdef0123456789abcdef01234567"
+    result = docker(
+        "build", "--network", "host", "--quiet", "--build-arg", f"SOURCE_COMMIT={given}", str(workspace), timeout=1800
+    )
+    image = result.stdout.strip()
+    docker.images.append(image)
+    commit = docker("run", "--rm", "--network", "none", "--entrypoint", "cat", image, "/app/server/commit.txt")
+    assert commit.stdout.strip() == given
 
 
 def test_without_git_the_commit_is_unknown(
