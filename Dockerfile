@@ -104,9 +104,16 @@ ARG SOURCE_DATE_EPOCH
 # The site, zipped deterministically (sorted entries, fixed times), so the same articles give the
 # same bytes and `run`'s last COPY stays cached when nothing really changed. The site folder is a
 # cache mount: the tools are incremental, so after an article edit only that article is rendered
-# (and only its page compressed), and their output is the same bytes as a clean build's.
+# (and only its page compressed), and their output is the same bytes as a clean build's. The mount
+# outlives this build and is shared by every build on the engine, so it is trusted only for the
+# same list of files under articles/: when an article is added, deleted or renamed, the render
+# starts from an empty site, and no page of a deleted article can reach the zip, whatever state an
+# earlier build (another checkout, another version of the tools, a build that died) left there.
 RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \
-    python -m cmd.rendermd articles /tmp/site \
+    find articles | LC_ALL=C sort >/tmp/articles.list \
+    && if ! cmp -s /tmp/articles.list /tmp/site/.articles.list; then find /tmp/site -mindepth 1 -delete; fi \
+    && python -m cmd.rendermd articles /tmp/site \
+    && cp /tmp/articles.list /tmp/site/.articles.list \
     && python -m cmd.buildindex /tmp/site \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip

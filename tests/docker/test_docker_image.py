@@ -400,6 +400,37 @@ def test_source_commit_wins(docker: Docker, after_server_edit: Build, workspace:
     assert commit.stdout.strip() == given
 
 
+# Run on the site's cache mount: what a build that died half-way, or another version of the tools,
+# can leave there: pages, but no render cache listing them.
+FORGET_RENDER_CACHE = """FROM python:3.13-slim-trixie
+ARG BUST
+RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \\
+    test -f /tmp/site/.eblog/render-cache.json && rm /tmp/site/.eblog/render-cache.json
+"""
+
+
+def test_a_deleted_article_leaves_no_page_in_the_next_image(
+    docker: Docker, tmp_path: Path, after_server_edit: Build, workspace: Path
+) -> None:
+    """The rendered site lives in a cache mount shared by every build on the engine. Delete an article,
+    rebuild: its page must be gone from the zip, even when the mount has lost its bookkeeping."""
+    tree = shutil.copytree(workspace, tmp_path / "eblog", symlinks=True)
+    before = docker.build(tree, f"eblog-test-{RUN_ID}:before-delete")
+    pages = set(zip_grep(docker, before.tag, ""))
+    article = next(p for p in sorted((tree / "articles").glob("*.md")) if f"{p.stem}.html" in pages)
+    forget = tmp_path / "forget"
+    forget.mkdir()
+    (forget / "Dockerfile").write_text(FORGET_RENDER_CACHE)
+    sabotage = docker(
+        "build", "--network", "host", "--build-arg", f"BUST={uuid.uuid4().hex}", str(forget), timeout=600, check=False
+    )
+    assert sabotage.returncode == 0, f"the render cache is no longer where this test looks: {sabotage.stderr[-2000:]}"
+    article.unlink()
+    after = docker.build(tree, f"eblog-test-{RUN_ID}:after-delete")
+    left = set(zip_grep(docker, after.tag, ""))
+    assert f"{article.stem}.html" not in left, "the deleted article's page reached the new image"
+
+
 def test_without_git_the_commit_is_unknown(
     docker: Docker, tmp_path: Path, after_server_edit: Build, workspace: Path
 ) -> None:
