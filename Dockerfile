@@ -98,8 +98,11 @@ COPY articles/ articles/
 
 # The one timestamp prezip gives every zip entry, which the server sends as Last-Modified. Unset by
 # default (the zip epoch, and no Last-Modified). Pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`.
-# Declared here, after the tests, so a new value reruns only the render.
+# The site's address, for the absolute URLs of the feeds and the sitemap (buildindex reads it; else
+# articles/site.toml's base_url, else http://localhost:8080, and the build warns). Both declared
+# here, after the tests, so a new value reruns only the render.
 ARG SOURCE_DATE_EPOCH
+ARG EBLOG_BASE_URL
 
 # The site, zipped deterministically (sorted entries, fixed times), so the same articles give the
 # same bytes and `run`'s last COPY stays cached when nothing really changed. The site folder is a
@@ -115,6 +118,8 @@ RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \
     && python -m cmd.rendermd articles /tmp/site \
     && cp /tmp/articles.list /tmp/site/.articles.list \
     && python -m cmd.buildindex /tmp/site \
+    && if grep -q '<loc>http://localhost:8080/' /tmp/site/sitemap.xml; then \
+        echo "eblog: warning: the feeds and sitemap point to http://localhost:8080; build with --build-arg EBLOG_BASE_URL=https://your.site (or set base_url in articles/site.toml)" >&2; fi \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
 

@@ -87,6 +87,8 @@ COPY articles/ articles/
 
 # prezip's one timestamp, the server's Last-Modified (unset: none); e.g. the commit's time.
 ARG SOURCE_DATE_EPOCH
+# The site's address for the feeds and the sitemap (unset: site.toml's, else http://localhost:8080).
+ARG EBLOG_BASE_URL
 
 # The site, zipped deterministically, so the same articles give the same bytes.
 RUN python -m cmd.rendermd articles /tmp/site \

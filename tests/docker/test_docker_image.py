@@ -431,6 +431,32 @@ def test_a_deleted_article_leaves_no_page_in_the_next_image(
     assert f"{article.stem}.html" not in left, "the deleted article's page reached the new image"
 
 
+WARNING = "eblog: warning: the feeds and sitemap point to http://localhost:8080"
+
+
+def test_the_default_base_url_warns_and_names_the_build_arg(
+    docker: Docker, after_article_edit: tuple[Build, str], workspace: Path
+) -> None:
+    build, _ = after_article_edit  # its render step ran (an article changed), so its output is in the log
+    assert WARNING in build.log and "--build-arg EBLOG_BASE_URL=https://your.site" in build.log
+    result = docker(
+        "build",
+        "--network",
+        "host",
+        "--progress",
+        "plain",
+        "--build-arg",
+        "EBLOG_BASE_URL=https://blog.example.org",
+        "--tag",
+        f"eblog-test-{RUN_ID}:base-url",
+        str(workspace),
+        timeout=1800,
+    )
+    docker.images.append(f"eblog-test-{RUN_ID}:base-url")
+    assert WARNING not in result.stdout + result.stderr
+    assert zip_grep(docker, f"eblog-test-{RUN_ID}:base-url", "https://blog.example.org/") != []
+
+
 def test_without_git_the_commit_is_unknown(
     docker: Docker, tmp_path: Path, after_server_edit: Build, workspace: Path
 ) -> None:
