@@ -115,7 +115,7 @@ ARG EBLOG_BASE_URL
 # starts from an empty site, and no page of a deleted article can reach the zip, whatever state an
 # earlier build (another checkout, another version of the tools, a build that died) left there.
 RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \
-    find articles | LC_ALL=C sort >/tmp/articles.list \
+    LC_ALL=C ls -R articles >/tmp/articles.list \
     && if ! cmp -s /tmp/articles.list /tmp/site/.articles.list; then find /tmp/site -mindepth 1 -delete; fi \
     && python -m cmd.rendermd articles /tmp/site \
     && cp /tmp/articles.list /tmp/site/.articles.list \
