@@ -57,7 +57,9 @@ def main() -> None:
                 out = root / f"out-{layout}-{run}"
                 times[layout]["cold"].append(rendermd(articles[layout], out))
                 times[layout]["warm"].append(rendermd(articles[layout], out))
-    medians = {layout: {kind: statistics.median(values) for kind, values in kinds.items()} for layout, kinds in times.items()}
+    medians = {
+        layout: {kind: statistics.median(values) for kind, values in kinds.items()} for layout, kinds in times.items()
+    }
     print(
         f"{args.count} posts, rendermd only, median of {args.runs} runs taking turns; "
         f"{os.cpu_count()} CPUs, load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"

@@ -1,6 +1,6 @@
 """Time the whole pipeline (rendermd, buildindex, prezip) on a generated corpus.
 
-    .venv/bin/python bench/pipeline.py [--count 1000] [--runs 3]
+    .venv/bin/python bench/pipeline.py [--count 1000] [--runs 3] [--vs-hugo]
 
 Runs the three tools as a user does (separate processes), cold (empty
 OUT_DIR) and warm (nothing changed), and after one article is edited; prints
@@ -9,10 +9,16 @@ times bare markdown-it-py over the same corpus in one process (no
 highlighting, templates or writes): the ratio says what the pipeline costs
 beyond the one library it cannot avoid, whatever the machine's speed today.
 Targets on a 2-core machine: cold under 4 s, warm under 0.5 s for 1,000 articles.
+
+``--vs-hugo`` also writes the same corpus as a Hugo site (content/posts/, a minimal
+layout: single page, list, RSS and sitemap, code highlighted by Chroma) and times
+Debian's ``hugo`` building it cold, taking turns with the pipeline; it prints both
+medians and the ratio (target: the pipeline at most 0.8x Hugo).
 """
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +47,67 @@ def run_pipeline(articles: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
+HUGO_CONFIG = """baseURL = "https://example.org/"
+title = "Bench"
+disableKinds = ["taxonomy", "term"]
+[markup.highlight]
+noClasses = false
+"""
+HUGO_LAYOUTS = {
+    "_default/baseof.html": "<!doctype html><html><head><title>{{ .Title }}</title></head>"
+    '<body>{{ block "main" . }}{{ end }}</body></html>\n',
+    "_default/single.html": '{{ define "main" }}<article><h1>{{ .Title }}</h1>{{ .Content }}</article>{{ end }}\n',
+    "_default/list.html": '{{ define "main" }}<ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">'
+    "{{ .Title }}</a> {{ .Summary }}</li>{{ end }}</ul>{{ end }}\n",
+}
+
+
+def write_hugo_site(articles: Path, site: Path) -> None:
+    """The same articles as Hugo content, with the smallest layout that writes every kind of page."""
+    (site / "content" / "posts").mkdir(parents=True)
+    (site / "hugo.toml").write_text(HUGO_CONFIG)
+    for name, text in HUGO_LAYOUTS.items():
+        (site / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / "layouts" / name).write_text(text)
+    for path in sorted(articles.glob("*.md")):
+        (site / "content" / "posts" / path.name).write_bytes(path.read_bytes())
+
+
+def run_hugo(site: Path, out: Path) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(["hugo", "--quiet", "-s", str(site), "-d", str(out)], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"pipeline.py: hugo failed:\n{result.stderr}")
+    return time.perf_counter() - started
+
+
+def vs_hugo(root: Path, articles: Path, runs: int) -> None:
+    """Cold builds of the same corpus, taking turns: the pipeline, then Hugo (order swapped each run)."""
+    if shutil.which("hugo") is None:
+        sys.exit("pipeline.py: --vs-hugo needs Debian's hugo (apt-get install hugo)")
+    site = root / "hugo-site"
+    write_hugo_site(articles, site)
+    ours: list[float] = []
+    theirs: list[float] = []
+    for run in range(runs):
+        order = ("eblog", "hugo") if run % 2 == 0 else ("hugo", "eblog")
+        for name in order:
+            if name == "eblog":
+                ours.append(run_pipeline(articles, root / f"vs-out-{run}"))
+            else:
+                theirs.append(run_hugo(site, root / f"vs-hugo-{run}"))
+    version = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[1]
+    ratio = statistics.median(ours) / statistics.median(theirs)
+    count = len(list(articles.glob("*.md")))
+    print(f"\nvs Hugo {version}, cold, same {count} articles, median of {runs} runs taking turns:")
+    print(
+        f"  eblog pipeline {statistics.median(ours):.2f} s ({min(ours):.2f}-{max(ours):.2f}), "
+        f"hugo {statistics.median(theirs):.2f} s ({min(theirs):.2f}-{max(theirs):.2f}); ratio {ratio:.2f} "
+        f"(target <= 0.80: {'met' if ratio <= 0.8 else f'missed by {ratio - 0.8:.2f}'}); "
+        f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs"
+    )
+
+
 def bare_markdown_it(articles: Path) -> float:
     """Seconds for markdown-it-py alone to render every article's text, in a fresh process."""
     code = (
@@ -60,6 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Time the eblog pipeline on a generated corpus.")
     parser.add_argument("--count", type=int, default=1000, help="articles in the corpus")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario; the median is reported")
+    parser.add_argument("--vs-hugo", action="store_true", help="also time Debian's hugo on the same corpus")
     args = parser.parse_args()
     if args.count < 8 or args.runs < 1:
         parser.error("--count must be at least 8 and --runs at least 1")
@@ -80,6 +148,8 @@ def main() -> None:
             # Each run keeps its own OUT until the end: deleting thousands of files between runs
             # left the disk busy freeing them during the next cold run, which timed the cleanup too.
         zip_size = (root / "assets.zip").stat().st_size
+        if args.vs_hugo:
+            vs_hugo(root, articles, args.runs)
 
     cold_s, warm_s, edit_s, base_s = (statistics.median(x) for x in (cold, warm, edited, baseline))
     print(f"corpus: {args.count} articles, {os.cpu_count()} cores, median of {args.runs} runs")

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -33,3 +35,20 @@ def test_a_skip_fails_the_run_in_ci(tmp_path: Path) -> None:
 def test_a_skip_is_fine_outside_ci(tmp_path: Path) -> None:
     result = run_pytest_on(tmp_path, "")
     assert result.returncode == 0, result.stdout
+
+
+# The zones CI runs the suite under (see .ci/run). A zone name the machine does not know
+# silently means UTC, and those runs would test nothing.
+ZONE_OFFSETS = {"Pacific/Kiritimati": {"+1400"}, "America/Los_Angeles": {"-0800", "-0700"}}
+
+
+@pytest.mark.parametrize("zone", sorted(ZONE_OFFSETS))
+def test_the_machine_knows_the_zones_ci_runs_under(zone: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import time; print(time.strftime('%z'))"],
+        env={**os.environ, "TZ": zone},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() in ZONE_OFFSETS[zone]

@@ -22,8 +22,8 @@ from typing import Any
 from cmd.shared import manifest as site_manifest
 from cmd.shared.config import from_mapping
 from cmd.shared.errors import InputError
-from cmd.shared.files import write_atomic, write_if_changed
-from cmd.shared.layout import BUILD_DIR, HEADERS_FILE, REDIRECTS_FILE, TAGS_DIR, encoded, list_page
+from cmd.shared.files import remove, write_atomic, write_if_changed
+from cmd.shared.layout import BUILD_DIR, CATEGORIES_DIR, HEADERS_FILE, REDIRECTS_FILE, TAGS_DIR, encoded, list_page
 from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.version import tools_digest
 
@@ -147,12 +147,20 @@ class Writer:
             self.page(file, template, url, items=chunk, pager=pagination(base, number, len(chunks)), **context)
 
 
-def tag_groups(articles: list[Entry]) -> dict[str, list[Entry]]:
-    tags: dict[str, list[Entry]] = defaultdict(list)
+# The taxonomies that get pages: (folder, the field of Entry, the overview's title, a term page's heading).
+TAXONOMIES = (
+    (TAGS_DIR, "tags", "Tags", "Tagged “{}”"),
+    (CATEGORIES_DIR, "categories", "Categories", "In the category “{}”"),
+)
+
+
+def term_groups(articles: list[Entry], field: str) -> dict[str, list[Entry]]:
+    """Each term of a taxonomy (tags, categories) with its articles, newest first, terms sorted."""
+    groups: dict[str, list[Entry]] = defaultdict(list)
     for article in articles:
-        for tag in article.tags:
-            tags[tag].append(article)
-    return dict(sorted(tags.items()))
+        for term in getattr(article, field):
+            groups[term].append(article)
+    return dict(sorted(groups.items()))
 
 
 def years(articles: list[Entry]) -> list[tuple[int, list[Entry]]]:
@@ -184,10 +192,15 @@ def write_lists(writer: Writer, site: Site, out_dir: Path) -> None:
             members = [article for article in site.articles if is_in(article, section)]
             text = read_fragment(out_dir, section.fragment)
             writer.paged(section.url, "section.html", members, size, section=section, text=text)
-    tags = tag_groups(site.articles)
-    writer.page("tags.html", "tags.html", "/tags", tags=[(tag, len(group)) for tag, group in tags.items()])
-    for tag, group in tags.items():
-        writer.paged(f"/{TAGS_DIR}/{tag}", "tag.html", group, size, tag=tag, count=len(group))
+    for folder, field, title, heading in TAXONOMIES:
+        groups = term_groups(site.articles, field)
+        if not groups and folder != TAGS_DIR:
+            continue  # /tags always exists (the site's menu links it); the others only when used
+        terms = [(term, len(group)) for term, group in groups.items()]
+        writer.page(f"{folder}.html", "tags.html", f"/{folder}", folder=folder, title=title, tags=terms)
+        for term, group in groups.items():
+            label = heading.format(term)
+            writer.paged(f"/{folder}/{term}", "tag.html", group, size, folder=folder, heading=label, count=len(group))
     writer.page("404.html", "404.html", "/404", recent=site.articles[:RECENT_ON_404])
 
 
@@ -217,16 +230,24 @@ def sitemap_urls(site: Site) -> list[dict[str, str | None]]:
     urls += [{"loc": base + encoded(page.url), "lastmod": page.updated or page.date} for page in site.pages]
     urls += [{"loc": base + encoded(section.url), "lastmod": None} for section in site.sections if section.path]
     urls.append({"loc": f"{base}/archive", "lastmod": newest})
-    urls.append({"loc": f"{base}/tags", "lastmod": newest})
-    for tag, group in tag_groups(site.articles).items():
-        urls.append({"loc": base + encoded(f"/{TAGS_DIR}/{tag}"), "lastmod": latest(changed(a) for a in group)})
+    for folder, field, _, _ in TAXONOMIES:
+        groups = term_groups(site.articles, field)
+        if groups or folder == TAGS_DIR:
+            urls.append({"loc": f"{base}/{folder}", "lastmod": newest})
+        for term, group in groups.items():
+            urls.append({"loc": base + encoded(f"/{folder}/{term}"), "lastmod": latest(changed(a) for a in group)})
     return urls
 
 
 def redirect_rules(site: Site) -> list[tuple[str, str]]:
-    """Each old URL, and for a folder (``/old/``) its form without the slash, which led there too."""
+    """Each old URL, and for a folder (``/old/``) its form without the slash, which led there too.
+
+    Hugo and Zola also answered a list's first page at ``/page/1/``: it sends to the list.
+    """
     taken = {page.url for page in site.pages} | {section.url for section in site.sections}
     rules = {r.old: r.new for r in site.redirects}
+    for section in site.sections:
+        rules.setdefault(section.url.rstrip("/") + "/page/1/", section.url)
     for r in site.redirects:
         bare = r.old.rstrip("/")
         if r.old.endswith("/") and bare and bare not in taken and bare not in rules:
@@ -279,6 +300,6 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
     files = render_files(out_dir, site)
     written = sum(write_if_changed(out_dir / name, text.encode("utf-8")) for name, text in files.items())
     for stale in set(state["files"]) - files.keys():
-        (out_dir / stale).unlink(missing_ok=True)
+        remove(out_dir, stale)
     write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
     return Summary(written, False, time.perf_counter() - started)

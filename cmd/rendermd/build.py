@@ -30,7 +30,7 @@ from cmd.rendermd.sources import Page, Tree
 from cmd.shared import config as site_config
 from cmd.shared import manifest as site_manifest
 from cmd.shared.errors import InputError
-from cmd.shared.files import write_atomic, write_if_changed
+from cmd.shared.files import remove, write_atomic, write_if_changed
 from cmd.shared.layout import BUILD_DIR, RENDER_CACHE, STATIC_DIR
 from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.version import tools_digest
@@ -104,7 +104,8 @@ def entry_of(page: Page) -> Entry:
         authors=fields.authors,
         summary=fields.summary or "",
         tags=page.tags,
-        section=page.source.file.section,
+        categories=page.categories,
+        section=page.section,
         series=fields.series,
         part=fields.part,
         draft=page.draft,
@@ -275,9 +276,9 @@ def remove_gone(out_dir: Path, cache: dict[str, Any], work: Plan) -> int:
     """Delete the pages and fragments of articles that are gone (or moved to another URL)."""
     removed = cache["pages"].keys() - work.pages.keys()
     for page_file in removed:
-        (out_dir / page_file).unlink(missing_ok=True)
+        remove(out_dir, page_file)
     for name in cache["fragments"].keys() - work.fragments.keys():
-        (out_dir / fragment_file(name)).unlink(missing_ok=True)
+        remove(out_dir, fragment_file(name))
     return len(removed)
 
 
@@ -325,7 +326,7 @@ def copy_assets(out_dir: Path, wanted: dict[str, Path], previous: list[str]) -> 
             raise InputError(f"cannot read: {error.strerror}", path) from None
         write_if_changed(out_dir / target, data)
     for gone in set(previous) - wanted.keys():
-        (out_dir / gone).unlink(missing_ok=True)
+        remove(out_dir, gone)
     return sorted(wanted)
 
 

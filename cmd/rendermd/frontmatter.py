@@ -1,4 +1,4 @@
-"""Front matter: YAML between ``---`` lines, TOML between ``+++`` lines, or none.
+"""Front matter: YAML between ``---`` lines, TOML between ``+++`` lines, a JSON object (Hugo), or none.
 
 What the fields *mean* depends on the engine the tree was written for (see
 ``conventions``); this module only decodes the file, splits it, parses the
@@ -9,6 +9,7 @@ any page is written, with the line of the field at fault.
 """
 
 import datetime as dt
+import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator
@@ -39,6 +40,7 @@ class Document:
     path: Path
     data: dict[str, Any]
     block: str  # the front matter as written, to find the line of a field
+    block_line: int  # the file's line number of the block's first line
     body: str
     body_line: int  # the file's line number of the body's first line
     warnings: tuple[str, ...] = field(default=())
@@ -47,7 +49,7 @@ class Document:
         """The file line where ``key`` is set, when it can be found (first match)."""
         pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[:=]", re.M)
         match = pattern.search(self.block)
-        return None if match is None else self.block.count("\n", 0, match.start()) + 2
+        return None if match is None else self.block.count("\n", 0, match.start()) + self.block_line
 
     def error(self, key: str, message: str) -> InputError:
         return InputError(message, self.path, self.line_of(key))
@@ -81,6 +83,8 @@ def clean_body(body: str, path: Path, first_line: int) -> tuple[str, list[str]]:
 def split(text: str, path: Path) -> tuple[str | None, str, str, int]:
     """(front matter kind or None, block, body, body's first line)."""
     first, _, rest = text.partition("\n")
+    if first.rstrip() == "{":  # Hugo's JSON form: an object at the top of the file
+        return split_json(text, path)
     kind = FENCES.get(first.rstrip())
     if kind is None:
         return None, "", text, 1
@@ -90,6 +94,20 @@ def split(text: str, path: Path) -> tuple[str | None, str, str, int]:
         if line.rstrip() == fence:
             return kind, "\n".join(lines[:index]), "\n".join(lines[index + 1 :]), index + 3
     raise InputError(f"front matter opened with '{fence}' on line 1 is never closed: add a closing '{fence}'", path, 1)
+
+
+def split_json(text: str, path: Path) -> tuple[str, str, str, int]:
+    try:
+        _, end = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"malformed JSON front matter: {error.msg}", path, error.lineno) from None
+    block = text[:end]
+    rest = text[end:].partition("\n")[2]
+    return "json", block, rest, block.count("\n") + 2
+
+
+def load_json(block: str, path: Path) -> object:
+    return json.loads(block)  # split_json has already parsed it once, errors and all
 
 
 def load_yaml(block: str, path: Path) -> object:
@@ -128,13 +146,14 @@ def read(source: bytes, path: Path, *, required: bool = True) -> Document:
     if raw := NOT_XML.search(block):
         line = block.count("\n", 0, raw.start()) + 2
         raise InputError(f"control character U+{ord(raw.group()):04X} in the front matter", path, line)
-    data = {} if kind is None else (load_yaml(block, path) if kind == "yaml" else load_toml(block, path))
+    loaders: dict[str, Callable[[str, Path], object]] = {"yaml": load_yaml, "toml": load_toml, "json": load_json}
+    data = {} if kind is None else loaders[kind](block, path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError("front matter must be a mapping of fields", path, 2)
     body, warnings = clean_body(body, path, body_line)
-    document = Document(path, data, block, body, body_line, tuple(warnings))
+    document = Document(path, data, block, 1 if kind == "json" else 2, body, body_line, tuple(warnings))
     check_text_values(document)
     return document
 
@@ -207,12 +226,12 @@ def optional_text(document: Document, name: str) -> str | None:
     return str(value).strip() or None
 
 
-def words(document: Document, name: str, value: object) -> tuple[str, ...]:
-    """A list of words: a YAML/TOML list, or one string of words split on commas or spaces."""
+def words(document: Document, name: str, value: object, separator: str | None = r"[,\s]+") -> tuple[str, ...]:
+    """A list of terms: a YAML/TOML list, or one string split on ``separator`` (one term if None)."""
     if value is None:  # absent, or an empty key as Hugo's archetypes leave it
         return ()
     if isinstance(value, str):
-        value = [part for part in re.split(r"[,\s]+", value) if part]
+        value = [part for part in re.split(separator, value) if part] if separator else [value]
     if not isinstance(value, list | tuple) or not all(isinstance(item, str | int | float) for item in value):
         raise document.error(name, f"'{name}' must be a list of words")
     return tuple(str(item).strip() for item in value if str(item).strip())

@@ -47,14 +47,17 @@ def resolve(url: str, base: str | None, found: Findings) -> str:
 
 
 def tokens_with_lines(tokens: list[Token]) -> Iterator[tuple[Token, int]]:
-    """Every token, inline children included, with the body line (1-based) its block starts on."""
+    """Every token, inline children included, with the body line (1-based) it starts on."""
     line = 1
     for token in tokens:
         if token.map:
             line = token.map[0] + 1
         yield token, line
+        inline_line = line
         for child in token.children or ():
-            yield child, line
+            yield child, inline_line
+            if child.type in ("softbreak", "hardbreak"):
+                inline_line += 1
 
 
 def check_image(url: str, line: int, policy: Policy, found: Findings) -> None:
@@ -62,8 +65,15 @@ def check_image(url: str, line: int, policy: Policy, found: Findings) -> None:
         found.blocked.append((f"image from {urlsplit(url).hostname}", line))
 
 
-def check_raw_html(html: str, line: int, policy: Policy, found: Findings) -> None:
-    for element, attributes in ELEMENT.findall(html):
+def check_raw_html(html: str, first_line: int, policy: Policy, found: Findings) -> None:
+    """Note what the policy blocks in one piece of raw HTML, each with the line it is on."""
+
+    def line_of(match: re.Match[str]) -> int:
+        return first_line + html.count("\n", 0, match.start())
+
+    for element_match in ELEMENT.finditer(html):
+        element, attributes = element_match.groups()
+        line = line_of(element_match)
         name = element.lower()
         src = re.search(r"""\ssrc\s*=\s*["']([^"']*)""", attributes, re.I)
         if name == "script":
@@ -78,12 +88,12 @@ def check_raw_html(html: str, line: int, policy: Policy, found: Findings) -> Non
             allowed, what = policy.allows("object-src", src.group(1) if src else None), f"<{name}> element"
         if not allowed:
             found.blocked.append((what, line))
-    if INLINE_STYLE.search(html) and not policy.allows("style-src", inline=True):
-        found.blocked.append(("style attribute", line))
-    if EVENT_HANDLER.search(html) and not policy.allows("script-src", inline=True):
-        found.blocked.append(("event handler attribute", line))
-    for _, src in IMG_SRC.findall(html):
-        check_image(src, line, policy, found)
+    if not policy.allows("style-src", inline=True):
+        found.blocked += [("style attribute", line_of(match)) for match in INLINE_STYLE.finditer(html)]
+    if not policy.allows("script-src", inline=True):
+        found.blocked += [("event handler attribute", line_of(match)) for match in EVENT_HANDLER.finditer(html)]
+    for match in IMG_SRC.finditer(html):
+        check_image(match.group(2), line_of(match), policy, found)
 
 
 def visit(tokens: list[Token], base: str | None, policy: Policy) -> Findings:

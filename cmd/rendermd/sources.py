@@ -36,7 +36,7 @@ GENERATED = frozenset(
         "/_headers",
     }
 )
-LIST_PAGE = re.compile(r"(^/tags/|/page/\d+/$)")  # tag pages, and the second and later pages of any list
+LIST_PAGE = re.compile(r"(^/tags/|^/categories/|/page/\d+/$)")  # term pages, and later pages of any list
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,8 @@ class Page:
     url: str
     old_urls: tuple[str, ...]
     tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    section: str  # the list page that shows it: its folder, or the nearest one that is a section
     draft: bool
     links: tuple[tuple[str, str], ...]  # (target as written, URL), for the engine's link markup
     assets: tuple[tuple[str, str], ...]  # a bundle's files: (source relative to ARTICLES, file under OUT)
@@ -141,7 +143,7 @@ def read_source(file: SourceFile, cached: dict[str, Any] | None, key: str, conve
 def parse(file: SourceFile, data: bytes, convention: Convention) -> Reading:
     document = frontmatter.read(data, file.path, required=not convention.title_from_name)
     references = tuple(convention.references(document.body))
-    return Reading(read_fields(document), document.body_line, references, document.warnings)
+    return Reading(read_fields(document, convention.term_separator), document.body_line, references, document.warnings)
 
 
 def title_of(source: Source, convention: Convention) -> str:
@@ -155,18 +157,21 @@ def title_of(source: Source, convention: Convention) -> str:
     return " ".join(word[:1].upper() + word[1:] for word in words) or source.file.stem
 
 
-def tag_slugs(source: Source) -> tuple[str, ...]:
+def term_slugs(source: Source, terms: tuple[str, ...], kind: str) -> tuple[str, ...]:
+    """Tags or categories as their pages name them: lowercase letters (any script) and digits."""
     slugs = []
-    for tag in source.reading.fields.tags:
-        slug = paths.slugify(tag)
+    for term in terms:
+        slug = paths.slugify(term)
         if not slug:
-            raise InputError(f"tag {tag!r} has no letters or digits", source.file.path)
+            raise InputError(f"{kind} {term!r} has no letters or digits", source.file.path)
         slugs.append(slug)
     return tuple(sorted(set(slugs)))
 
 
 def page_date(source: Source, convention: Convention) -> dt.datetime | None:
     """Front matter's date, else the one in the file's name; None where the engine allows undated pages."""
+    if not source.file.post:
+        return None
     date = source.reading.fields.date or convention.file_date(source.file)
     if date is not None or convention.undated_pages:
         return date
@@ -183,7 +188,7 @@ def bundle_assets(file: SourceFile, url: str) -> tuple[tuple[str, str], ...]:
     return tuple((name, base + PurePosixPath(name).relative_to(folder).as_posix()) for name in file.bundle)
 
 
-def place(source: Source, convention: Convention, permalink: str | None) -> Page:
+def place(source: Source, convention: Convention, permalink: str | None, indexed: frozenset[str]) -> Page:
     """Where the page goes; a URL buildindex writes is refused here, a clash between pages in ``check_urls``."""
     fields = source.reading.fields
     title = title_of(source, convention)
@@ -199,7 +204,9 @@ def place(source: Source, convention: Convention, permalink: str | None) -> Page
         date=date,
         url=placement.url,
         old_urls=placement.old_urls,
-        tags=tag_slugs(source),
+        tags=term_slugs(source, fields.tags, "tag"),
+        categories=term_slugs(source, (*source.file.categories, *fields.categories), "category"),
+        section=convention.list_section(source.file.section, indexed),
         draft=is_draft(source),
         links=(),
         assets=bundle_assets(source.file, placement.url),
@@ -261,7 +268,7 @@ def resolve_links(page: Page, index: dict[str, Page | None]) -> tuple[Page, list
 def sections_of(pages: list[Page], indexes: list[Source], convention: Convention) -> list[Section]:
     """A list page per folder that holds pages, or has an _index.md; titles from _index.md."""
     by_path = {source.file.section: source for source in indexes}
-    folders = {page.source.file.section for page in pages} | set(by_path)
+    folders = {page.section for page in pages} | set(by_path)
     sections = []
     for path in sorted(folders - {""}):
         index = by_path.get(path)
@@ -294,13 +301,14 @@ def load(convention: Convention, cached: dict[str, Any], key: str, *, permalink:
             errors.append(error)
     pages = []
     skipped = 0
+    indexed = frozenset(source.file.section for source in sources if source.file.role == "section")
     for source in sources:
         if source.file.role == "page" and is_draft(source) and not drafts:
             skipped += 1  # a draft left out is not placed nor checked: half-written is what a draft is
         if source.file.role != "page" or (is_draft(source) and not drafts):
             continue
         try:
-            pages.append(place(source, convention, permalink))
+            pages.append(place(source, convention, permalink, indexed))
         except InputError as error:
             errors.append(error)
     indexes = [source for source in sources if source.file.role == "section"]

@@ -13,6 +13,7 @@ MANIFEST = f"{BUILD_DIR}/manifest.json"
 RENDER_CACHE = f"{BUILD_DIR}/render-cache.json"
 STATIC_DIR = "static"
 TAGS_DIR = "tags"
+CATEGORIES_DIR = "categories"
 REDIRECTS_FILE = "_redirects"  # Netlify's and Cloudflare Pages' format; the server reads it from the zip
 HEADERS_FILE = "_headers"
 URL_SAFE = "/:@!$&'()*+,;=-._~"

@@ -19,7 +19,8 @@ class Entry:
     authors: tuple[str, ...]
     summary: str
     tags: tuple[str, ...]
-    section: str  # the folder it sits in: "" at the top
+    categories: tuple[str, ...]
+    section: str  # the section whose list shows it: "" at the top
     series: str | None
     part: int | None
     draft: bool
@@ -39,7 +40,8 @@ class Entry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Entry":
-        return cls(**{**data, "authors": tuple(data["authors"]), "tags": tuple(data["tags"])})
+        terms = {key: tuple(data[key]) for key in ("authors", "tags", "categories")}
+        return cls(**{**data, **terms})
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def place(data: bytes, path: Path = PATH) -> sources.Page:
     convention = Convention(path.parent)
     file = SourceFile(path, path.name, "page", "", path.stem)
     source = sources.Source(file, data, "digest", sources.parse(file, data, convention))
-    return sources.place(source, convention, None)
+    return sources.place(source, convention, None, frozenset())
 
 
 def parse(text: str, path: Path = PATH) -> Parsed:

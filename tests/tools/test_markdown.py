@@ -96,9 +96,8 @@ def test_repeated_headings_get_distinct_ids(md) -> None:
 
 
 def test_heading_of_only_symbols_gets_a_usable_id(md) -> None:
-    """KNOWN BUG (markdown.py, left failing for the lead): a heading with no word
-    characters, such as "## ???" or an emoji, gets id="" and a self-link href="#"
-    that jumps to the top of the page instead of to the heading."""
+    """A heading with no word characters ("## ???", an emoji) still gets an id, so its self-link
+    does not jump to the top of the page."""
     html = render(md, "## 🚀\n\n## ???\n").html
     checker = check_html(html)
     assert checker.problems == []
@@ -106,8 +105,7 @@ def test_heading_of_only_symbols_gets_a_usable_id(md) -> None:
 
 
 def test_heading_ids_never_collide_with_footnote_ids(md) -> None:
-    """KNOWN BUG (markdown.py, left failing for the lead): headings and footnotes share
-    one id space, so a heading "fn1" and the first footnote both get id="fn1"."""
+    """Headings and footnotes share one id space: a heading "fn1" must not take the footnote's id."""
     checker = check_html(render(md, "## fn1\n\nClaim.[^1]\n\n[^1]: Source.\n").html)
     assert checker.problems == []
 

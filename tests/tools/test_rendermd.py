@@ -188,8 +188,7 @@ def test_empty_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture, conte
 def test_a_file_in_place_of_out_dir_is_a_clear_error(
     sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """KNOWN BUG (build.py, left failing for the lead): load_cache catches FileNotFoundError
-    but not NotADirectoryError, so this ends in a traceback instead of a one-line error."""
+    """A file where OUT_DIR should be: one line naming it, never a traceback, and the file untouched."""
     (tmp_path / "out").write_text("not a directory")
     status, lines = run(capsys, sample_dir, tmp_path / "out")
     assert status != 0
@@ -428,3 +427,39 @@ def test_the_extreme_dates_accepted_work_through_every_output(tmp_path: Path, da
     render_site(tmp_path / "a", tmp_path / "out")
     build_index(tmp_path / "out")
     assert "Edge" in (tmp_path / "out" / "rss.xml").read_text(encoding="utf-8")
+
+
+def children_of(pid: int) -> set[int]:
+    try:
+        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except FileNotFoundError:
+        return set()
+
+
+def test_kill_9_of_rendermd_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """Render workers die with their parent, even when it gets no chance to stop them."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    body = "Words and more words. " * 100 + "\n\n```python\nx = 1\n```\n"
+    for n in range(300):
+        write_article(tmp_path / "a", f"p{n:03d}.md", f"title: P{n}\ndate: 2001-01-01\n", body)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cmd.rendermd", "-j", "2", str(tmp_path / "a"), str(tmp_path / "out")],
+        cwd=Path(__file__).resolve().parents[2],
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    workers: set[int] = set()
+    while not workers and time.monotonic() < deadline and process.poll() is None:
+        workers = children_of(process.pid)
+        time.sleep(0.01)
+    assert workers, "rendermd finished before its workers could be seen: give it more work"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.05)
+    assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []

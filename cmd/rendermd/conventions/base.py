@@ -46,6 +46,7 @@ class SourceFile:
     bundle: tuple[str, ...] = ()  # a page bundle's other files, relative to ARTICLES
     categories: tuple[str, ...] = ()  # Jekyll: the folders above _posts
     draft: bool = False  # Jekyll: a file in _drafts/
+    post: bool = True  # False for a standalone page (Jekyll's about.md): no date, in no list
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,9 @@ class Convention:
     undated_pages: ClassVar[bool] = False
     # Engines without titles in front matter fall back on the file name.
     title_from_name: ClassVar[bool] = False
+    # How a string of tags or categories is split: eblog on commas and spaces, Jekyll on
+    # spaces; Hugo and Zola read one string as one term (None).
+    term_separator: ClassVar[str | None] = r"[,\s]+"
 
     def __init__(self, root: Path, site_root: Path | None = None, config: Mapping[str, Any] | None = None):
         self.root = root
@@ -188,6 +192,10 @@ class Convention:
 
     def section_url(self, section: str) -> str:
         return paths.tidy(f"/{section}/")
+
+    def list_section(self, folder: str, indexed: frozenset[str]) -> str:
+        """The section whose list page shows a page of ``folder`` (``indexed``: folders with an _index.md)."""
+        return folder
 
     def place(self, file: SourceFile, fields: Fields, date: dt.datetime | None, permalink: str | None) -> Placement:
         """The page's URL (site.toml's permalink, else the engine's) and the URLs that lead to it."""

@@ -70,15 +70,19 @@ class Fields:
         return cls(**values)
 
 
-def taxonomy(document: Document, name: str) -> tuple[str, ...]:
-    """A taxonomy's terms: a top-level key (Jekyll, Hugo) or under Zola's ``[taxonomies]``."""
-    keys = ("categories", "category") if name == "categories" else (name,)
-    for key in keys:
-        if key in document.data:
-            return words(document, key, document.data[key])
+def taxonomy(document: Document, name: str, separator: str | None) -> tuple[str, ...]:
+    """A taxonomy's terms: a top-level key (Jekyll, Hugo) or under Zola's ``[taxonomies]``.
+
+    A string of terms is split on ``separator`` (Jekyll splits on spaces; Hugo keeps
+    one string as one term); Jekyll's singular ``category`` is always one term.
+    """
+    if name in document.data:
+        return words(document, name, document.data[name], separator)
+    if name == "categories" and "category" in document.data:
+        return words(document, "category", document.data["category"], None)
     table = document.data.get("taxonomies")
     if isinstance(table, dict) and name in table:
-        return words(document, "taxonomies", table[name])
+        return words(document, "taxonomies", table[name], separator)
     return ()
 
 
@@ -97,7 +101,7 @@ def single_series(document: Document) -> str | None:
         return value.strip() or None
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
         return value[0].strip() or None
-    terms = taxonomy(document, "series")
+    terms = taxonomy(document, "series", None)
     if len(terms) > 1:
         raise document.error("series", "'series' must name one series")
     return terms[0] if terms else None
@@ -122,8 +126,11 @@ def aliases_of(document: Document) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def read_fields(document: Document) -> Fields:
-    """Check every field eblog reads; the others are listed, never refused."""
+def read_fields(document: Document, separator: str | None = r"[,\s]+") -> Fields:
+    """Check every field eblog reads; the others are listed, never refused.
+
+    ``separator`` splits a string of tags or categories (the engine's rule).
+    """
     part = whole_number(document, "part", 1)
     series = single_series(document)
     if part is not None and series is None:
@@ -134,8 +141,8 @@ def read_fields(document: Document) -> Fields:
         updated=date_field(document, UPDATED_KEYS),
         authors=first_of(document, AUTHOR_KEYS, names) or (),
         summary=first_of(document, SUMMARY_KEYS, optional_text),
-        tags=taxonomy(document, "tags"),
-        categories=taxonomy(document, "categories"),
+        tags=taxonomy(document, "tags", separator),
+        categories=taxonomy(document, "categories", separator),
         series=series,
         part=part,
         draft=draft_of(document),

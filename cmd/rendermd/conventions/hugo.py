@@ -8,6 +8,7 @@ relref) become Markdown or HTML; others are reported and shown as text.
 """
 
 import datetime as dt
+import posixpath
 import re
 import tomllib
 from collections.abc import Mapping
@@ -41,6 +42,7 @@ class Hugo(Convention):
     default_permalink = "/:sections/:slug/"
     undated_pages = True
     title_from_name = True
+    term_separator = None
 
     @classmethod
     def detect(cls, root: Path) -> "Hugo | None":
@@ -75,16 +77,20 @@ class Hugo(Convention):
             return str(configured[top])
         return self.default_permalink
 
+    def slug(self, file: SourceFile, fields: Fields) -> str:
+        """The file name as it is (``_wip``, ``release-v1.2``...), or ``slug`` made URL-safe, as Hugo's urlize does."""
+        return urlize(fields.slug) if fields.slug else file.stem
+
     def values(self, file: SourceFile, fields: Fields, date: dt.datetime | None) -> dict[str, str]:
         found = super().values(file, fields, date)
-        title = paths.slugify(fields.title or file.stem)
+        slug = self.slug(file, fields)
         found |= {
             "sections": file.section,
             "section": file.section.split("/", 1)[0],
             "filename": file.stem,
-            "slug": fields.slug or file.stem,
-            "slugorfilename": fields.slug or file.stem,
-            "title": title,
+            "slug": slug,
+            "slugorfilename": slug,
+            "title": urlize(fields.title or file.stem),
         }
         if date is not None:
             weekday = date.weekday()
@@ -105,15 +111,26 @@ class Hugo(Convention):
         return self.case(paths.expand(self.permalink_for(file.section), values))
 
     def own_url(self, url: str, file: SourceFile) -> str:
-        return paths.tidy("/" + url)
+        """``url`` as written (not lowercased), a folder unless it names a file."""
+        return paths.folder_unless_file(paths.tidy("/" + url))
 
     def alias_url(self, alias: str, file: SourceFile) -> str:
-        """Hugo reads an alias without a leading slash as relative to the page's section."""
+        """Hugo reads an alias without a leading slash as relative to the page's folder."""
         base = "/" if alias.startswith("/") else f"/{file.section}/"
-        return paths.folder_unless_file(paths.tidy(base + alias))
+        return paths.folder_unless_file(
+            paths.tidy(posixpath.normpath(base + alias) + ("/" if alias.endswith("/") else ""))
+        )
 
     def section_url(self, section: str) -> str:
         return self.case(paths.tidy(f"/{section}/"))
+
+    def list_section(self, folder: str, indexed: frozenset[str]) -> str:
+        """A folder is a section at the top of content/, or deeper when it has an _index.md."""
+        parts = PurePosixPath(folder).parts
+        for depth in range(len(parts), 1, -1):
+            if "/".join(parts[:depth]) in indexed:
+                return "/".join(parts[:depth])
+        return parts[0] if parts else ""
 
     # --- shortcodes --------------------------------------------------------
 
@@ -145,6 +162,11 @@ class Hugo(Convention):
             return render_shortcode(match, line, links, warn)
 
         return markup.rewrite(body, SHORTCODE, shortcode, in_code=unescape_examples)
+
+
+def urlize(text: str) -> str:
+    """Hugo's urlize, roughly: spaces become hyphens, characters a path cannot hold go."""
+    return re.sub(r"[^\w.~-]+", "", re.sub(r"\s+", "-", text.strip())).strip("-")
 
 
 def is_hugo_config(path: Path) -> bool:

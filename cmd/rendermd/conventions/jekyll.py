@@ -17,12 +17,15 @@ from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cmd.rendermd.conventions import markup, paths
 from cmd.rendermd.conventions.base import Convention, SourceFile, Warn, is_editor_file, walk
 from cmd.rendermd.conventions.fields import Fields
 
 POSTS, DRAFTS = "_posts", "_drafts"
+SKIPPED = frozenset({"_site", "vendor", "node_modules", ".bundle", ".jekyll-cache", ".sass-cache"})
+PAGE_PERMALINK = "/:path/:basename:output_ext"
 STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
@@ -48,7 +51,11 @@ LINK_TAG = re.compile(TAG + r"(post_url|link)\s+([^\s%]+)" + END)
 ANY_TAG = re.compile(TAG + r"(\w+)[^%]*?" + END)
 OUTPUT = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
 SITE_URL = re.compile(r"""^(?:site\.(?:base)?url)$|^["']([^"']*)["']\s*\|\s*(?:relative_url|absolute_url)$""")
-RAW_MARK = "\x00raw{}\x00"  # stands in for a {% raw %} block while the other tags are rewritten
+RAW_MARK = "\x00raw{}\x00"
+# What Jekyll's pretty slugify keeps: marks, letters, digits and ._~!$&'()+,;=@ (its utils.rb).
+PRETTY_UNSAFE = re.compile(
+    r"(?:[^\w.~!$&'()+,;=@\u0300-\u036f]|_)+"
+)  # stands in for a {% raw %} block while the other tags are rewritten
 
 
 class Jekyll(Convention):
@@ -56,6 +63,7 @@ class Jekyll(Convention):
     label = "a Jekyll site"
     default_permalink = STYLES["date"]
     title_from_name = True
+    term_separator = r"\s+"
 
     @classmethod
     def detect(cls, root: Path) -> "Jekyll | None":
@@ -93,14 +101,12 @@ class Jekyll(Convention):
         return self.discover_site()
 
     def discover_site(self) -> list[SourceFile]:
-        """Every _posts and _drafts folder of a Jekyll site; the folders above one are categories."""
+        """Every _posts and _drafts folder of a Jekyll site (the folders above one are categories),
+        and the site's Markdown pages (``about.md``), which Jekyll renders too."""
         found = []
-        for folder, subfolders, _ in os.walk(self.root):
-            subfolders[:] = sorted(
-                name
-                for name in subfolders
-                if not is_editor_file(name) and name not in ("_site", "vendor", "node_modules")
-            )
+        excluded = {str(name) for name in self.config.get("exclude") or () if isinstance(name, str)}
+        for folder, subfolders, filenames in os.walk(self.root):
+            subfolders[:] = sorted(name for name in subfolders if not is_editor_file(name) and name not in SKIPPED)
             relative = Path(folder).relative_to(self.root)
             for kind in (POSTS, DRAFTS):
                 if kind in subfolders:
@@ -108,8 +114,21 @@ class Jekyll(Convention):
                     for file in walk(Path(folder) / kind):
                         name = (relative / kind / file.name).as_posix()
                         found.append(self.post(file, categories, draft=kind == DRAFTS, name=name))
-            subfolders[:] = [name for name in subfolders if not name.startswith("_")]
+            subfolders[:] = [name for name in subfolders if not name.startswith("_") and name not in excluded]
+            found += [self.page(Path(folder) / name) for name in sorted(filenames) if self.is_page(Path(folder) / name)]
         return found
+
+    def is_page(self, path: Path) -> bool:
+        """A Markdown file outside the underscore folders that starts with front matter, as Jekyll renders."""
+        if path.suffix.lower() not in (".md", ".markdown") or is_editor_file(path.name):
+            return False
+        with path.open("rb") as file:
+            return file.read(6).removeprefix(b"\xef\xbb\xbf").startswith(b"---")
+
+    def page(self, path: Path) -> SourceFile:
+        relative = path.relative_to(self.root)
+        folder = relative.parent.as_posix()
+        return SourceFile(path, relative.as_posix(), "page", "" if folder == "." else folder, path.stem, post=False)
 
     def post(self, file: SourceFile, categories: tuple[str, ...], *, draft: bool = False, name: str = "") -> SourceFile:
         return SourceFile(
@@ -142,31 +161,44 @@ class Jekyll(Convention):
         return paths.date_in_name(file.stem, file.path)
 
     def slug(self, file: SourceFile, fields: Fields) -> str:
+        """Jekyll's :title: the name after the date (or ``slug``), capitals and any letters kept."""
         dated = paths.dated_name(file.stem)
-        return fields.slug or (dated[1] if dated else file.stem)
+        return pretty_slug(fields.slug or (dated[1] if dated else file.stem))
 
     def values(self, file: SourceFile, fields: Fields, date: dt.datetime | None) -> dict[str, str]:
         found = super().values(file, fields, date)
         title = self.slug(file, fields)
-        categories = [*file.categories, *(c for c in fields.categories if c not in file.categories)]
+        categories = list(dict.fromkeys(c.lower() for c in (*file.categories, *fields.categories)))
+        folder = PurePosixPath(file.name).parent.as_posix()
         found |= {
             "title": title,
             "slug": paths.slugify(title),
             "name": paths.slugify(title),
-            "categories": "/".join(category.lower() for category in categories),
+            "categories": "/".join(categories),
             "slugified_categories": "/".join(paths.slugify(category) for category in categories),
             "output_ext": ".html",
-            "path": file.name,
+            "path": "" if folder == "." else folder,
+            "basename": file.stem,
         }
         if date is not None:
-            found |= date_values(date)
+            found |= date_values(date.astimezone(self.timezone))
         return found
+
+    @property
+    def timezone(self) -> dt.tzinfo:
+        """The zone Jekyll puts a post's date in before it goes into the URL: ``timezone``, else UTC."""
+        name = self.config.get("timezone")
+        try:
+            return ZoneInfo(str(name)) if name else dt.UTC
+        except (ZoneInfoNotFoundError, ValueError):
+            return dt.UTC
 
     def own_url(self, url: str, file: SourceFile) -> str:
         return paths.tidy(url)
 
     def engine_url(self, file: SourceFile, fields: Fields, date: dt.datetime | None) -> str:
-        template = fields.url or self.permalink  # a post's permalink may use placeholders too
+        default = self.permalink if file.post else PAGE_PERMALINK
+        template = fields.url or default  # a post's permalink may use placeholders too
         return paths.expand(template, self.values(file, fields, date))
 
     # --- Liquid ------------------------------------------------------------
@@ -199,6 +231,11 @@ class Jekyll(Convention):
         for index, text in enumerate(kept):
             body = body.replace(RAW_MARK.format(index) + "\n" * text.count("\n"), text)
         return body
+
+
+def pretty_slug(name: str) -> str:
+    """Jekyll's "pretty" slugify, case kept: runs of characters it does not keep become one hyphen."""
+    return PRETTY_UNSAFE.sub("-", name).strip("-")
 
 
 def read_config(site: Path) -> dict[str, Any]:

@@ -23,6 +23,8 @@ INTERNAL_LINK = re.compile(r"@/([^\s)\]\"'>#]+)(#[^\s)\]\"'>]*)?")
 # {{ name(args) }} in the text, {% name(args) %} ... {% end %} around a body.
 CALL = re.compile(r"\{\{\s*(\w+)\((.*?)\)\s*\}\}")
 BODY_CALL = re.compile(r"\{%\s*(\w+)\((.*?)\)\s*%\}(.*?)\{%\s*end\s*%\}", re.S)
+# {{/* youtube(id="x") */}} and {%/* ... */%}: how a Zola author shows a shortcode call.
+ESCAPED = re.compile(r"\{([{%])/\*\s?(.*?)\s?\*/([}%])\}", re.S)
 
 
 class Zola(Convention):
@@ -31,6 +33,7 @@ class Zola(Convention):
     default_permalink = "/:section/:slug/"
     undated_pages = True
     title_from_name = True
+    term_separator = None
 
     @classmethod
     def detect(cls, root: Path) -> "Zola | None":
@@ -74,11 +77,6 @@ class Zola(Convention):
         dated = paths.dated_name(file.stem)
         return self.url_part(dated[1] if dated else file.stem)
 
-    def values(self, file: SourceFile, fields: Fields, date: dt.datetime | None) -> dict[str, str]:
-        found = super().values(file, fields, date)
-        found["section"] = "/".join(self.url_part(part) for part in PurePosixPath(file.section).parts)
-        return found
-
     def own_url(self, url: str, file: SourceFile) -> str:
         """``path`` is relative to the site's root; a page is a folder unless the path names a file."""
         return paths.folder_unless_file(paths.tidy(f"/{url}"))
@@ -86,8 +84,13 @@ class Zola(Convention):
     def alias_url(self, alias: str, file: SourceFile) -> str:
         return paths.folder_unless_file(paths.tidy("/" + alias))
 
-    def section_url(self, section: str) -> str:
-        return paths.tidy("/" + "/".join(self.url_part(part) for part in PurePosixPath(section).parts) + "/")
+    def list_section(self, folder: str, indexed: frozenset[str]) -> str:
+        """The nearest folder with an _index.md; a page in none belongs to the root section."""
+        parts = PurePosixPath(folder).parts
+        for depth in range(len(parts), 0, -1):
+            if "/".join(parts[:depth]) in indexed:
+                return "/".join(parts[:depth])
+        return ""
 
     # --- links and shortcodes ------------------------------------------------
 
@@ -100,12 +103,14 @@ class Zola(Convention):
     def preprocess(self, body: str, links: Mapping[str, str], warn: Warn) -> str:
         if "{{" not in body and "{%" not in body and "@/" not in body:
             return body
+
         def internal(match: re.Match[str], line: int) -> str:
             return links[match.group(1)] + (match.group(2) or "")
 
         body = markup.rewrite(body, INTERNAL_LINK, internal)
         body = markup.rewrite(body, BODY_CALL, lambda match, line: shortcode(match, line, warn))
-        return markup.rewrite(body, CALL, lambda match, line: shortcode(match, line, warn))
+        body = markup.rewrite(body, CALL, lambda match, line: shortcode(match, line, warn), in_code=unescape_examples)
+        return markup.rewrite(body, ESCAPED, lambda match, line: literal(match), in_code=unescape_examples)
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -113,6 +118,14 @@ def read_config(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
+
+
+def literal(match: re.Match[str]) -> str:
+    return "{" + match.group(1) + " " + match.group(2) + " " + match.group(3) + "}"
+
+
+def unescape_examples(code: str) -> str:
+    return ESCAPED.sub(literal, code)
 
 
 def shortcode(match: re.Match[str], line: int, warn: Warn) -> str:
