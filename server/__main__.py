@@ -1,79 +1,65 @@
-"""python -m server [--host H] [--port P] [--zip FILE] [--no-access-log]"""
+"""python -m server [--host H] [--port P] [--zip FILE] [--no-access-log] [limits...]; see --help."""
 
-import argparse
-import os
+import resource
 import signal
 import sys
-from pathlib import Path
 
-from server.app import ACCESS_LOG_ENV, ZIP_ENV, create_app
+from server.app import EblogApp, app_from, default_zip
 from server.assets import SiteError
+from server.settings import Settings, SettingsError, load
 
-
-def port_number(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
-    return int(text)
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m server",
-        description="Serve the zipped eblog site from memory (Starlette on uvicorn, httptools, uvloop).",
-        epilog="SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0. "
-        "The same app under plain uvicorn: see the docstring of server/app.py.",
-    )
-    # All interfaces: in a container, the port is only reachable from outside that way.
-    parser.add_argument(
-        "--host",
-        default="0.0.0.0",  # noqa: S104
-        help="address to listen on (default: %(default)s)",
-    )
-    parser.add_argument(  # argparse runs `type` on a string default too, so a bad $PORT is a usage error
-        "--port",
-        type=port_number,
-        default=os.environ.get("PORT") or "8080",
-        help="port to listen on (default: $PORT, else 8080)",
-    )
-    parser.add_argument(
-        "--zip",
-        type=Path,
-        metavar="FILE",
-        help=f"the site's zip from prezip (default: ${ZIP_ENV}, else server/assets.zip in the package)",
-    )
-    parser.add_argument(
-        "--no-access-log",
-        dest="access_log",
-        action="store_false",
-        default=None,
-        help=f"don't write a line per request on stdout (also {ACCESS_LOG_ENV}=off)",
-    )
-    return parser.parse_args(argv)
+NO_SITE = (
+    "no site to serve: {zip} does not exist; build it with ./scripts/serve (rendermd, buildindex, "
+    "then prezip -o server/assets.zip), or give --zip FILE"
+)
 
 
 def exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def allow_open_files(wanted: int) -> None:
+    """Raise the soft limit on open files so the connection cap, not EMFILE, is what refuses clients."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < ceiling:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     try:
-        app = create_app(args.zip, args.access_log)
+        settings = load(sys.argv[1:] if argv is None else argv)
+    except SettingsError as error:
+        print(f"eblog-server: error: {error}", file=sys.stderr)
+        return 2
+    if settings.zip is None and not default_zip().is_file():
+        print(f"eblog-server: error: {NO_SITE.format(zip=default_zip())}", file=sys.stderr)
+        return 2
+    try:
+        app = app_from(settings)
     except SiteError as error:
         print(f"eblog-server: error: {error}", file=sys.stderr)
         return 1
+    return serve(app, settings)
 
+
+def serve(app: EblogApp, settings: Settings) -> int:
     import uvicorn  # after the zip is known to be good: a bad zip fails fast
 
+    from server.protocol import EblogProtocol
+
+    allow_open_files(settings.limits.max_connections + 64)
     config = uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
-        http="httptools",
+        host=settings.host,
+        port=settings.port,
+        http=EblogProtocol,
+        ws="none",  # a static site takes no WebSockets: no WebSocket library is loaded, whatever is installed
         loop="uvloop",
         lifespan="on",
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # the connection answers from the table; X-Forwarded-* are not read
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)

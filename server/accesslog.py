@@ -12,6 +12,8 @@ import sys
 import time
 from typing import TextIO
 
+from starlette.types import Scope
+
 FLUSH_AFTER = 0.05  # seconds a line may wait, so one write(2) carries every line of a busy moment
 FLUSH_LINES = 1000  # or this many lines, whichever comes first
 MAX_PATH = 512  # a 100 KB path is logged as its first 512 bytes, then "..."
@@ -35,7 +37,7 @@ class AccessLog:
         self.stamp = ""
         self.paths: dict[bytes, str] = {}  # a site has few paths, and each is escaped once
 
-    def record(self, scope: dict, status: int, size: int, encoding: str, started: float) -> None:
+    def record(self, scope: Scope, status: int, size: int, encoding: str, started: float) -> None:
         second = int(time.time())
         if second != self.second:
             self.second = second

@@ -6,15 +6,14 @@ cost several times the work of the answer itself, so ``EblogApp.__call__``
 answers every HTTP request except ``/healthz`` straight from the table, and
 hands the rest (``/healthz``, lifespan, errors) to the Starlette machinery.
 
-Run under plain uvicorn with the same app (configuration from the
-environment, see ``create_app``)::
+Run under plain uvicorn with the same app and connection handling
+(configuration from the environment, see server/settings.py)::
 
     uvicorn --factory server.app:uvicorn_factory --host 0.0.0.0 --port 8080 \\
-        --http httptools --loop uvloop --no-access-log --no-server-header
+        --http server.protocol:EblogProtocol --loop uvloop --no-access-log
 """
 
 import gc
-import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,10 +30,11 @@ from starlette.types import Message, Receive, Scope, Send
 from server import BOOT_STARTED
 from server.accesslog import AccessLog
 from server.assets import SiteError, load_zip
-from server.site import Site
+from server.settings import GIB, Limits, Settings, SettingsError
+from server.settings import load as load_settings
+from server.site import Answer, Site
 
-ZIP_ENV = "EBLOG_ZIP"
-ACCESS_LOG_ENV = "EBLOG_ACCESS_LOG"
+HEALTHZ = "/healthz"  # the one path Starlette answers
 COMMIT_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-")
 
 
@@ -46,7 +46,7 @@ def default_zip() -> Traversable:
 def read_commit() -> str:
     """The build commit from server/commit.txt (written by the Docker build), else "unknown"."""
     try:
-        text = (files("server") / "commit.txt").read_text(encoding="ascii", errors="replace").strip()
+        text = (files("server") / "commit.txt").read_bytes().decode("ascii", "replace").strip()
     except OSError:
         return "unknown"
     # It goes into a header on every response: keep it short and plain.
@@ -56,28 +56,34 @@ def read_commit() -> str:
 class EblogApp(Starlette):
     """Starlette, with the site served ahead of its middleware stack (see the module docstring)."""
 
-    def __init__(self, site: Site, summary: str, access_log: AccessLog | None):
+    def __init__(self, site: Site, summary: str, access_log: AccessLog | None, limits: Limits | None = None):
         self.site = site
         self.summary = summary
         self.access_log = access_log
+        self.limits = limits or Limits()
         super().__init__(
-            routes=[Route("/healthz", self.healthz, methods=["GET", "HEAD"])],
+            routes=[Route(HEALTHZ, self.healthz, methods=["GET", "HEAD"])],
             exception_handlers={405: method_not_allowed},
             lifespan=self.lifespan,
         )
 
+    def answer(self, scope: Scope) -> Answer | None:
+        """The site's answer from the table, or None for what Starlette answers (``/healthz``)."""
+        return None if scope["path"] == HEALTHZ else self.site.answer(scope)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
-        elif scope["path"] != "/healthz":
-            started = time.perf_counter()
-            status, headers, body, encoding = self.site.answer(scope)
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            if self.access_log is not None:
-                self.access_log.record(scope, status, len(body), encoding, started)
-        else:
+            return
+        if scope["path"] == HEALTHZ:  # self.answer, inlined: this is the hot path
             await self.through_starlette(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status, headers, body, encoding = self.site.answer(scope)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if self.access_log is not None:
+            self.access_log.record(scope, status, len(body), encoding, started)
 
     async def through_starlette(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run Starlette, adding the common headers to whatever it answers (500s included)."""
@@ -122,39 +128,36 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Method Not Allowed\n", 405, headers={"allow": "GET, HEAD", "cache-control": "no-store"})
 
 
-def env_flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if value in ("0", "off", "false", "no"):
-        return False
-    if value in ("1", "on", "true", "yes"):
-        return True
-    return default
-
-
-def create_app(zip_path: Path | Traversable | None = None, access_log: bool | None = None) -> EblogApp:
-    """Load the zip and build the app; arguments left out come from the environment.
-
-    ``EBLOG_ZIP`` names the zip (default: server/assets.zip in the package) and
-    ``EBLOG_ACCESS_LOG=off`` turns the access log off.  Raises SiteError when
-    the zip can't be served.
-    """
+def create_app(
+    zip_path: Path | Traversable | None = None,
+    access_log: bool = True,
+    *,
+    limits: Limits | None = None,
+    max_site_bytes: int = GIB,
+) -> EblogApp:
+    """Load the zip (default: server/assets.zip in the package) and build the app; SiteError if it can't be served."""
     if zip_path is None:
-        zip_path = Path(os.environ[ZIP_ENV]) if os.environ.get(ZIP_ENV) else default_zip()
-    if access_log is None:
-        access_log = env_flag(ACCESS_LOG_ENV, True)
-    assets, zip_size = load_zip(zip_path)
+        zip_path = default_zip()
+    assets, zip_size = load_zip(zip_path, max_site_bytes)
     commit = read_commit()
     try:
         site = Site(assets, commit)
     except SiteError as error:
         raise SiteError(f"{zip_path}: {error}") from None
     summary = f"eblog: serving {len(assets)} assets from {zip_path} ({zip_size} bytes), commit {commit}"
-    return EblogApp(site, summary, AccessLog() if access_log else None)
+    return EblogApp(site, summary, AccessLog() if access_log else None, limits)
+
+
+def app_from(settings: Settings) -> EblogApp:
+    return create_app(settings.zip, settings.access_log, limits=settings.limits, max_site_bytes=settings.max_site_bytes)
 
 
 def uvicorn_factory() -> EblogApp:
-    """``create_app`` for ``uvicorn --factory``: a bad zip ends the process with one line, not a traceback."""
+    """The app for ``uvicorn --factory``, configured by the environment (see server/settings.py).
+
+    A bad setting or zip ends the process with one line, not a traceback.
+    """
     try:
-        return create_app()
-    except SiteError as error:
+        return app_from(load_settings())
+    except (SettingsError, SiteError) as error:
         raise SystemExit(f"eblog-server: error: {error}") from None

@@ -32,6 +32,9 @@ LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, 22 bytes we don't need, n
 LOCAL_SIGNATURE = b"PK\x03\x04"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # magic, DEFLATE, no flags, no mtime (deterministic), XFL 2 = "maximum compression", OS 255 = unknown
+# DEFLATE can't expand its input more than about 1032 times (a maximal match costs at least 2 bits
+# for 258 bytes); an entry that claims more is lying about its size.
+MAX_DEFLATE_RATIO = 1032
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
 
 TEXT_TYPES = {
@@ -145,14 +148,17 @@ def inflate(stream: memoryview, info: zipfile.ZipInfo) -> bytes:
     """Decompress a DEFLATE entry, checking what a gzip decoder will check of the same bytes.
 
     ``ZipFile.read`` would accept bytes after the end of the DEFLATE stream;
-    in a gzip body they would sit where the trailer must be.
+    in a gzip body they would sit where the trailer must be.  The declared
+    size is not trusted: inflation stops one byte past it.
     """
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
-        body = inflater.decompress(stream)
+        body = inflater.decompress(stream, info.file_size + 1)
     except zlib.error as error:
         raise SiteError(f"{info.filename}: corrupt DEFLATE data ({error})") from None
-    if not inflater.eof or inflater.unused_data:
+    if len(body) > info.file_size:
+        raise SiteError(f"{info.filename}: inflates to more than the {info.file_size} bytes it declares")
+    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
         raise SiteError(f"{info.filename}: the DEFLATE stream does not end where the entry does")
     if zlib.crc32(body) != info.CRC or len(body) != info.file_size:
         raise SiteError(f"{info.filename}: CRC-32 or size does not match")
@@ -182,7 +188,35 @@ def load_entry(archive: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo) -> 
     )
 
 
-def load_zip(path: Path | Traversable) -> tuple[Mapping[str, Asset], int]:
+def check_sizes(data: bytes, entries: list[zipfile.ZipInfo], max_site_bytes: int) -> None:
+    """Refuse a zip bomb before inflating a byte of it.
+
+    Entries whose stored bytes overlap (several names sharing one stream), a
+    declared total past ``max_site_bytes``, and an entry claiming a ratio no
+    DEFLATE stream can reach are all refused.  ``inflate`` then holds every
+    entry to its declared size.
+    """
+    total = 0
+    previous_end, previous_name = 0, ""
+    for info in sorted(entries, key=lambda entry: entry.header_offset):
+        if info.header_offset < previous_end:
+            raise SiteError(f"{info.filename} overlaps {previous_name} (entries share stored bytes)")
+        stream = raw_stream(data, info)
+        previous_end = info.header_offset + LOCAL_HEADER.size + len(stream)
+        previous_name = info.filename
+        if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+            raise SiteError(f"{info.filename}: a stored entry of {info.compress_size} bytes declares {info.file_size}")
+        if info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1):
+            raise SiteError(
+                f"{info.filename}: declares {info.file_size} bytes from {info.compress_size}, "
+                f"more than DEFLATE can expand ({MAX_DEFLATE_RATIO}:1)"
+            )
+        total += info.file_size
+        if total > max_site_bytes:
+            raise SiteError(f"the files inflate to more than {max_site_bytes} bytes (EBLOG_MAX_SITE_BYTES)")
+
+
+def load_zip(path: Path | Traversable, max_site_bytes: int = 1 << 30) -> tuple[Mapping[str, Asset], int]:
     """Read ``path`` into a read-only ``{entry name: Asset}`` and the zip's size; SiteError on any defect."""
     try:
         data = path.read_bytes()
@@ -193,7 +227,9 @@ def load_zip(path: Path | Traversable) -> tuple[Mapping[str, Asset], int]:
     assets: dict[str, Asset] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
+            entries = archive.infolist()
+            check_sizes(data, entries, max_site_bytes)
+            for info in entries:
                 if info.is_dir():
                     continue
                 check_name(info.filename)

@@ -13,7 +13,8 @@ Cache-Control:
 - other files under a fixed name (images, fonts) rarely change:
   ``public, max-age=86400``;
 - the 404 page says ``no-cache`` so an article published later shows up at
-  once; redirects are structural and last a day.
+  once; permanent redirects (301, 308) are structural and last a day,
+  temporary ones (302, 307) are ``no-cache``.
 """
 
 import re
@@ -21,15 +22,18 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import NamedTuple
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
+
+from starlette.types import Scope
 
 from server.assets import Asset, SiteError
+from server.headers_file import HEADERS_FILE, policy_in
 from server.negotiation import UNSATISFIABLE, byte_range, etag_listed, gzip_preferred, parse_http_date
+from server.urls import NOT_FOUND_PAGE, REDIRECTS_FILE, Redirect, url_table
 
 Headers = tuple[tuple[bytes, bytes], ...]
 Answer = tuple[int, Headers, bytes, str]  # status, headers, body, encoding for the log
 
-NOT_FOUND_PAGE = "404.html"
 SAFE_QUERY = re.compile(rb"[\x21-\x7e]+")  # kept on a redirect only if it can't break the header
 HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
 PAGE_SUFFIXES = frozenset({".html", ".xml", ".json", ".txt"})
@@ -42,31 +46,36 @@ CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 ALLOW = b"GET, HEAD"
-# Past these a request is refused with 431, as nginx and Apache refuse theirs (httptools sets no limit).
+# Past this many header fields a request is refused with 431 (the connection bounds their size).
 MAX_FIELDS = 100
-MAX_HEADER_BYTES = 65536
-CONDITIONAL = frozenset(
-    {
-        b"accept-encoding",
-        b"if-match",
-        b"if-unmodified-since",
-        b"if-none-match",
-        b"if-modified-since",
-        b"range",
-        b"if-range",
-    }
-)
+# The request fields that choose an answer, by position.  The first LIST_FIELDS are lists: given
+# twice, they are one list.  The others are single-valued: given twice they are invalid, and b""
+# makes them ignored.
+SELECTING = {
+    name: index
+    for index, name in enumerate(
+        (b"accept-encoding", b"if-match", b"if-none-match", b"if-unmodified-since", b"if-modified-since", b"range",
+         b"if-range")
+    )
+}  # fmt: skip
+LIST_FIELDS = 3
+selecting_index = SELECTING.get
 
 
-def security_headers(commit: str) -> Headers:
+def security_headers(commit: str, policy: str = CSP) -> Headers:
     """The headers every response carries, whichever part of the app made it."""
     return (
         (b"x-eblog-commit", commit.encode("ascii")),
         (b"x-content-type-options", b"nosniff"),
-        (b"content-security-policy", CSP.encode("ascii")),
+        (b"content-security-policy", policy.encode("ascii")),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"x-frame-options", b"DENY"),
     )
+
+
+def encode_headers(headers: Headers) -> bytes:
+    """Header fields as they go on the wire, each ``name: value`` and CRLF."""
+    return b"".join(b"%s: %s\r\n" % field for field in headers)
 
 
 def cache_control(name: str) -> str:
@@ -78,38 +87,6 @@ def cache_control(name: str) -> str:
     if path.suffix.lower() in PAGE_SUFFIXES:
         return REVALIDATE
     return DAY
-
-
-def clean_urls(names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Map URL paths to entry names, and the other spellings of a page to its canonical URL.
-
-    ``index.html`` is ``/``; ``x.html`` is ``/x`` and ``/x.html`` and ``/x/``
-    redirect there; other files are served at their own path.  A redirect is
-    only added where no file answers, and always points at a path that does,
-    so there are no loops.  404.html is only ever the 404 answer.
-    """
-    routes: dict[str, str] = {}
-    aliases: dict[str, str] = {}
-
-    def route(path: str, name: str) -> None:
-        if path in routes:  # e.g. "rss.xml" and "rss.xml.html": one would hide the other
-            raise SiteError(f"{routes[path]} and {name} would both answer {path}")
-        routes[path] = name
-
-    for name in names:
-        if name == NOT_FOUND_PAGE:
-            continue
-        if name.endswith(".html"):
-            stem = name[: -len(".html")]
-            canonical = "/" if name == "index.html" else f"/{stem}"
-            route(canonical, name)
-            for alias in (f"/{name}", f"/{stem}/", "/index" if name == "index.html" else None):
-                if alias is not None:
-                    aliases[alias] = canonical
-        else:
-            route(f"/{name}", name)
-    redirects = {alias: target for alias, target in aliases.items() if alias not in routes}
-    return routes, redirects
 
 
 class Variant(NamedTuple):
@@ -133,12 +110,12 @@ class Resource(NamedTuple):
 def make_resource(asset: Asset, cache: str, common: Headers) -> Resource:
     vary = ((b"vary", b"Accept-Encoding"),) if asset.gzip is not None else ()
     last_modified = None if asset.last_modified is None else asset.last_modified.encode("ascii")
-    validators = (
-        *(() if last_modified is None else ((b"last-modified", last_modified),)),
-        (b"cache-control", cache.encode("ascii")),
-        *vary,
-        *common,
-    )
+    # What a 304 carries besides the ETag (RFC 9110 15.4.5): Cache-Control and Vary, as the 200
+    # would send them, and the security headers, which are not representation metadata: a cache
+    # that merges them into its stored response only refreshes the same values.  Last-Modified is
+    # left out: with an ETag present it guides no cache update.
+    revalidated = ((b"cache-control", cache.encode("ascii")), *vary, *common)
+    validators = (*(() if last_modified is None else ((b"last-modified", last_modified),)), *revalidated)
     content_type = (b"content-type", asset.media_type.encode("ascii"))
 
     def variant(body: bytes, etag: str, encoding: str) -> Variant:
@@ -152,7 +129,7 @@ def make_resource(asset: Asset, cache: str, common: Headers) -> Resource:
             (b"accept-ranges", b"bytes"),
             *validators,
         )
-        return Variant(body, tag[1], encoding, ok, (tag, *validators))
+        return Variant(body, tag[1], encoding, ok, (tag, *revalidated))
 
     identity = variant(asset.body, asset.etag, "identity")
     gzipped = None if asset.gzip is None or asset.gzip_etag is None else variant(asset.gzip, asset.gzip_etag, "gzip")
@@ -179,6 +156,30 @@ def make_not_found(asset: Asset | None, common: Headers) -> Resource:
     return Resource(variant(asset.body, "identity"), gzipped, None, None, ())
 
 
+def selecting_fields(headers: list[tuple[bytes, bytes]]) -> list[bytes | None]:
+    """The values of the fields that choose an answer, in SELECTING's order (None where absent)."""
+    values: list[bytes | None] = [None, None, None, None, None, None, None]
+    for name, value in headers:
+        index = selecting_index(name)
+        if index is not None:
+            seen = values[index]
+            if seen is None:
+                values[index] = value
+            elif index < LIST_FIELDS:
+                values[index] = seen + b"," + value
+            else:
+                values[index] = b""
+    return values
+
+
+def site_text(asset: Asset, name: str) -> str:
+    """One of the build's own text files in the site (_redirects, _headers)."""
+    try:
+        return asset.body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SiteError(f"{name}: not UTF-8 (byte {error.start})") from None
+
+
 def bad_path(raw_path: bytes) -> bool:
     """True for a path no careful server should look up: control bytes or bytes that aren't UTF-8.
 
@@ -201,12 +202,16 @@ class Site:
 
     def __init__(self, assets: Mapping[str, Asset], commit: str):
         self.commit = commit
-        self.common = security_headers(commit)
-        routes, redirects = clean_urls(sorted(assets))
+        headers_file = assets.get(HEADERS_FILE)
+        self.policy = (policy_in(site_text(headers_file, HEADERS_FILE)) if headers_file else None) or CSP
+        self.common = security_headers(commit, self.policy)
+        rules = assets.get(REDIRECTS_FILE)
+        routes, redirects = url_table(sorted(assets), None if rules is None else site_text(rules, REDIRECTS_FILE))
         self.routes: Mapping[str, Resource] = MappingProxyType(
             {path: make_resource(assets[name], cache_control(name), self.common) for path, name in routes.items()}
         )
-        self.redirects: Mapping[str, str] = MappingProxyType(redirects)
+        self.redirects: Mapping[str, Redirect] = MappingProxyType(redirects)
+        self.redirect_headers = {path: self.redirect_fields(redirect) for path, redirect in redirects.items()}
         self.not_found = make_not_found(assets.get(NOT_FOUND_PAGE), self.common)
         plain = (b"content-type", b"text/plain; charset=utf-8")
         self.not_allowed = (
@@ -219,8 +224,25 @@ class Site:
         self.bad_request = (plain, (b"content-length", b"0"), (b"cache-control", b"no-store"), *self.common)
         self.too_large = (*self.bad_request, (b"connection", b"close"))
         self.failed = self.bad_request  # 412: nothing to add either
+        # What the HTTP connection itself refuses (400, 431, 503...): it adds the length.
+        self.refusal = (plain, (b"cache-control", b"no-store"), *self.common)
+        self.encoded = self.encode_prebuilt()
 
-    def answer(self, scope: dict) -> Answer:  # noqa: C901, PLR0912 (to be split into named steps)
+    def encode_prebuilt(self) -> dict[int, tuple[Headers, bytes]]:
+        """The wire form of every prebuilt header set, by identity: the site keeps each one alive."""
+        prebuilt = [self.not_allowed, self.bad_request, self.too_large, self.refusal, *self.redirect_headers.values()]
+        for resource in (*self.routes.values(), self.not_found):
+            for variant in (resource.identity, resource.gzip):
+                if variant is not None:
+                    prebuilt += [variant.ok, variant.not_modified]
+        return {id(headers): (headers, encode_headers(headers)) for headers in prebuilt}
+
+    def wire(self, headers: Headers) -> bytes:
+        """``headers`` as sent: prebuilt for the common answers, encoded now for the others (206, 301)."""
+        known = self.encoded.get(id(headers))
+        return known[1] if known is not None and known[0] is headers else encode_headers(headers)
+
+    def answer(self, scope: Scope) -> Answer:
         """Status, headers, body and encoding (for the log) for one request."""
         method = scope["method"]
         if method != "GET" and method != "HEAD":
@@ -228,36 +250,37 @@ class Site:
         headers = scope["headers"]
         if len(headers) > MAX_FIELDS:
             return 431, self.too_large, b"", "-"
-        accept = if_match = if_unmodified_since = if_none_match = if_modified_since = ranges = if_range = None
-        total = 0
-        for name, value in headers:
-            total += len(value)
-            if name in CONDITIONAL:
-                if name == b"accept-encoding":
-                    accept = value if accept is None else accept + b"," + value
-                elif name == b"if-none-match":
-                    if_none_match = value if if_none_match is None else if_none_match + b"," + value
-                elif name == b"if-match":
-                    if_match = value if if_match is None else if_match + b"," + value
-                # A repeated single-valued field is invalid; b"" makes it ignored below.
-                elif name == b"if-unmodified-since":
-                    if_unmodified_since = value if if_unmodified_since is None else b""
-                elif name == b"if-modified-since":
-                    if_modified_since = value if if_modified_since is None else b""
-                elif name == b"range":
-                    ranges = value if ranges is None else b""
-                else:
-                    if_range = value if if_range is None else b""
-        if total > MAX_HEADER_BYTES:
-            return 431, self.too_large, b"", "-"
-
+        accept, if_match, if_none_match, if_unmodified_since, if_modified_since, ranges, if_range = selecting_fields(
+            headers
+        )
         resource = self.routes.get(scope["path"])
         if resource is None:
             return self.miss(scope, accept)
         variant = resource.identity
         if accept is not None and resource.gzip is not None and gzip_preferred(accept):
             variant = resource.gzip
-        # The order of RFC 9110 13.2.2: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since, If-Range.
+        if if_match is not None or if_unmodified_since or if_none_match is not None or if_modified_since:
+            failed = self.precondition_failed(
+                resource, variant, if_match, if_unmodified_since, if_none_match, if_modified_since
+            )
+            if failed is not None:
+                return failed
+        if ranges and method == "GET" and (if_range is None or self.if_range_holds(resource, if_range)):
+            partial = self.partial(resource, ranges)
+            if partial is not None:
+                return partial
+        return 200, variant.ok, variant.body if method == "GET" else b"", variant.encoding
+
+    def precondition_failed(
+        self,
+        resource: Resource,
+        variant: Variant,
+        if_match: bytes | None,
+        if_unmodified_since: bytes | None,
+        if_none_match: bytes | None,
+        if_modified_since: bytes | None,
+    ) -> Answer | None:
+        """412 or 304 as RFC 9110 13.2.2 orders them, else None (the request goes on)."""
         if if_match is not None:
             if not etag_listed(if_match, variant.etag, strong=True):
                 return 412, self.failed, b"", "-"
@@ -270,11 +293,7 @@ class Site:
                 return 304, variant.not_modified, b"", "-"
         elif if_modified_since and self.unmodified_since(resource, if_modified_since):
             return 304, variant.not_modified, b"", "-"
-        if ranges and method == "GET" and (if_range is None or self.if_range_holds(resource, if_range)):
-            partial = self.partial(resource, ranges)
-            if partial is not None:
-                return partial
-        return 200, variant.ok, variant.body if method == "GET" else b"", variant.encoding
+        return None
 
     @staticmethod
     def unmodified_since(resource: Resource, value: bytes) -> bool:
@@ -294,6 +313,7 @@ class Site:
 
     @staticmethod
     def partial(resource: Resource, ranges: bytes) -> Answer | None:
+        """206 for one satisfiable byte range, 416 for none, None to ignore the header (a 200)."""
         body = resource.identity.body
         size = len(body)
         span = byte_range(ranges, size)
@@ -310,22 +330,25 @@ class Site:
         )
         return 206, headers, body[first : last + 1], "identity"
 
-    def miss(self, scope: dict, accept: bytes | None) -> Answer:
-        """A path with no file: redirect to the canonical URL, 400 for a malformed path, else 404."""
+    def redirect_fields(self, redirect: Redirect, query: bytes = b"") -> Headers:
+        location = redirect.location.encode("ascii") + (b"?" + query if query else b"")
+        cache = DAY if redirect.status in (301, 308) else "no-cache"  # a temporary one is asked again each time
+        return (
+            (b"location", location),
+            (b"content-length", b"0"),
+            (b"cache-control", cache.encode("ascii")),
+            *self.common,
+        )
+
+    def miss(self, scope: Scope, accept: bytes | None) -> Answer:
+        """A path with no file: a redirect, 400 for a malformed path, else 404."""
         path = scope["path"]
-        target = self.redirects.get(path)
-        if target is not None:
-            location = quote(target).encode("ascii")
+        redirect = self.redirects.get(path)
+        if redirect is not None:
             query = scope.get("query_string", b"")
-            if query and SAFE_QUERY.fullmatch(query):
-                location += b"?" + query
-            headers = (
-                (b"location", location),
-                (b"content-length", b"0"),
-                (b"cache-control", DAY.encode()),
-                *self.common,
-            )
-            return 301, headers, b"", "-"
+            if query and redirect.keeps_query and SAFE_QUERY.fullmatch(query):
+                return redirect.status, self.redirect_fields(redirect, query), b"", "-"
+            return redirect.status, self.redirect_headers[path], b"", "-"
         if bad_path(scope.get("raw_path") or path.encode("utf-8", "surrogateescape")):
             return 400, self.bad_request, b"", "-"
         variant = self.not_found.identity

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cmd.shared import manifest as site_manifest
 from cmd.shared.config import from_mapping
@@ -25,6 +26,7 @@ from cmd.shared.errors import InputError
 from cmd.shared.files import remove, write_atomic, write_if_changed
 from cmd.shared.layout import BUILD_DIR, CATEGORIES_DIR, HEADERS_FILE, REDIRECTS_FILE, TAGS_DIR, encoded, list_page
 from cmd.shared.records import Entry, Redirect, SectionEntry
+from cmd.shared.theme import overrides
 from cmd.shared.version import tools_digest
 
 STATE = f"{BUILD_DIR}/index-state.json"
@@ -36,11 +38,13 @@ class Summary:
     written: int
     unchanged: bool
     seconds: float
+    state_damaged: bool = False
 
     def line(self) -> str:
         if self.unchanged:
             return f"buildindex: up to date in {self.seconds:.2f} s"
-        return f"buildindex: {self.written} files written in {self.seconds:.2f} s"
+        note = f" (its state in {STATE} was unreadable: everything rebuilt)" if self.state_damaged else ""
+        return f"buildindex: {self.written} files written in {self.seconds:.2f} s{note}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,12 @@ class Site:
     sections: list[SectionEntry]
     redirects: list[Redirect]
     csp: str
+    theme: str  # the digest of the site's own templates and CSS
+
+    @property
+    def base_path(self) -> str:
+        """The path the site lives under ("" at a host's root): every link the list pages make starts with it."""
+        return urlsplit(str(self.settings["base_url"])).path.rstrip("/")
 
 
 def latest(dates: Iterable[str]) -> str | None:
@@ -104,8 +114,16 @@ def pagination(base: str, number: int, total: int) -> dict[str, Any]:
 
 
 def read_site(manifest: dict[str, Any], out_dir: Path, base_url: str | None, feed_size: int | None) -> Site:
-    overrides = {key: value for key, value in (("base_url", base_url), ("feed_size", feed_size)) if value is not None}
-    settings = dataclasses.asdict(from_mapping({**manifest["site"], **overrides}, "buildindex settings"))
+    given = {key: value for key, value in (("base_url", base_url), ("feed_size", feed_size)) if value is not None}
+    rendered_for = from_mapping(manifest["site"], "the manifest").base_path
+    config = from_mapping({**manifest["site"], **given}, "buildindex settings")
+    if config.base_path != rendered_for:
+        raise InputError(
+            f"the base URL {config.base_url} puts the site under {config.base_path or '/'}, but its pages were "
+            f"rendered for {rendered_for or '/'}: set base_url in site.toml and run rendermd again",
+            out_dir,
+        )
+    settings = dataclasses.asdict(config)
     try:
         pages = [Entry.from_json(item) for item in manifest["articles"]]
         sections = [SectionEntry.from_json(item) for item in manifest["sections"]]
@@ -118,6 +136,7 @@ def read_site(manifest: dict[str, Any], out_dir: Path, base_url: str | None, fee
             sections,
             redirects,
             manifest["csp"],
+            manifest["theme"],
         )
     except (KeyError, TypeError) as error:
         raise InputError(f"manifest from another version of the tools ({error}); run rendermd again", out_dir) from None
@@ -126,14 +145,14 @@ def read_site(manifest: dict[str, Any], out_dir: Path, base_url: str | None, fee
 class Writer:
     """Renders the templates into a {file: text} table, the common context added once."""
 
-    def __init__(self, site: Site):
-        from cmd.buildindex.feeds import rfc822
+    def __init__(self, site: Site, templates: Path | None):
+        from cmd.buildindex.feeds import rfc822  # Jinja2 is only imported when work is needed
         from cmd.shared.theme import environment
 
-        self.env = environment().overlay()
+        self.env = environment(site.settings["language"], templates, site.theme).overlay()
         self.env.filters["rfc822"] = rfc822
         self.env.filters["encoded"] = encoded
-        self.common = {"site": site.settings, "stylesheet": site.stylesheet}
+        self.common = {"site": site.settings, "stylesheet": site.stylesheet, "base": site.base_path}
         self.files: dict[str, str] = {}
 
     def page(self, file: str, template: str, path: str, **context: Any) -> None:
@@ -147,11 +166,8 @@ class Writer:
             self.page(file, template, url, items=chunk, pager=pagination(base, number, len(chunks)), **context)
 
 
-# The taxonomies that get pages: (folder, the field of Entry, the overview's title, a term page's heading).
-TAXONOMIES = (
-    (TAGS_DIR, "tags", "Tags", "Tagged “{}”"),
-    (CATEGORIES_DIR, "categories", "Categories", "In the category “{}”"),
-)
+# The taxonomies that get pages: (folder, the field of Entry that holds the terms).
+TAXONOMIES = ((TAGS_DIR, "tags"), (CATEGORIES_DIR, "categories"))
 
 
 def term_groups(articles: list[Entry], field: str) -> dict[str, list[Entry]]:
@@ -192,15 +208,14 @@ def write_lists(writer: Writer, site: Site, out_dir: Path) -> None:
             members = [article for article in site.articles if is_in(article, section)]
             text = read_fragment(out_dir, section.fragment)
             writer.paged(section.url, "section.html", members, size, section=section, text=text)
-    for folder, field, title, heading in TAXONOMIES:
+    for folder, field in TAXONOMIES:
         groups = term_groups(site.articles, field)
         if not groups and folder != TAGS_DIR:
             continue  # /tags always exists (the site's menu links it); the others only when used
         terms = [(term, len(group)) for term, group in groups.items()]
-        writer.page(f"{folder}.html", "tags.html", f"/{folder}", folder=folder, title=title, tags=terms)
+        writer.page(f"{folder}.html", "tags.html", f"/{folder}", folder=folder, tags=terms)
         for term, group in groups.items():
-            label = heading.format(term)
-            writer.paged(f"/{folder}/{term}", "tag.html", group, size, folder=folder, heading=label, count=len(group))
+            writer.paged(f"/{folder}/{term}", "tag.html", group, size, folder=folder, term=term, count=len(group))
     writer.page("404.html", "404.html", "/404", recent=site.articles[:RECENT_ON_404])
 
 
@@ -230,7 +245,7 @@ def sitemap_urls(site: Site) -> list[dict[str, str | None]]:
     urls += [{"loc": base + encoded(page.url), "lastmod": page.updated or page.date} for page in site.pages]
     urls += [{"loc": base + encoded(section.url), "lastmod": None} for section in site.sections if section.path]
     urls.append({"loc": f"{base}/archive", "lastmod": newest})
-    for folder, field, _, _ in TAXONOMIES:
+    for folder, field in TAXONOMIES:
         groups = term_groups(site.articles, field)
         if groups or folder == TAGS_DIR:
             urls.append({"loc": f"{base}/{folder}", "lastmod": newest})
@@ -268,7 +283,7 @@ def headers_file(site: Site) -> str:
 
 def render_files(out_dir: Path, site: Site) -> dict[str, str]:
     """Every file buildindex owns, as path -> text."""
-    writer = Writer(site)
+    writer = Writer(site, overrides(out_dir))
     write_lists(writer, site, out_dir)
     write_feeds(writer, site, out_dir)
     writer.files["sitemap.xml"] = writer.env.get_template("sitemap.xml").render(urls=sitemap_urls(site))
@@ -277,14 +292,19 @@ def render_files(out_dir: Path, site: Site) -> dict[str, str]:
     return writer.files
 
 
-def read_state(out_dir: Path) -> dict[str, Any]:
+def read_state(out_dir: Path) -> tuple[dict[str, Any], bool]:
+    """The last run's key and files, and whether a state file was there but unreadable."""
+    empty: dict[str, Any] = {"key": None, "files": []}
     try:
         state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError, ValueError, UnicodeDecodeError):
-        state = None
-    if not isinstance(state, dict) or not isinstance(state.get("files"), list):
-        return {"key": None, "files": []}  # none, or an old or damaged one: build everything again
-    return state
+    except (FileNotFoundError, NotADirectoryError):
+        return empty, False
+    except (ValueError, UnicodeDecodeError):
+        return empty, True
+    files = state.get("files") if isinstance(state, dict) else None
+    if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+        return empty, True  # an old or damaged one: build everything again
+    return state, False
 
 
 def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | None = None) -> Summary:
@@ -293,7 +313,7 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
     manifest = site_manifest.read(out_dir)
     site = read_site(manifest, out_dir, base_url, feed_size)
     key = json.dumps([tools_digest(), manifest, site.settings], sort_keys=True)
-    state = read_state(out_dir)
+    state, damaged = read_state(out_dir)
     if state.get("key") == key and all((out_dir / name).exists() for name in state["files"]):
         return Summary(0, True, time.perf_counter() - started)
 
@@ -302,4 +322,4 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
     for stale in set(state["files"]) - files.keys():
         remove(out_dir, stale)
     write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
-    return Summary(written, False, time.perf_counter() - started)
+    return Summary(written, False, time.perf_counter() - started, damaged)

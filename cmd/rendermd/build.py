@@ -33,6 +33,7 @@ from cmd.shared.errors import InputError
 from cmd.shared.files import remove, write_atomic, write_if_changed
 from cmd.shared.layout import BUILD_DIR, RENDER_CACHE, STATIC_DIR
 from cmd.shared.records import Entry, Redirect, SectionEntry
+from cmd.shared.theme import Theme, overrides
 from cmd.shared.version import tools_digest
 
 FRAGMENTS = f"{BUILD_DIR}/fragments"
@@ -178,12 +179,14 @@ def plan(
     published: list[Page],
     settings: site_config.SiteConfig,
     stylesheet: str,
+    site_theme: Theme,
     cache: dict[str, Any],
     out_dir: Path,
 ) -> Plan:
     """Decide, page by page, what must be rendered again."""
     policy = settings.policy().header()
     settings_json = dataclasses.asdict(settings)
+    look = {"base": settings.base_path, "theme": site_theme.digest}
     links_of = neighbours([page for page in published if page.date is not None])
     old_fragments = {name: Fragment.from_json(data) for name, data in cache["fragments"].items()}
     result = Plan([], {}, {})
@@ -197,7 +200,7 @@ def plan(
         key = fragment_key(page.source, page.links, page.asset_base, policy, tree.convention.name)
         entry = entry_of(page)
         around = links_of.get(page.url, {"newer": None, "older": None, "series": None})
-        context = {"site": settings_json, "stylesheet": stylesheet, "toc": page.fields.toc, **around}
+        context = {"site": settings_json, "stylesheet": stylesheet, "toc": page.fields.toc, **look, **around}
         result.pages[page.output] = fingerprint(key, entry.to_json(), context)
         body = current(name, key)
         if body and cache["pages"].get(page.output) == result.pages[page.output] and (out_dir / page.output).exists():
@@ -217,12 +220,13 @@ def plan(
     return result
 
 
-def ensure_stylesheet(out_dir: Path, cached: str | None) -> str:
-    if cached is not None and (out_dir / cached).exists():
-        return cached
-    from cmd.rendermd.pages import site_stylesheet
+def ensure_stylesheet(out_dir: Path, cached: object, site_theme: Theme) -> str:
+    """The stylesheet's path, written again only when it is missing or the theme's CSS changed."""
+    if isinstance(cached, list) and cached[1] == site_theme.digest and (out_dir / cached[0]).exists():
+        return str(cached[0])
+    from cmd.rendermd.pages import site_stylesheet  # Pygments' CSS: only when the stylesheet is written
 
-    stylesheet, css = site_stylesheet()
+    stylesheet, css = site_stylesheet(site_theme)
     write_atomic(out_dir / stylesheet, css)
     return stylesheet
 
@@ -248,6 +252,7 @@ def run_jobs(
         "pages": {**cache["pages"], **dict.fromkeys(item.page_file for item in work.stale if item.page_file)},
     })  # fmt: skip
     policy = settings.policy()
+    templates = overrides(out_dir)
     page_jobs = [
         PageJob(
             out_dir=out_dir,
@@ -264,6 +269,7 @@ def run_jobs(
             entry=item.entry,
             page_file=item.page_file,
             context=item.context,
+            templates=templates,
         )
         for name, item in zip(names, work.stale, strict=True)
     ]
@@ -337,11 +343,14 @@ def drop_old_stylesheets(out_dir: Path, stylesheet: str, assets: list[str]) -> N
 
 
 def redirects_of(published: list[Page]) -> list[Redirect]:
-    return sorted((Redirect(old, page.url) for page in published for old in page.old_urls), key=lambda r: r.old)
+    """Pages' old URLs, and tag pages renamed since tags kept letters of any script."""
+    moved = [Redirect(old, page.url) for page in published for old in page.old_urls]
+    moved += [Redirect(old, new) for old, new in sources.tag_redirects(published).items()]
+    return sorted(moved, key=lambda r: r.old)
 
 
 def manifest_of(
-    tree: Tree, published: list[Page], work: Plan, settings: site_config.SiteConfig, stylesheet: str
+    tree: Tree, published: list[Page], work: Plan, settings: site_config.SiteConfig, stylesheet: str, site_theme: Theme
 ) -> dict[str, Any]:
     entries = [work.fragments[page.source.file.name].fill(entry_of(page)) for page in published]
     sections = [
@@ -357,6 +366,7 @@ def manifest_of(
     return {
         "site": dataclasses.asdict(settings),
         "stylesheet": stylesheet,
+        "theme": site_theme.digest,
         "convention": tree.convention.name,
         "csp": settings.policy().header(),
         "articles": [entry.to_json() for entry in entries],
@@ -379,6 +389,14 @@ def ignored_keys(tree: Tree) -> list[str]:
     return notes
 
 
+def read_theme(articles_dir: Path, settings: site_config.SiteConfig, convention: Convention) -> Theme:
+    """The site's own templates and CSS; their folder, when inside the tree, holds no articles."""
+    folder = (articles_dir / settings.templates).resolve()
+    if folder.is_relative_to(articles_dir.resolve()) and folder != articles_dir.resolve():
+        convention.reserved |= {folder.relative_to(articles_dir.resolve()).as_posix()}
+    return Theme.read(folder)
+
+
 def render_site(
     articles_dir: Path,
     out_dir: Path,
@@ -396,22 +414,24 @@ def render_site(
         raise InputError("the output path exists and is not a directory", out_dir)
     settings = site_config.load(articles_dir)
     convention: Convention = conventions.detect(articles_dir, settings.convention or None)
+    site_theme = read_theme(articles_dir, settings, convention)
     cache = load_cache(out_dir)
     tree = sources.load(
         convention, cache["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
     )
     published = in_order(page for page in tree.pages if drafts or not page.draft)
 
-    stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"])
-    work = plan(tree, published, settings, stylesheet, cache, out_dir)
+    stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"], site_theme)
+    site_theme.install(out_dir)
+    work = plan(tree, published, settings, stylesheet, site_theme, cache, out_dir)
     run_jobs(work, tree, settings, cache, out_dir, jobs, progress)
     removed = remove_gone(out_dir, cache, work)
     assets = copy_assets(out_dir, assets_to_copy(tree, published, work.fragments), cache["assets"])
     drop_old_stylesheets(out_dir, stylesheet, assets)
 
-    site_manifest.write(out_dir, manifest_of(tree, published, work, settings, stylesheet))
+    site_manifest.write(out_dir, manifest_of(tree, published, work, settings, stylesheet, site_theme))
     cache.update(
-        stylesheet=stylesheet,
+        stylesheet=[stylesheet, site_theme.digest],
         sources=sources.cache_entries(tree, convention.name),
         fragments={name: fragment.to_json() for name, fragment in work.fragments.items()},
         pages=work.pages,

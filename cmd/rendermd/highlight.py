@@ -94,11 +94,16 @@ def render_fence(code: str, info: str) -> str:
         ]
     lang_class = f' class="language-{escape(lang)}"' if lang else ""
     body = "\n".join(lines)
-    return f'<pre class="{CSS_CLASS}"><code{lang_class}>{body}\n</code></pre>\n'
+    # tabindex: a block wider than the screen scrolls, and the keyboard can only scroll what it can focus.
+    return f'<pre class="{CSS_CLASS}" tabindex="0"><code{lang_class}>{body}\n</code></pre>\n'
 
 
-def stylesheet(light_style: str = "friendly", dark_style: str = "monokai") -> str:
-    """Pygments CSS for the light theme, and the dark one under prefers-color-scheme."""
+def stylesheet(light_style: str = "xcode", dark_style: str = "github-dark") -> str:
+    """Pygments CSS for the light theme, and the dark one under prefers-color-scheme.
+
+    Two styles whose every token class is at least 4.5:1 against their own background, on plain
+    and on marked lines (WCAG AA; measured by tests/a11y, where "friendly" and "monokai" failed).
+    """
     light = HtmlFormatter(style=light_style, classprefix="").get_style_defs(f".{CSS_CLASS}")
     dark = HtmlFormatter(style=dark_style, classprefix="").get_style_defs(f".{CSS_CLASS}")
     dark = "\n".join("  " + line for line in dark.splitlines())

@@ -104,7 +104,10 @@ def _heading_ids(state: StateCore) -> None:
         token.attrSet("id", heading)
         # Raw HTML, not link and text tokens: the heading's words (for the table of contents
         # and the excerpt) are its text tokens alone.
-        link = f'<a class="header-anchor" href="#{escape(heading)}">#</a> '
+        # The "#" alone tells a screen reader nothing: the link is named after its section.
+        words = " ".join(plain_text(inline).split())
+        label = escape(f"Link to this section: {words}" if words else "Link to this section")
+        link = f'<a class="header-anchor" href="#{escape(heading)}" aria-label="{label}">#</a> '
         inline.children = [Token("html_inline", "", 0, content=link), *(inline.children or ())]
 
 

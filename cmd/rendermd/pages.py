@@ -29,7 +29,7 @@ from cmd.rendermd.fragment import Fragment
 from cmd.shared.csp import Policy
 from cmd.shared.files import write_text_atomic
 from cmd.shared.records import Entry
-from cmd.shared.theme import environment, stylesheet
+from cmd.shared.theme import Theme, environment, stylesheet
 
 PARALLEL_THRESHOLD = 32  # below this, starting worker processes costs more than it saves
 PROGRESS_THRESHOLD = 200
@@ -51,12 +51,13 @@ class PageJob:
     policy: Policy
     entry: Entry | None = None  # None for a section's text, which has no page of its own
     page_file: str = ""
+    templates: Path | None = None  # the site's own templates, as copied into OUT
     context: dict[str, Any] = field(default_factory=dict)  # site settings, stylesheet, neighbours, series
 
 
-def site_stylesheet() -> tuple[str, bytes]:
-    """The hashed stylesheet path and bytes: the hand-written CSS plus Pygments' classes."""
-    return stylesheet(highlight.stylesheet())
+def site_stylesheet(site_theme: Theme) -> tuple[str, bytes]:
+    """The hashed stylesheet path and bytes: ours or the theme's CSS, plus Pygments' classes."""
+    return stylesheet(highlight.stylesheet(), site_theme)
 
 
 @cache
@@ -112,11 +113,8 @@ def build_page(job: PageJob) -> Fragment:
             if job.context["toc"]
             else []
         )
-        html = (
-            environment()
-            .get_template("article.html")
-            .render(article=entry, path=entry.url, toc=toc, body=body, **context)
-        )
+        env = environment(context["site"]["language"], job.templates, context["theme"])
+        html = env.get_template("article.html").render(article=entry, path=entry.url, toc=toc, body=body, **context)
         write_text_atomic(job.out_dir / job.page_file, html)
     return fragment
 

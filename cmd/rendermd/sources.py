@@ -157,11 +157,22 @@ def title_of(source: Source, convention: Convention) -> str:
     return " ".join(word[:1].upper() + word[1:] for word in words) or source.file.stem
 
 
+def term_slug(term: str) -> str:
+    """A tag's or category's page name: its letters (any script, lowercase) and digits, runs of
+    anything else one hyphen; ``+`` and ``#`` are spelled out, so C, C++ and C# stay three tags."""
+    return paths.slugify(term.replace("+", " plus ").replace("#", " sharp "))
+
+
+def legacy_tag_slug(term: str) -> str:
+    """The rule tag pages were named by before: ASCII letters and digits only (``café`` was ``caf``)."""
+    return re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-")
+
+
 def term_slugs(source: Source, terms: tuple[str, ...], kind: str) -> tuple[str, ...]:
-    """Tags or categories as their pages name them: lowercase letters (any script) and digits."""
+    """Tags or categories as their pages name them (``term_slug``)."""
     slugs = []
     for term in terms:
-        slug = paths.slugify(term)
+        slug = term_slug(term)
         if not slug:
             raise InputError(f"{kind} {term!r} has no letters or digits", source.file.path)
         slugs.append(slug)
@@ -322,8 +333,34 @@ def load(convention: Convention, cached: dict[str, Any], key: str, *, permalink:
         errors += problems
     if errors:
         raise ExceptionGroup("bad articles", errors)
-    warnings = [warning for source in sources for warning in source.reading.warnings]
+    warnings = [warning for source in sources for warning in source.reading.warnings] + merged_terms(resolved)
     return Tree(convention, resolved, sections, warnings, skipped)
+
+
+def merged_terms(pages: list[Page]) -> list[str]:
+    """A warning for each tag page two spellings share that differ in more than case and separators."""
+    spellings: dict[str, set[str]] = {}
+    for page in pages:
+        for term in page.fields.tags:
+            spellings.setdefault(term_slug(term), set()).add(term)
+    warnings = []
+    for slug, names in sorted(spellings.items()):
+        if len({re.sub(r"[\W_]+", "", name.lower()) for name in names}) > 1:
+            listed = ", ".join(repr(name) for name in sorted(names))
+            warnings.append(f"warning: tags {listed} share the page /tags/{slug}: spell them alike, or apart")
+    return warnings
+
+
+def tag_redirects(pages: list[Page]) -> dict[str, str]:
+    """Old tag URLs (from the ASCII-only rule) that now have another name: old path -> new path."""
+    current = {slug for page in pages for slug in page.tags}
+    moved = {}
+    for page in pages:
+        for term in page.fields.tags:
+            old, new = legacy_tag_slug(term), term_slug(term)
+            if old and old != new and old not in current:
+                moved[f"/tags/{old}"] = f"/tags/{new}"
+    return moved
 
 
 def cache_entries(tree: Tree, key: str) -> dict[str, Any]:

@@ -33,10 +33,16 @@ class SiteConfig:
     paginate: int = 10  # articles per list page (home, tags, sections)
     permalink: str = ""  # e.g. "/:year/:month/:slug/"; empty: the convention's own URLs
     convention: str = ""  # "eblog", "jekyll", "hugo" or "zola"; empty: detected from the tree
+    templates: str = "templates"  # the site's own templates and CSS, relative to the articles (see theme.Theme)
     csp: dict[str, Any] = field(default_factory=dict)  # sources added to the Content-Security-Policy
 
     def policy(self) -> content_policy.Policy:
         return content_policy.policy(self.csp, CONFIG_FILE)
+
+    @property
+    def base_path(self) -> str:
+        """The path the site lives under (``/blog`` for ``https://example.org/blog/``), "" at a host's root."""
+        return urlsplit(self.base_url).path.rstrip("/")
 
 
 def load(articles_dir: Path) -> SiteConfig:

@@ -1,69 +1,118 @@
-"""The site's look: Jinja2 templates, the stylesheet, and how dates read."""
+"""The site's look: Jinja2 templates, the stylesheet, and its words in the site's language.
 
-import datetime as dt
+A site may bring its own theme (see ``Theme``): its templates replace ours one
+file at a time, and its CSS is added to ours or replaces it.
+"""
+
 import hashlib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
+from cmd.shared import i18n
+from cmd.shared.files import write_if_changed
+from cmd.shared.layout import BUILD_DIR
+
+if TYPE_CHECKING:
+    import jinja2
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STYLESHEET = HERE / "static" / "style.css"
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def _datetime(value: dt.datetime | str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-def human_date(value: dt.datetime | str) -> str:
-    """ "July 2023": locale-independent, so output never depends on the machine."""
-    value = _datetime(value)
-    return f"{MONTHS[value.month - 1]} {value.year}"
-
-
-def full_date(value: dt.datetime | str) -> str:
-    """ "14 July 2023", for the byline's title attribute and the archive."""
-    value = _datetime(value)
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+THEME_COPY = f"{BUILD_DIR}/templates"  # under OUT: the site's own templates, for buildindex
 
 
 @cache
-def environment() -> jinja2.Environment:
-    """One Jinja2 environment per process: autoescaped, strict about missing names."""
+def environment(language: str = "en", overrides: Path | None = None, version: str = "") -> "jinja2.Environment":
+    """One Jinja2 environment per language and theme: autoescaped, strict about missing names.
+
+    ``overrides`` is a folder of templates that win over ours, name for name; ``version``
+    (the theme's digest) makes a process that renders again after a theme edit (the
+    preview) load the new templates instead of the ones it compiled before.
+    """
+    import jinja2  # here, not at the top: a warm run that renders nothing never needs it
+
+    folders = [TEMPLATES] if overrides is None else [overrides, TEMPLATES]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(folders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["human_date"] = human_date
-    env.filters["full_date"] = full_date
+    words = i18n.catalogue(language)
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(i18n.date_filters(words))
     return env
 
 
-def stylesheet(extra_css: str) -> tuple[str, bytes]:
-    """The site stylesheet (hand-written CSS plus ``extra_css``) and its content-hashed path.
+@dataclass(frozen=True)
+class Theme:
+    """A site's own look, from its templates folder (``templates`` in site.toml, else ARTICLES/templates/).
+
+    - ``NAME.html`` replaces our template of that name (``base.html``, ``article.html``...);
+    - ``style.css`` replaces our stylesheet, ``extra.css`` is added after it
+      (the code highlighting rules are added either way).
+    rendermd copies the templates into OUT (``THEME_COPY``), so buildindex, which
+    only sees OUT, renders the list pages with them too.
+    """
+
+    templates: tuple[tuple[str, bytes], ...] = ()  # (file name, bytes) of each template
+    style: str | None = None  # replaces ours
+    extra: str = ""  # added after ours
+
+    @classmethod
+    def read(cls, folder: Path) -> "Theme":
+        if not folder.is_dir():
+            return cls()
+        templates = tuple((path.name, path.read_bytes()) for path in sorted(folder.glob("*.html")))
+        style, extra = folder / "style.css", folder / "extra.css"
+        return cls(
+            templates,
+            style.read_text(encoding="utf-8") if style.is_file() else None,
+            extra.read_text(encoding="utf-8") if extra.is_file() else "",
+        )
+
+    @property
+    def digest(self) -> str:
+        """What the pages depend on: a change rebuilds the pages (a template) or the stylesheet (CSS)."""
+        digest = hashlib.sha256()
+        for name, data in self.templates:
+            digest.update(name.encode() + b"\0" + data + b"\0")
+        digest.update(f"{self.style}\0{self.extra}".encode())
+        return digest.hexdigest()
+
+    def install(self, out_dir: Path) -> Path | None:
+        """Copy the templates into OUT (``THEME_COPY``), dropping ones removed; their folder, if any."""
+        folder = out_dir / THEME_COPY
+        names = {name for name, _ in self.templates}
+        for name, data in self.templates:
+            write_if_changed(folder / name, data)
+        if folder.is_dir():
+            for stale in folder.glob("*.html"):
+                if stale.name not in names:
+                    stale.unlink()
+        return folder if names else None
+
+
+def overrides(out_dir: Path) -> Path | None:
+    """The site's templates as rendermd copied them into OUT, if it has any."""
+    folder = out_dir / THEME_COPY
+    return folder if folder.is_dir() and any(folder.glob("*.html")) else None
+
+
+def stylesheet(highlight_css: str, theme: Theme | None = None) -> tuple[str, bytes]:
+    """The site stylesheet (ours or the theme's, its extra rules, the code highlighting) and its hashed path.
 
     The hash in the name lets the server tell browsers to cache it for a year:
     a new stylesheet is a new URL.
     """
-    data = (STYLESHEET.read_text(encoding="utf-8") + "\n/* Code highlighting (Pygments) */\n" + extra_css).encode()
+    theme = theme or Theme()
+    base = theme.style if theme.style is not None else STYLESHEET.read_text(encoding="utf-8")
+    extra = f"\n/* The site's own rules */\n{theme.extra}" if theme.extra else ""
+    data = (base + extra + "\n/* Code highlighting (Pygments) */\n" + highlight_css).encode()
     return f"static/style.{hashlib.sha256(data).hexdigest()[:10]}.css", data

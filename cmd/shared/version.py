@@ -14,7 +14,7 @@ from pathlib import Path
 
 TOOLS_ROOT = Path(__file__).resolve().parent.parent
 SHAPING_LIBRARIES = ("markdown_it", "mdit_py_plugins", "pygments", "jinja2", "yaml")
-TOOL_SUFFIXES = frozenset({".py", ".html", ".css", ".xml"})
+TOOL_SUFFIXES = frozenset({".py", ".html", ".css", ".xml", ".po"})
 
 
 @cache

@@ -61,7 +61,7 @@ def png(width: int = 4, height: int = 4) -> bytes:
 def write_site(root: Path, page_bytes: int = 20_000) -> dict[str, bytes]:
     """Write the site under ``root``; return {relative path: bytes} of what was written."""
     rng = random.Random(20260101)
-    files = {
+    files: dict[str, str | bytes] = {
         "index.html": html(
             "eblog", '<ul><li><a href="/hello">Hello</a></li><li><a href="/tags/docker">docker</a></li></ul>'
         ),

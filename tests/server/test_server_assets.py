@@ -5,13 +5,15 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from server_sample import SampleSite, write_site, write_zip
 
 from server.assets import SiteError, load_zip, media_type
-from server.site import IMMUTABLE, REVALIDATE, cache_control, clean_urls
+from server.site import IMMUTABLE, REVALIDATE, cache_control
+from server.urls import clean_urls
 
 
 def test_identity_bodies_are_the_files(site: SampleSite) -> None:
@@ -31,7 +33,8 @@ def test_gzip_body_is_the_zip_stream_wrapped_and_decodes_to_the_file(site: Sampl
         info = archive.getinfo("hello.html")
     # header (10) + the stored DEFLATE stream + CRC32 and ISIZE (8): nothing recompressed
     assert len(page.gzip) == 10 + info.compress_size + 8
-    assert page.gzip[:3] == b"\x1f\x8b\x08"
+    # magic, DEFLATE, no flags, no mtime, XFL 2 (maximum compression, as prezip packs), OS 255 (unknown)
+    assert page.gzip[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
     assert page.gzip[-8:] == info.CRC.to_bytes(4, "little") + info.file_size.to_bytes(4, "little")
 
 
@@ -154,7 +157,9 @@ def flipped_deflate_byte(site: SampleSite) -> bytes:
         (lambda site: zip_of({"a//b.html": b"x"}), "unsafe entry name"),
     ],
 )
-def test_bad_zips_raise_one_line_error_naming_the_file(site: SampleSite, tmp_path: Path, make, message: str) -> None:
+def test_bad_zips_raise_one_line_error_naming_the_file(
+    site: SampleSite, tmp_path: Path, make: Callable[[SampleSite], bytes], message: str
+) -> None:
     path = tmp_path / "bad.zip"
     path.write_bytes(make(site))
     with pytest.raises(SiteError) as caught:
@@ -176,3 +181,59 @@ def test_only_hashed_names_under_static_are_immutable() -> None:
 def test_two_files_answering_one_url_are_refused() -> None:
     with pytest.raises(SiteError, match=r"rss\.xml and rss\.xml\.html would both answer /rss\.xml"):
         clean_urls(["index.html", "rss.xml", "rss.xml.html"])
+
+
+def shared_stream_zip(content: bytes, names: list[str]) -> bytes:
+    """A zip bomb's shape: one stored DEFLATE stream, listed in the central directory under several names."""
+    first = names[0]
+    data = bytearray(zip_of({first: content}))
+    central = data.index(b"PK\x01\x02")
+    end = data.index(b"PK\x05\x06")
+    record = bytes(data[central:end])
+    extra = b"".join(record.replace(first.encode(), name.encode()) for name in names[1:])
+    assert all(len(name) == len(first) for name in names)
+    tail = bytearray(data[end:])
+    count = struct.unpack_from("<H", tail, 8)[0] + len(names) - 1
+    struct.pack_into("<HHI", tail, 8, count, count, len(record) + len(extra))
+    return bytes(data[:end]) + extra + bytes(tail)
+
+
+def test_entries_sharing_stored_bytes_are_refused_before_inflating(tmp_path: Path) -> None:
+    """Issue 17 defect 2: four names on one 1 GiB stream booted in 25 s at 5.1 GB RSS."""
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(shared_stream_zip(b"\0" * 1_000_000, ["a.html", "b.html", "c.html", "d.html"]))
+    with zipfile.ZipFile(path) as archive:
+        assert len(archive.infolist()) == 4  # a zip reader takes it as four files
+    with pytest.raises(SiteError, match=r"b\.html overlaps a\.html \(entries share stored bytes\)"):
+        load_zip(path)
+
+
+def test_a_site_past_the_size_cap_is_refused_before_inflating(tmp_path: Path) -> None:
+    path = tmp_path / "big.zip"
+    path.write_bytes(zip_of({"a.html": b"a" * 600_000, "b.html": b"b" * 600_000}))
+    assert len(load_zip(path, max_site_bytes=1_200_000)[0]) == 2
+    with pytest.raises(SiteError, match=r"inflate to more than 1000000 bytes \(EBLOG_MAX_SITE_BYTES\)"):
+        load_zip(path, max_site_bytes=1_000_000)
+
+
+def declared_size(data: bytes, size: int) -> bytes:
+    """The zip with its one entry's uncompressed size rewritten, in the local header and the central directory."""
+    patched = bytearray(data)
+    central = patched.index(b"PK\x01\x02")
+    struct.pack_into("<I", patched, 22, size)
+    struct.pack_into("<I", patched, central + 24, size)
+    return bytes(patched)
+
+
+def test_an_absurd_declared_ratio_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ratio.zip"
+    path.write_bytes(declared_size(zip_of({"a.html": b"<p>hello</p>" * 10}), 4_000_000_000))
+    with pytest.raises(SiteError, match=r"a\.html: declares 4000000000 bytes from \d+, more than DEFLATE can expand"):
+        load_zip(path, max_site_bytes=8_000_000_000)
+
+
+def test_an_entry_inflating_past_its_declared_size_stops_there(tmp_path: Path) -> None:
+    path = tmp_path / "liar.zip"
+    path.write_bytes(declared_size(zip_of({"a.html": b"a" * 1_000_000}), 1000))
+    with pytest.raises(SiteError, match=r"a\.html: inflates to more than the 1000 bytes it declares"):
+        load_zip(path)

@@ -12,8 +12,12 @@ from starlette.testclient import TestClient
 import server.app
 from server.app import create_app
 from server.assets import load_zip
-from server.site import CSP
 
+# Written out here, not imported from the server: a weakened policy must fail this test.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 PAGE = "/hello"
 PAGE_FILE = "hello.html"
 IDENTITY = {"accept-encoding": "identity"}
@@ -65,29 +69,28 @@ def test_not_negotiable_files_have_no_vary(client: TestClient, site: SampleSite)
         assert body == site.files[path[1:]]
 
 
-def test_head_has_the_get_headers_and_no_body(client: TestClient) -> None:
-    for headers in (IDENTITY, GZIP):
-        got, _ = fetch(client, PAGE, **headers)
-        head, body = fetch(client, PAGE, "HEAD", **headers)
-        assert head.status_code == 200 and body == b""
-        assert {k: v for k, v in head.headers.items() if k != "date"} == {
-            k: v for k, v in got.headers.items() if k != "date"
-        }
-
-
 def etag_of(client: TestClient, headers: dict[str, str]) -> str:
     return fetch(client, PAGE, **headers)[0].headers["etag"]
 
 
-def test_if_none_match_gives_304_with_validators_and_no_body(client: TestClient) -> None:
+def test_if_none_match_gives_304_with_only_the_fields_rfc_9110_lets_it_carry(client: TestClient) -> None:
+    """15.4.5: ETag, Cache-Control and Vary as the 200 would send them; no representation metadata."""
     tag = etag_of(client, GZIP)
     response, body = fetch(client, PAGE, **GZIP, **{"if-none-match": tag})
     assert response.status_code == 304 and body == b""
+    assert sorted(response.headers) == [
+        "cache-control",
+        "content-security-policy",
+        "etag",
+        "referrer-policy",
+        "vary",
+        "x-content-type-options",
+        "x-eblog-commit",
+        "x-frame-options",
+    ]
     assert response.headers["etag"] == tag
     assert response.headers["vary"] == "Accept-Encoding"
     assert response.headers["cache-control"] == "public, max-age=60, must-revalidate"
-    assert response.headers["last-modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
-    assert "content-length" not in response.headers
 
 
 @pytest.mark.parametrize("form", ["{tag}", "W/{tag}", '"other", {tag}', "*", ' "x" , W/{tag} '])
@@ -237,11 +240,28 @@ def test_other_spellings_redirect_to_the_canonical_url(client: TestClient, path:
     assert fetch(client, location)[0].status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("query", "location"),
+    [
+        (b"", b"/hello"),
+        (b"a=1&b=%20x", b"/hello?a=1&b=%20x"),  # kept as sent
+        (b"a=1\r\nSet-Cookie: x=1", b"/hello"),  # would break the header: dropped
+        (b"a=\xff", b"/hello"),
+        (b"a b", b"/hello"),
+    ],
+)
+def test_a_redirect_keeps_a_safe_query_and_drops_any_other(client: TestClient, query: bytes, location: bytes) -> None:
+    site = client.app.site  # type: ignore[attr-defined]
+    scope = {"method": "GET", "path": "/hello/", "raw_path": b"/hello/", "query_string": query, "headers": []}
+    status, headers, _, _ = site.answer(scope)
+    assert status == 301 and dict(headers)[b"location"] == location
+
+
 def test_no_redirect_leads_to_another_redirect(client: TestClient) -> None:
     site = client.app.site  # type: ignore[attr-defined]
     assert site.redirects
-    for source, target in site.redirects.items():
-        assert source not in site.routes and target in site.routes
+    for source, redirect in site.redirects.items():
+        assert source not in site.routes and redirect.location in site.routes
 
 
 @pytest.mark.parametrize(
@@ -255,8 +275,6 @@ def test_unknown_paths_get_the_site_404_page(client: TestClient, site: SampleSit
     assert response.headers["cache-control"] == "no-cache"
     zipped, body = fetch(client, path, **GZIP)
     assert zipped.status_code == 404 and gzip.decompress(body) == site.files["404.html"]
-    head, body = fetch(client, path, "HEAD")
-    assert head.status_code == 404 and body == b""
 
 
 def test_plain_404_when_the_zip_has_no_404_page(tmp_path: Path) -> None:
@@ -330,12 +348,12 @@ EVERY_KIND = [
 
 @pytest.mark.parametrize(("method", "path", "headers"), EVERY_KIND)
 def test_security_and_commit_headers_on_every_response(
-    client: TestClient, method: str, path: str, headers: dict
+    client: TestClient, method: str, path: str, headers: dict[str, str]
 ) -> None:
     response, body = fetch(client, path, method, **headers)
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-security-policy"] == CSP
-    assert "frame-ancestors 'none'" in CSP and "script-src" not in CSP and "default-src 'none'" in CSP
+    assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
     assert response.headers["x-eblog-commit"] == "unknown"
     if "content-length" in response.headers and method != "HEAD":

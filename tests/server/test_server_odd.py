@@ -37,9 +37,9 @@ def status_of(answer: bytes) -> int:
         (b"/%ff%fe", 400),
         (b"/%c3%28", 400),
         (b"/\xff\xfe", 400),
-        (b"/" + b"a" * 100_000, 400),
+        (b"/" + b"a" * 100_000, 414),  # past the 8 KB request line, as nginx
         (b"/" + b"a" * 4000, 404),
-        (b"*", 404),
+        (b"*", 400),  # asterisk-form is for OPTIONS only (RFC 9112 3.2.4)
         (b"hello", 400),
         (b"http://127.0.0.1/hello", 200),  # absolute-form: the path is what counts
         (b"http://evil.example/hello/", 301),

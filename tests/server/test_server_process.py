@@ -89,6 +89,15 @@ def test_access_log_and_startup_line(server: RunningServer, site: SampleSite) ->
     assert any(line.fullmatch(entry) for entry in out), out[-5:]
 
 
+def test_the_connections_own_refusals_are_logged(server: RunningServer) -> None:
+    server.raw(b"GET /tiny.txt HTTP/1.1\r\nHost: a b\r\n\r\n")
+    server.raw(b"\x16\x03\x01 not http")
+    time.sleep(0.2)
+    out = server.stdout.read_text().splitlines()
+    assert any(re.fullmatch(r'\S+Z 127\.0\.0\.1 "- /tiny\.txt" 400 12 - \d+\.\d{3}ms', line) for line in out), out[-5:]
+    assert any(re.fullmatch(r'\S+Z 127\.0\.0\.1 "- -" 400 12 - \d+\.\d{3}ms', line) for line in out), out[-5:]
+
+
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_access_log_can_be_turned_off(site: SampleSite, tmp_path: Path, how: str) -> None:
     args, env = ["--zip", str(site.zip)], server_env()
@@ -207,8 +216,8 @@ def test_help_documents_flags_and_variables() -> None:
 
 
 def test_the_documented_uvicorn_invocation(site: SampleSite, tmp_path: Path) -> None:
-    prefix = [sys.executable, "-m", "uvicorn", "--factory", "server.app:uvicorn_factory", "--http", "httptools",
-              "--loop", "uvloop", "--no-access-log", "--no-server-header"]  # fmt: skip
+    prefix = [sys.executable, "-m", "uvicorn", "--factory", "server.app:uvicorn_factory", "--http",
+              "server.protocol:EblogProtocol", "--loop", "uvloop", "--no-access-log"]  # fmt: skip
     documented = (server.app.__doc__ or "").split()
     assert all(word in documented for word in prefix[3:])
     running = start_server(tmp_path, [], server_env(EBLOG_ZIP=str(site.zip)), prefix=prefix)
@@ -261,7 +270,8 @@ def test_the_running_server_imports_no_render_packages(site: SampleSite, tmp_pat
 def test_bad_port_is_a_usage_error(site: SampleSite) -> None:
     command = [sys.executable, "-m", "server", "--zip", str(site.zip)]
     result = subprocess.run(command, cwd=ROOT, env=server_env(PORT="http"), capture_output=True, text=True, timeout=20)
-    assert result.returncode == 2 and "not a TCP port: 'http'" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == "eblog-server: error: PORT='http' is not a TCP port (1-65535)\n"
 
 
 def test_port_in_use_fails_at_start(site: SampleSite) -> None:

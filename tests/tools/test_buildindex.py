@@ -137,3 +137,20 @@ def test_summary_line(built_site, tmp_path: Path, capsys: pytest.CaptureFixture)
     out = shutil.copytree(built_site.out, tmp_path / "out")
     assert main([str(out), "--base-url", "https://elsewhere.example"]) == 0
     assert re.fullmatch(r"buildindex: \d+ files written in \d+\.\d\d s\n", capsys.readouterr().err)
+
+
+DAMAGED_STATES = ['{"key": "x"}', '{"key": "x", "files": [1, 2]}', "[]", "{not json", '{"files": "a"}']
+
+
+@pytest.mark.parametrize("state", DAMAGED_STATES)
+def test_an_old_or_damaged_state_file_rebuilds_everything_with_a_note(
+    built_site, tmp_path: Path, capsys: pytest.CaptureFixture, state: str
+) -> None:
+    site = tmp_path / "out"
+    shutil.copytree(built_site.out, site)
+    (site / "index.html").unlink()
+    (site / ".eblog" / "index-state.json").write_text(state)
+    assert main([str(site)]) == 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith("(its state in .eblog/index-state.json was unreadable: everything rebuilt)")
+    assert (site / "index.html").is_file()

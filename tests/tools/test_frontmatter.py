@@ -126,7 +126,7 @@ def test_updated_and_hugo_lastmod() -> None:
     [
         ("tags: [Python, Docker]", ("docker", "python")),
         ("tags: python, docker  go", ("docker", "go", "python")),
-        ("tags: [Docker Compose, 'C++', python, Python]", ("c", "docker-compose", "python")),
+        ("tags: [Docker Compose, 'C++', python, Python]", ("c-plus-plus", "docker-compose", "python")),
         ("tags: []", ()),
         ("tags:", ()),  # an empty YAML key, as Hugo's archetypes leave it
         ("author: no tags at all", ()),

@@ -84,8 +84,8 @@ def test_headings_get_ids_and_link_to_themselves(md) -> None:
     checker = check_html(html)
     headings = [(tag, attrs) for tag, attrs in checker.elements if re.fullmatch(r"h[1-6]", tag)]
     assert [attrs["id"] for _, attrs in headings] == ["top", "setup--install", "über-uv"]
-    for heading_id in ("top", "setup--install", "über-uv"):
-        assert f'<a class="header-anchor" href="#{heading_id}">' in html
+    for heading_id, words in (("top", "Top"), ("setup--install", "Setup &amp; install"), ("über-uv", "Über uv")):
+        assert f'<a class="header-anchor" href="#{heading_id}" aria-label="Link to this section: {words}">#</a>' in html
     assert checker.problems == []
 
 
@@ -154,7 +154,7 @@ def test_highlighting_uses_css_classes_not_inline_styles(md) -> None:
     html = render(md, f"```python\n{PYTHON}```\n").html
     checker = check_html(html)
     assert checker.problems == []  # no style="", no <div> in <pre>, balanced
-    assert html.startswith('<pre class="highlight"><code class="language-python">')
+    assert html.startswith('<pre class="highlight" tabindex="0"><code class="language-python">')
     assert '<span class="k">def</span>' in html
     assert '<span class="nf">greet</span>' in html
     assert [tag for tag, _ in checker.elements].count("pre") == 1
@@ -262,7 +262,7 @@ def test_marked_lines_are_kept_within_the_block() -> None:
 def test_every_heading_level_gets_an_id_and_a_self_link(md) -> None:
     html = render(md, "\n\n".join(f"{'#' * level} Level {level}" for level in range(1, 7))).html
     for level in range(1, 7):
-        assert f'<h{level} id="level-{level}"><a class="header-anchor" href="#level-{level}">' in html
+        assert f'<h{level} id="level-{level}"><a class="header-anchor" href="#level-{level}" ' in html
 
 
 def test_the_excerpt_keeps_words_apart_across_line_breaks(md) -> None:
@@ -312,7 +312,7 @@ def test_a_custom_id_replaces_the_generated_one_and_is_not_shown(md) -> None:
     html = render(md, "## Install it {#install}\n\n## Usage {#usage .wide}\n\n## Plain\n").html
     assert heading_ids(html) == ["install", "usage", "plain"]
     assert "{#" not in html and "Install it</h2>" in html
-    assert '<a class="header-anchor" href="#install">#</a>' in html
+    assert '<a class="header-anchor" href="#install" aria-label="Link to this section: Install it">#</a>' in html
 
 
 def test_braces_inside_a_heading_are_kept(md) -> None:

@@ -123,6 +123,8 @@ class Convention:
         self.root = root
         self.site_root = site_root  # the engine's project folder, when ARTICLES sits inside one
         self.config: Mapping[str, Any] = config or {}
+        # Folders of the tree that hold no articles: eblog's static files, a site's own templates.
+        self.reserved: frozenset[str] = frozenset({"static"} if type(self) is Convention else ())
 
     @classmethod
     def detect(cls, root: Path) -> "Convention | None":
@@ -133,7 +135,7 @@ class Convention:
 
     def discover(self) -> list[SourceFile]:
         """The tree's Markdown files; ARTICLES/static/ holds files, never articles."""
-        return walk(self.root, skip=lambda relative: relative == "static")
+        return walk(self.root, skip=self.reserved.__contains__)
 
     def static_roots(self) -> list[tuple[Path, str]]:
         """Folders copied into the site as they are: (folder, where it goes under OUT)."""

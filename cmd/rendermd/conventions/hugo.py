@@ -63,7 +63,7 @@ class Hugo(Convention):
         return [(self.site_root / "static", "")] if self.site_root else []
 
     def discover(self) -> list[SourceFile]:
-        return walk(self.root)
+        return walk(self.root, skip=self.reserved.__contains__)
 
     # --- URLs --------------------------------------------------------------
 

@@ -47,7 +47,7 @@ class Zola(Convention):
         return None
 
     def discover(self) -> list[SourceFile]:
-        return walk(self.root)
+        return walk(self.root, skip=self.reserved.__contains__)
 
     def static_roots(self) -> list[tuple[Path, str]]:
         return [(self.site_root / "static", "")] if self.site_root else []

@@ -1,0 +1,180 @@
+"""Every setting of the server in one place: flags, then the environment, then the defaults.
+
+Each value is checked once, at start-up; a bad one stops the server with one
+line naming the flag or variable it came from (``EBLOG_ACCESS_LOG=offf`` is an
+error, not a quiet "on").  Nothing else in server/ reads ``os.environ``: the
+library code takes these records as arguments.
+"""
+
+import argparse
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+SIZE_SUFFIXES = {"": 1, "K": KIB, "M": MIB, "G": GIB}
+SWITCHES = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
+
+
+class SettingsError(Exception):
+    """A setting has a value the server can't use; the message names where it came from."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a client may send and how long it may take, as nginx bounds its clients.
+
+    The defaults are nginx's (``large_client_header_buffers 4 8k``; its timeouts are
+    longer: 60 s to send a head, 75 s of keep-alive).
+    """
+
+    max_request_line: int = 8 * KIB  # method, target and version
+    max_header_line: int = 8 * KIB  # one field, name and value
+    max_head: int = 32 * KIB  # the request line and every field, as received
+    header_timeout: float = 10.0  # from the first byte of a request (or the connection) to its last
+    keepalive_timeout: float = 30.0  # idle between two requests on one connection
+    send_timeout: float = 60.0  # a client that stops reading its answer
+    max_connections: int = 1024  # open at once; past it a new one gets 503 and is closed
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"  # noqa: S104 (in a container, the port is only reachable from outside that way)
+    port: int = 8080
+    zip: Path | None = None  # None: server/assets.zip inside the package
+    access_log: bool = True
+    max_site_bytes: int = GIB  # the inflated site, all files together
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: the attribute of Settings or Limits it fills, its variable, how to read a value."""
+
+    name: str
+    env: str
+    parse: Callable[[str], object]
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def switch(text: str) -> bool:
+    value = SWITCHES.get(text.strip().lower())
+    if value is None:
+        raise ValueError("is not on or off (on, off, 1, 0, true, false, yes, no)")
+    return value
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError("is not a TCP port (1-65535)")
+    return int(text)
+
+
+def byte_size(text: str) -> int:
+    """A positive size in bytes, with an optional binary suffix: 8192, 8K, 512M, 1G."""
+    number, suffix = text.strip().upper(), ""
+    if number[-1:] in SIZE_SUFFIXES:
+        number, suffix = number[:-1], number[-1]
+    if not number.isdigit() or int(number) == 0:
+        raise ValueError("is not a size in bytes (a positive whole number, optionally with K, M or G)")
+    return int(number) * SIZE_SUFFIXES[suffix]
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError("is not a number of seconds greater than 0")
+    return value
+
+
+def count(text: str) -> int:
+    if not text.strip().isdigit() or int(text) == 0:
+        raise ValueError("is not a positive whole number")
+    return int(text)
+
+
+def zip_path(text: str) -> Path:
+    if not text:
+        raise ValueError("is empty")
+    return Path(text)
+
+
+SERVER_OPTIONS = (
+    Option("port", "PORT", port_number, "port to listen on (default: 8080)"),
+    Option("zip", "EBLOG_ZIP", zip_path, "the site's zip from prezip (default: server/assets.zip)"),
+    Option("access_log", "EBLOG_ACCESS_LOG", switch, "a line per request on stdout (default: on)"),
+    Option("max_site_bytes", "EBLOG_MAX_SITE_BYTES", byte_size, "refuse a site inflating to more (default: 1G)"),
+)
+LIMIT_OPTIONS = (
+    Option("max_request_line", "EBLOG_MAX_REQUEST_LINE", byte_size, "longest request line; longer: 414 (default: 8K)"),
+    Option("max_header_line", "EBLOG_MAX_HEADER_LINE", byte_size, "longest header field; longer: 431 (default: 8K)"),
+    Option("max_head", "EBLOG_MAX_HEAD", byte_size, "request line and all fields; more: 431 (default: 32K)"),
+    Option("header_timeout", "EBLOG_HEADER_TIMEOUT", seconds, "seconds to send a whole request (default: 10)"),
+    Option("keepalive_timeout", "EBLOG_KEEPALIVE_TIMEOUT", seconds, "seconds a connection may idle (default: 30)"),
+    Option("send_timeout", "EBLOG_SEND_TIMEOUT", seconds, "seconds an answer may stay unread (default: 60)"),
+    Option("max_connections", "EBLOG_MAX_CONNECTIONS", count, "open at once; past it, 503 (default: 1024)"),
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m server",
+        description="Serve the zipped eblog site from memory (Starlette on uvicorn, httptools, uvloop).",
+        epilog="Each flag can also be set by the environment variable shown. SIGTERM or SIGINT: stop accepting, "
+        "finish requests in flight, exit 0. The same app under plain uvicorn: see server/app.py.",
+    )
+    parser.add_argument("--host", default=Settings.host, help="address to listen on (default: %(default)s)")
+    for option in (*SERVER_OPTIONS, *LIMIT_OPTIONS):
+        # a switch may be given bare (--access-log) or with a value (--access-log off)
+        shape = {"nargs": "?", "const": "on", "metavar": "on|off"} if option.parse is switch else {}
+        parser.add_argument(option.flag, dest=option.name, help=f"{option.help}; ${option.env}", **shape)  # type: ignore[arg-type]
+    parser.add_argument("--no-access-log", dest="access_log", action="store_const", const="off",
+                        help="same as --access-log off")  # fmt: skip
+    return parser
+
+
+def read(options: Sequence[Option], flags: argparse.Namespace | None, environ: Mapping[str, str]) -> dict[str, object]:
+    """The values given for ``options``, by a flag or else the environment, each parsed and checked."""
+    values: dict[str, object] = {}
+    for option in options:
+        given = None if flags is None else getattr(flags, option.name, None)
+        source = option.flag
+        if given is None and environ.get(option.env, "") != "":
+            given, source = environ[option.env], option.env
+        if given is None:
+            continue
+        try:
+            values[option.name] = option.parse(given)
+        except ValueError as error:
+            raise SettingsError(f"{source}={given!r} {error}") from None
+    return values
+
+
+def check(limits: Limits) -> Limits:
+    if limits.max_head < max(limits.max_request_line, limits.max_header_line):
+        raise SettingsError(
+            f"EBLOG_MAX_HEAD ({limits.max_head}) is smaller than one request line or header field "
+            f"({max(limits.max_request_line, limits.max_header_line)})"
+        )
+    return limits
+
+
+def load(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the command line (``argv``; ``None`` for no flags) and the environment."""
+    env = os.environ if environ is None else environ
+    flags = None if argv is None else parser().parse_args(argv)
+    limits = check(Limits(**read(LIMIT_OPTIONS, flags, env)))  # type: ignore[arg-type]
+    values = read(SERVER_OPTIONS, flags, env)
+    host = Settings.host if flags is None else flags.host
+    return Settings(host=host, limits=limits, **values)  # type: ignore[arg-type]
