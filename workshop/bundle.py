@@ -11,6 +11,7 @@ a laptop with no checkout yet) and manifest.json (what is inside, with sizes and
 """
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import shutil
 import tarfile
 import tempfile
 import tomllib
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -57,13 +59,19 @@ def download(url: str, sha256: str, folder: Path) -> Path:
 
 
 def uv_wheel_urls(hashes: list[str]) -> list[tuple[str, str]]:
-    """uv's pinned wheels, found on PyPI's JSON API by their hashes."""
-    version = re.search(r"^uv==(\S+)", (REPO / "docker" / "uv-requirements.txt").read_text(), re.M)
-    if not version:
-        raise DockerError("docker/uv-requirements.txt pins no uv version")
-    with urllib.request.urlopen(f"https://pypi.org/pypi/uv/{version[1]}/json", timeout=60) as response:
-        files = json.load(response)["urls"]
-    return [(f["url"], f["digests"]["sha256"]) for f in files if f["digests"]["sha256"] in hashes]
+    """uv's pinned wheels, found on the package index's simple page (PEP 503) by their hashes."""
+    with urllib.request.urlopen("https://pypi.org/simple/uv/", timeout=60) as response:
+        page = response.read().decode()
+    found = []
+    for href in re.findall(r'href="([^"]+)"', page):
+        url, _, fragment = html.unescape(href).partition("#sha256=")
+        if fragment in hashes:
+            found.append((urllib.parse.urljoin("https://pypi.org/simple/uv/", url), fragment))
+    if len(found) != len(hashes):
+        raise DockerError(
+            f"the package index lists {len(found)} of the {len(hashes)} uv wheels uv-requirements.txt pins"
+        )
+    return found
 
 
 def build_images(engine: Engine, scratch: Path) -> list[str]:

@@ -36,7 +36,15 @@ def attendee(docker: Engine, tmp_path: Path) -> Path:
     git(root, "add", "--all")
     git(root, "commit", "--quiet", "--message", "the workshop's starting point")
     exercises.start(again=False, root=root)
-    assert (root / "workshop.Dockerfile").read_text().count("COPY . .") == 1
+    naive = (root / "docker" / "steps" / "1-naive.Dockerfile").read_text().splitlines()
+    mine = (root / "workshop.Dockerfile").read_text().splitlines()
+    changed = [(a, b) for a, b in zip(naive, mine, strict=True) if a != b]
+    assert changed == [
+        (
+            "#   docker build -f docker/steps/1-naive.Dockerfile -t eblog:naive .",
+            "#   docker build -f workshop.Dockerfile -t eblog:mine .",
+        )
+    ]
     return root
 
 
