@@ -3,9 +3,9 @@
 import re
 from dataclasses import dataclass
 
-# "#12 [tooling 6/8] RUN ..." names a step, "#12 CACHED" or "#12 DONE 0.6s" ends it (a step may be
-# named more than once while it runs).
-STEP_NAME = re.compile(r"^#(\d+) \[(\S+) (\d+)/\d+\] (.*)$")
+# "#12 [tooling 6/8] RUN ..." names a step ("#12 [3/6] RUN ..." in a Dockerfile whose one stage has no
+# name), "#12 CACHED" or "#12 DONE 0.6s" ends it (a step may be named more than once while it runs).
+STEP_NAME = re.compile(r"^#(\d+) \[(?:(\S+) )?(\d+)/\d+\] (.*)$")
 STEP_END = re.compile(r"^#(\d+) (CACHED|DONE\b|ERROR\b)")
 
 
@@ -24,7 +24,7 @@ def parse_steps(log: str) -> list[Step]:
     cached: dict[str, bool] = {}
     for line in log.splitlines():
         if match := STEP_NAME.match(line):
-            names[match[1]] = (match[2], int(match[3]), match[4])
+            names[match[1]] = (match[2] or "", int(match[3]), match[4])
         elif match := STEP_END.match(line):
             cached[match[1]] = match[2] == "CACHED"
     return [Step(*names[v], cached=cached[v]) for v in names if v in cached]
