@@ -3,9 +3,10 @@
 import re
 from dataclasses import dataclass
 
-# "#12 [tooling 6/8] RUN ..." names a step ("#12 [3/6] RUN ..." in a Dockerfile whose one stage has no
-# name), "#12 CACHED" or "#12 DONE 0.6s" ends it (a step may be named more than once while it runs).
-STEP_NAME = re.compile(r"^#(\d+) \[(?:(\S+) )?(\d+)/\d+\] (.*)$")
+# "#12 [tooling 6/8] RUN ..." names a step ("#12 [ 3/16] RUN ...", the number padded, in a Dockerfile
+# whose one stage has no name), "#12 CACHED" or "#12 DONE 0.6s" ends it (a step may be named more
+# than once while it runs).
+STEP_NAME = re.compile(r"^#(\d+) \[(?:(\S+) +)? *(\d+)/\d+\] (.*)$")
 STEP_END = re.compile(r"^#(\d+) (CACHED|DONE\b|ERROR\b)")
 
 
