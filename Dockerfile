@@ -2,18 +2,20 @@
 #
 #   docker build -t eblog .            BuildKit is required (Docker 20.10+: DOCKER_BUILDKIT=1, or buildx)
 #   docker run --rm -p 8080:8080 eblog
-#   docker build --target minimal -t eblog:minimal .    the same server on an empty base, ~1/5 the size
+#   docker build --build-arg VARIANT=minimal -t eblog:minimal .    the same server on an empty base
 #
 # Three stages, named as in the article: `tooling` (interpreter, installer, dependencies, the tools),
 # `builder` (tests, then articles -> assets.zip), `run` (only what serving needs); and a further
-# step past the article's: `minimal-tree` and `minimal`, the server on an empty base. `run` stays
-# last, so a plain build (no --target) gives the slim image. There is no `# syntax=` line on
-# purpose: the Dockerfile frontend built into the engine is used, so the build pulls no frontend
-# image and works offline.
+# step past the article's: `minimal-tree` and `minimal-base`, the server on an empty base. `run`
+# stays last, so a plain build gives the image; VARIANT picks the base it starts from, so both
+# images share one definition of how the server runs. There is no `# syntax=` line on purpose:
+# the Dockerfile frontend built into the engine is used, so the build pulls no frontend image.
 
 # One base for every stage: a venv records the path of its interpreter, so the server's venv built
 # in `tooling` runs unchanged in `run`. Swap it with --build-arg (the benchmarks do); never `latest`.
 ARG PYTHON_IMAGE=python:3.13-slim-trixie
+# The base of the served image: `run` (the slim Python base) or `minimal` (the traced tree on scratch).
+ARG VARIANT=run
 
 # ---------------------------------------------------------------------------------------------------
 # tooling: everything that changes only when the lock or the tools change, so it is almost always cached.
@@ -62,7 +64,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # Everything the build runs: render (the tools), serve and test (the test suite), as the `dev` group.
 # Compiled to bytecode too: every later RUN starts from this layer, and would otherwise compile
-# markdown-it, Pygments, Jinja2 and pytest again on each build (about half of an article rebuild).
+# pyromark, Pygments, Jinja2 and pytest again on each build (about half of an article rebuild).
 RUN --mount=type=cache,target=/root/.cache/uv \
     UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group dev --compile-bytecode
 
@@ -87,9 +89,9 @@ COPY server/ server/
 # on file times and are never re-checked against the source, which is right in an immutable image.
 # Then the test suite: a failing test fails the build. Both before the articles' COPY, so an article
 # edit does not rerun them; the tests write no bytecode or pytest cache, so the code `run` copies
-# stays exactly as compiled. Left out: the Docker tests (no engine in here) and the tests marked
-# `articles`, which read the real articles/ (not copied yet; CI runs them outside, and rendermd below
-# stops the build at a bad article anyway).
+# stays exactly as compiled. Left out: the Docker tests (no engine in here; .dockerignore keeps them
+# out of the context) and the tests marked `articles`, which read the real articles/ (not copied
+# yet; CI runs them outside, and rendermd below stops the build at a bad article anyway).
 RUN python -m compileall -q --invalidation-mode unchecked-hash server \
     && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker and not articles"
 
@@ -97,43 +99,58 @@ RUN python -m compileall -q --invalidation-mode unchecked-hash server \
 COPY articles/ articles/
 
 # The one timestamp prezip gives every zip entry, which the server sends as Last-Modified. Unset by
-# default (the zip epoch, and no Last-Modified): the reflog the `commit` stage reads holds when main
-# last moved in this checkout, not the commit's time. Pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`.
-# Declared here, after the tests, so a new value reruns only the render.
+# default (the zip epoch, and no Last-Modified). Pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`.
+# The site's address, for the absolute URLs of the feeds and the sitemap (buildindex reads it; else
+# articles/site.toml's base_url, else http://localhost:8080, and the build warns). Both declared
+# here, after the tests, so a new value reruns only the render.
 ARG SOURCE_DATE_EPOCH
+ARG EBLOG_BASE_URL
 
 # The site, zipped deterministically (sorted entries, fixed times), so the same articles give the
 # same bytes and `run`'s last COPY stays cached when nothing really changed. The site folder is a
 # cache mount: the tools are incremental, so after an article edit only that article is rendered
-# (and only its page compressed), and their output is the same bytes as a clean build's.
+# (and only its page compressed), and their output is the same bytes as a clean build's. The mount
+# outlives this build and is shared by every build on the engine, so it is trusted only for the
+# same list of files under articles/: when an article is added, deleted or renamed, the render
+# starts from an empty site, and no page of a deleted article can reach the zip, whatever state an
+# earlier build (another checkout, another version of the tools, a build that died) left there.
 RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \
-    python -m cmd.rendermd articles /tmp/site \
+    LC_ALL=C ls -R articles >/tmp/articles.list \
+    && if ! cmp -s /tmp/articles.list /tmp/site/.articles.list; then find /tmp/site -mindepth 1 -delete; fi \
+    && python -m cmd.rendermd articles /tmp/site \
+    && cp /tmp/articles.list /tmp/site/.articles.list \
     && python -m cmd.buildindex /tmp/site \
+    && if grep -q '<loc>http://localhost:8080/' /tmp/site/sitemap.xml; then \
+        echo "eblog: warning: the feeds and sitemap point to http://localhost:8080; build with --build-arg EBLOG_BASE_URL=https://your.site (or set base_url in articles/site.toml)" >&2; fi \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
 
 # ---------------------------------------------------------------------------------------------------
-# commit: the commit the image is built from, read from git's reflog of main without installing git.
+# commit: the commit the image is built from, read from git's files without installing git.
 # A stage of its own beside builder: an article edit does not rerun it, a new commit reruns only it.
 FROM ${PYTHON_IMAGE} AS commit
 
-# The one reflog file. The [t] and [n] globs make the COPY copy nothing, instead of failing, when
-# .git or the ref is absent (a source tarball, a detached checkout): the server then says "unknown".
-COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
+# What docker/commit.py reads: HEAD, and the branch it names (a loose ref, or packed-refs). The
+# [t], [D], [s] globs make each COPY copy nothing, instead of failing, where a file is absent (a
+# source tarball; a worktree, whose .git is a file): the commit is then "unknown".
+COPY docker/commit.py /tmp/
+COPY .gi[t]/HEA[D] .gi[t]/packed-ref[s] /tmp/git/
+COPY .gi[t]/refs/head[s]/ /tmp/git/refs/heads/
 
-# Each reflog line is "<old> <new> <who> <when>\t<message>": the last line's second field is the commit.
-RUN mkdir /out \
-    && if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
+# SOURCE_COMMIT, when given (`--build-arg SOURCE_COMMIT=$(git rev-parse HEAD)`), wins over .git.
+ARG SOURCE_COMMIT
+RUN mkdir /out && python /tmp/commit.py /tmp/git >/out/commit.txt
 
 # ---------------------------------------------------------------------------------------------------
 # minimal-tree: the minimal image's files, computed from what the server really loads, then proven.
-# Only `--target minimal` builds it: BuildKit builds the stages a target needs and skips the rest,
+# Only VARIANT=minimal builds it: BuildKit builds the stages a target needs and skips the rest,
 # so a plain `docker build .` (the `run` stage, last in this file) never spends time here.
 FROM tooling AS minimal-tree
 
 # The scripts that trace, assemble and check the tree, and the sample site the server tests use:
 # they change less often than the server code, so they come before it.
 COPY docker/minimal/ docker/minimal/
+COPY docker/healthcheck.py /app/
 COPY tests/server/server_sample.py tests/server/
 
 # The server exactly as both images ship it (compiled in `builder`), where they have it. COPY
@@ -142,8 +159,8 @@ COPY --from=builder /src/server/ /app/server/
 
 # 1. Trace: start the server from /app as the image does, on a sample site, and ask for every
 #    kind of answer (each route, gzip, HEAD, 304, 206, 416, 301, 404, 405, 400, 412, bytes that
-#    are not HTTP, a WebSocket upgrade, /healthz); run the HEALTHCHECK command, SIGTERM, the
-#    command-line errors and the allow-listed lazy imports (docker/minimal/lazy-modules.txt).
+#    are not HTTP, a WebSocket upgrade, /healthz); run the HEALTHCHECK (healthcheck.py), SIGTERM,
+#    the command-line errors and the allow-listed lazy imports (docker/minimal/lazy-modules.txt).
 #    Each process records its sys.modules and the shared objects it mapped.
 # 2. Assemble /minimal from that record (docker/minimal/tree.py): the interpreter, the libraries
 #    ldd finds for it and for the extension modules, the traced standard library as bytecode, the
@@ -157,12 +174,11 @@ RUN python docker/minimal/smoke.py trace /tmp/trace.txt \
     && rm /tmp/trace.txt
 
 # ---------------------------------------------------------------------------------------------------
-# minimal: `docker build --target minimal .` -- the tree above, the server and its data on an empty
-# base. No shell, no package manager, no Debian: about a fifth of the slim image. Same behaviour
-# as `run` (port 8080, non-root, PID 1 gets SIGTERM, HEALTHCHECK, commit header).
-FROM scratch AS minimal
+# minimal-base: `--build-arg VARIANT=minimal` -- the tree above on an empty base. No shell, no
+# package manager, no Debian: about a fifth of the slim image.
+FROM scratch AS minimal-base
 
-# As in `run`, and the values docker/minimal/image.py holds (the verify step ran with them; the
+# As in run-base, and the values docker/minimal/image.py holds (the verify step ran with them; the
 # Docker test checks both agree): `python` from the tree, the serve packages on sys.path (the
 # tree has no venv: a bare directory needs no pyvenv.cfg nor interpreter links), no bytecode
 # written at run time, logs unbuffered, UTF-8 (glibc's built-in C.UTF-8: no locale files), and
@@ -174,35 +190,15 @@ ENV PATH=/usr/local/bin:/usr/bin \
     LANG=C.UTF-8 \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 
-# `python -m server` imports the package from the working directory (created here: scratch is empty).
-WORKDIR /app
-
-# Metadata before the content layers, as in `run`: it costs no layer and changes rarely.
-# The user is a number: there is no useradd here; the tree's /etc/passwd names it for tools.
-USER 10001:10001
-# The server's default port (PORT overrides it).
-EXPOSE 8080
-# Exec form through the interpreter, as in `run` (there is no shell at all here); the same code,
-# so the verify step above ran exactly this check against the tree.
-HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\") or 8080}/healthz', timeout=2)"]
-# Exec form: the server is PID 1 and gets SIGTERM from `docker stop` directly.
-ENTRYPOINT ["python", "-m", "server"]
-
-# The content, least to most often changed, as in `run`.
-# 1. The tree (changes with the lock, the base or what the server imports): one layer, and the
-#    same bytes after a server edit that imports nothing new, so that layer stays cached.
+# The tree (changes with the lock, the base or what the server imports): one layer, and the same
+# bytes after a server edit that imports nothing new, so that layer stays cached. The tree's
+# /etc/passwd names user 10001 for tools (there is no useradd here).
 COPY --from=minimal-tree /minimal/ /
-# 2. The server code with its bytecode, the very files `run` ships.
-COPY --from=builder /src/server/ server/
-# 3. The commit.
-COPY --from=commit /out/commit.txt server/commit.txt
-# 4. The site: the last layer, so an article edit ships only it.
-COPY --from=builder /out/assets.zip server/assets.zip
 
 # ---------------------------------------------------------------------------------------------------
-# run: the base, the serve venv, the server, its data. No uv, no compiler, no render or test packages.
-FROM ${PYTHON_IMAGE} AS run
+# run-base: the slim base, an unprivileged user, and the serve venv. No uv, no compiler, no render
+# or test packages.
+FROM ${PYTHON_IMAGE} AS run-base
 
 # An unprivileged user to run as. The base's pip goes too: nothing is installed at run time, and
 # pip is the one package manager the image would otherwise keep (its removal hides it; the base
@@ -221,6 +217,14 @@ ENV PATH=/opt/serve/bin:$PATH \
 # already carries Debian's ca-certificates, and the server makes no outgoing TLS connection, so
 # there is nothing to add.
 
+# The serve venv (changes with the lock): starlette, uvicorn and theirs, compiled and stripped.
+COPY --from=tooling /opt/serve /opt/serve
+
+# ---------------------------------------------------------------------------------------------------
+# run: the served image, on the base VARIANT names. Written once for both images: same port, user,
+# HEALTHCHECK, entry point and content layers.
+FROM ${VARIANT}-base AS run
+
 # `python -m server` imports the package from the working directory.
 WORKDIR /app
 
@@ -230,18 +234,16 @@ WORKDIR /app
 USER 10001:10001
 # The server's default port (PORT overrides it); documentation for `docker run -P` and readers.
 EXPOSE 8080
-# Exec form through the interpreter: the image has no curl, and no shell is needed. It asks the port
-# the server listens on ($PORT, as the server reads it, else 8080); an HTTP error or no answer fails.
-HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\") or 8080}/healthz', timeout=2)"]
+# Exec form through the interpreter (docker/healthcheck.py): no curl, and no shell is needed.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 CMD ["python", "healthcheck.py"]
 # Exec form: the server is PID 1 and gets SIGTERM from `docker stop` directly, no shell in between.
 ENTRYPOINT ["python", "-m", "server"]
 
 # The content, from least to most often changed, so an edit reships only the layers after its own.
 # COPY --from layers are cached by the bytes copied, so a stage that reran with the same result
 # still gives a cached layer here.
-# 1. The serve venv (changes with the lock): starlette, uvicorn and theirs, compiled and stripped.
-COPY --from=tooling /opt/serve /opt/serve
+# 1. The HEALTHCHECK's script (changes almost never).
+COPY docker/healthcheck.py healthcheck.py
 # 2. The server code with its bytecode (changes with the code).
 COPY --from=builder /src/server/ server/
 # 3. The commit (changes with every commit; a few bytes).

@@ -1,14 +1,26 @@
-"""bench/docker_build.py's figures as a text table, a Markdown table and an SVG bar chart.
+"""bench/docker_build.py's figures: the table, the targets with the load beside them, and the cost of waiting.
 
-No plotting library: the chart is a few dozen SVG rectangles, written here, so the project
-needs no dependency for it and the blog can serve the file as it is.
+    python bench/docker_report.py [FILE.json] [--team N --builds-per-day N --rate USD]
+
+prints the table again, from saved figures, with the cost table for those inputs (nothing is built).
+The chart is bench/docker_chart.py's; the blocks of the docs, bench/docker_docs.py's.
 """
 
-from html import escape
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+Report = dict[str, Any]  # bench/docker_build.py's JSON, as written
 
 MB = 1_000_000
 NAIVE, SLIM, MINIMAL = "1-naive", "4-cache-mounts", "5-minimal"
-COLORS = ("#b5443b", "#d98a2b", "#8f8f2e", "#3f8a4f", "#2d6ca6", "#6a4c93")
+WARM_EDITS = ("article", "server", "lock")  # the everyday rebuilds, whose waiting the cost counts
+# The article's arithmetic: 1,920 working hours a year at 8 hours a day, and its example team.
+WORKING_DAYS = 240
+DEFAULT_RATE = 85  # dollars an hour
+ARTICLE_TEAM, ARTICLE_MINUTES_A_DAY = 10, 60
 SCENARIO_TITLES = {
     "cold": "cold (build cache pruned)",
     "unchanged": "warm, nothing changed",
@@ -18,12 +30,19 @@ SCENARIO_TITLES = {
 }
 
 
-def rows(report: dict) -> list[dict]:
+def find(report: Report, step: str, scenario: str) -> dict[str, Any] | None:
+    return next((r for r in report["results"] if r["step"] == step and r["scenario"] == scenario), None)
+
+
+def scenarios(report: Report) -> list[str]:
+    return list(dict.fromkeys(r["scenario"] for r in report["results"]))
+
+
+def rows(report: Report) -> list[dict[str, Any]]:
     """The results in the table's order (scenario, then step), with % of the scenario's largest figure."""
-    results = report["results"]
     ordered = []
-    for scenario in dict.fromkeys(r["scenario"] for r in results):
-        group = [r for r in results if r["scenario"] == scenario]
+    for scenario in scenarios(report):
+        group = [r for r in report["results"] if r["scenario"] == scenario]
         slowest, biggest = max(r["seconds"] for r in group), max(r["size"] for r in group)
         ordered += [
             {**r, "time_pct": 100 * r["seconds"] / slowest, "size_pct": 100 * r["size"] / biggest} for r in group
@@ -31,43 +50,150 @@ def rows(report: dict) -> list[dict]:
     return ordered
 
 
-def find(report: dict, step: str, scenario: str) -> dict | None:
-    return next((r for r in report["results"] if r["step"] == step and r["scenario"] == scenario), None)
+def load_of(report: Report, *cells: dict[str, Any]) -> list[float] | None:
+    """The highest 1-minute load average measured right after these cells' builds, else the run's."""
+    measured = [c["load1"] for c in cells if c.get("load1") is not None]
+    if measured:
+        return [max(measured)]
+    end: list[float] | None = report.get("load", {}).get("end")
+    return end
 
 
-def targets(report: dict) -> list[dict]:
-    """The issue's three targets, each with the measured ratio, or left out when a step was not built."""
-    checks = []
+def load_text(load: list[float] | None, cores: int) -> str:
+    if not load:
+        return f"load not recorded, {cores} CPUs"
+    return f"load average {' '.join(f'{x:.2f}' for x in load)} on {cores} CPUs"
+
+
+def targets(report: Report) -> list[dict[str, Any]]:
+    """The three targets, each as a ratio with the machine's load beside it; left out when a step was not built."""
+    cores = report["machine"]["cores"]
+    checks: list[tuple[str, float, int, list[dict[str, Any]], str]] = []
     naive, fast = find(report, NAIVE, "article"), find(report, SLIM, "article")
     if naive and fast:
-        checks.append(
-            ("after an article edit, 4-cache-mounts faster than 1-naive", naive["seconds"] / fast["seconds"], 20)
-        )
-    sizes = {r["step"]: r["size"] for r in report["results"]}
+        ratio = naive["seconds"] / fast["seconds"]
+        needs = f"it needed {naive['seconds'] / 20:.2f} s, measured {fast['seconds']:.2f} s"
+        checks.append((f"after an article edit, {SLIM} faster than {NAIVE}", ratio, 20, [naive, fast], needs))
+    sizes = {r["step"]: r for r in report["results"]}
     for step, goal in ((SLIM, 5), (MINIMAL, 25)):
         if NAIVE in sizes and step in sizes:
-            checks.append((f"{step} image smaller than 1-naive's", sizes[NAIVE] / sizes[step], goal))
+            ratio = sizes[NAIVE]["size"] / sizes[step]["size"]
+            needs = f"it needed {sizes[NAIVE]['size'] / goal / MB:.1f} MB, measured {sizes[step]['size'] / MB:.1f} MB"
+            checks.append((f"{step} image smaller than {NAIVE}'s", ratio, goal, [], needs))
     return [
-        {"target": name, "ratio": round(ratio, 1), "goal": goal, "met": ratio >= goal} for name, ratio, goal in checks
+        {
+            "target": name,
+            "ratio": round(ratio, 1),
+            "goal": goal,
+            "met": ratio >= goal,
+            "short_by_pct": 0.0 if ratio >= goal else round(100 * (goal - ratio) / goal, 1),
+            "needs": needs,
+            "load": load_of(report, *cells),
+            "cores": cores,
+        }
+        for name, ratio, goal, cells, needs in checks
     ]
 
 
-def caption(report: dict) -> tuple[str, str]:
-    """Where and when (the machine), then with what (the base images, the number of runs)."""
+def target_line(target: dict[str, Any]) -> str:
+    """One target in one line: the ratio, met or by how much it missed, and under what load."""
+    where = load_text(target.get("load"), target["cores"])
+    if target["met"]:
+        return f"{target['target']}: {target['ratio']}x (goal {target['goal']}x), met; {where}"
+    return (
+        f"{target['target']}: {target['ratio']}x, {target['short_by_pct']}% short of the {target['goal']}x goal "
+        f"({target['needs']}), with {where}"
+    )
+
+
+def cost_of_waiting(report: Report, developers: int, builds_per_day: int, rate: float = DEFAULT_RATE) -> dict[str, Any]:
+    """The article's arithmetic on the times just measured: developers x builds a day x seconds saved
+    a build / 3,600 x working days x hourly cost, for each everyday edit (1-naive against 4-cache-mounts)."""
+    lines = []
+    for scenario in WARM_EDITS:
+        naive, fast = find(report, NAIVE, scenario), find(report, SLIM, scenario)
+        if naive and fast:
+            saved = naive["seconds"] - fast["seconds"]
+            hours = developers * builds_per_day * saved / 3600 * WORKING_DAYS
+            lines.append(
+                {
+                    "scenario": scenario,
+                    "naive_seconds": naive["seconds"],
+                    "optimized_seconds": fast["seconds"],
+                    "saved_seconds": saved,
+                    "hours_a_year": hours,
+                    "dollars_a_year": hours * rate,
+                }
+            )
+    article_dollars = ARTICLE_TEAM * ARTICLE_MINUTES_A_DAY / 60 * WORKING_DAYS * rate
+    return {
+        "developers": developers,
+        "builds_per_day": builds_per_day,
+        "rate": rate,
+        "working_days": WORKING_DAYS,
+        "rows": lines,
+        "article": {
+            "developers": ARTICLE_TEAM,
+            "minutes_a_day": ARTICLE_MINUTES_A_DAY,
+            "dollars_a_year": article_dollars,
+        },
+    }
+
+
+def dollars(amount: float) -> str:
+    """$1,234 (or -$23, when the optimized build was the slower one)."""
+    return f"{'-' if round(amount) < 0 else ''}${abs(amount):,.0f}"
+
+
+def cost_lines(cost: dict[str, Any]) -> list[str]:
+    """The cost table as Markdown, then the article's own figure beside it."""
+    team = f"{cost['developers']} developers, {cost['builds_per_day']} builds a day each, after"
+    lines = [
+        f"| {team} | {NAIVE} | {SLIM} | saved a build | hours a year | at ${cost['rate']:g} an hour |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in cost["rows"]:
+        lines.append(
+            f"| {SCENARIO_TITLES[row['scenario']].removeprefix('warm, ')} | {row['naive_seconds']:.2f} s "
+            f"| {row['optimized_seconds']:.2f} s | {row['saved_seconds']:.2f} s | {abs(row['hours_a_year']):,.0f} "
+            f"| {dollars(row['dollars_a_year'])} |"
+        )
+    article = cost["article"]
+    lines.append("")
+    lines.append(
+        f"The article's own example, with the same arithmetic ({cost['working_days']} working days of 8 hours, "
+        f"${cost['rate']:g} an hour): {article['developers']} developers waiting {article['minutes_a_day']} minutes "
+        f"a day cost {dollars(article['dollars_a_year'])} a year."
+    )
+    return lines
+
+
+def caption(report: Report) -> str:
+    """Where, when, what was built and with what, and the load: one sentence."""
     m = report["machine"]
     bases = ", ".join(
         f"{b['tag']} ({'look-alike' if b['lookalike'] else 'official'}, {b['size'] / MB:.0f} MB)"
         for b in m["bases"].values()
     )
-    return (
-        f"{report['date']}, {m['cores']} cores, {m['os']} host, Docker {m['docker']}",
-        "; ".join(filter(None, [report.get("source"), f"bases {bases}", f"median of {report['runs']} run(s)"])),
+    load = report.get("load")
+    load_part = (
+        f"load average {load['start'][0]:.2f} at the start, {load['end'][0]:.2f} at the end, on {m['cores']} CPUs"
+        if load
+        else f"{m['cores']} CPUs"
     )
+    parts = [
+        f"{report['date']}, {m['os']} host, Docker {m['docker']}, {load_part}",
+        report.get("source"),
+        f"bases {bases}",
+        f"median of {report['runs']} run(s)",
+        f"`{report['command']}`" if report.get("command") else None,
+    ]
+    return "; ".join(p for p in parts if p)
 
 
-def text_table(report: dict) -> str:
+def text_table(report: Report) -> str:
     lines = [
-        *caption(report),
+        caption(report),
         "",
         f"{'step':<16}{'scenario':<11}{'time':>9}{'% of max':>10}{'size':>11}{'% of max':>10}",
     ]
@@ -78,93 +204,49 @@ def text_table(report: dict) -> str:
             f"{r['size'] / MB:>9.1f}MB{r['size_pct']:>9.0f}%"
         )
     lines.append("% of the largest figure in the same scenario; * another docker build ran meanwhile")
-    lines += [
-        f"target: {t['target']}: {t['ratio']}x (goal {t['goal']}x) {'met' if t['met'] else 'MISSED'}"
-        for t in report.get("targets", [])
-    ]
+    lines += [f"target: {target_line(t)}" for t in report.get("targets", [])]
+    if report.get("cost"):
+        lines += ["", "Cost of waiting:", *cost_lines(report["cost"])]
     return "\n".join(lines)
 
 
-def markdown_table(report: dict) -> str:
+def markdown_table(report: Report) -> str:
     lines = ["| step | scenario | time | % of max | size | % of max |", "| --- | --- | ---: | ---: | ---: | ---: |"]
     for r in rows(report):
         lines.append(
             f"| {r['step']} | {r['scenario']} | {r['seconds']:.2f} s{' *' if r['contended'] else ''} "
             f"| {r['time_pct']:.0f}% | {r['size'] / MB:.1f} MB | {r['size_pct']:.0f}% |"
         )
-    return "\n".join(lines) + "\n\n" + "; ".join(caption(report)) + ".\n"
+    return "\n".join(lines) + "\n\n" + caption(report) + ".\n"
 
 
-def svg_chart(report: dict) -> str:
-    """Horizontal bars: build time per scenario (each scaled to its slowest step), then image size."""
-    steps = [s["name"] for s in report["steps"]]
-    # By the step's number, so a step keeps its colour in a chart of a few steps.
-    color = {name: COLORS[(int(name.split("-")[0]) - 1) % len(COLORS)] for name in steps}
-    width, left, bar_area, row, bar = 760, 170, 470, 16, 12
-    parts, y = [], 30
-
-    def text(x: float, y: float, content: str, size: int = 12, anchor: str = "start", weight: str = "normal") -> None:
-        parts.append(
-            f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="{anchor}" '
-            f'font-weight="{weight}">{escape(content)}</text>'
-        )
-
-    def bars(group: list[tuple[str, float, str]]) -> None:
-        nonlocal y
-        largest = max(value for _, value, _ in group) or 1
-        for name, value, label in group:
-            length = max(1.0, bar_area * value / largest)
-            text(left - 8, y + bar - 2, name, 11, "end")
-            parts.append(f'<rect x="{left}" y="{y}" width="{length:.1f}" height="{bar}" fill="{color[name]}"/>')
-            text(left + length + 6, y + bar - 2, label, 11)
-            y += row
-
-    text(width / 2, y, "eblog: the Docker build, step by step", 16, "middle", "bold")
-    y += 18
-    for line in caption(report):
-        text(width / 2, y, line, 10, "middle")
-        y += 14
-    y += 14
-    text(12, y, "Build time (seconds; each scenario scaled to its slowest step)", 13, weight="bold")
-    y += 10
-    for scenario in dict.fromkeys(r["scenario"] for r in report["results"]):
-        y += 16
-        text(12, y, SCENARIO_TITLES.get(scenario, scenario), 12, weight="bold")
-        y += 6
-        bars(
-            [
-                (r["step"], r["seconds"], f"{r['seconds']:.2f} s" + (" *" if r["contended"] else ""))
-                for r in report["results"]
-                if r["scenario"] == scenario
-            ]
-        )
-    y += 24
-    text(12, y, "Final image size (MB, docker image inspect)", 13, weight="bold")
-    y += 8
-    sizes = {r["step"]: r["size"] for r in report["results"]}
-    bars([(name, sizes[name] / MB, f"{sizes[name] / MB:.1f} MB") for name in steps if name in sizes])
-    y += 12
-    text(12, y, "* another docker build ran on the machine meanwhile", 10)
-    height = y + 12
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">\n'
-        f'<rect width="{width}" height="{height}" fill="#ffffff"/>\n' + "\n".join(parts) + "\n</svg>\n"
+def parse_cost_args(parser: argparse.ArgumentParser) -> None:
+    """The cost table's inputs, shared by bench/docker_build.py and this script."""
+    parser.add_argument("--team", type=int, default=ARTICLE_TEAM, help="developers (default: %(default)s)")
+    parser.add_argument(
+        "--builds-per-day", type=int, default=10, help="builds a developer starts a day (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=DEFAULT_RATE, help="hourly cost in dollars (default: %(default)s)"
     )
 
 
-def main() -> None:
-    """Print the table again and redraw the chart from a saved JSON, without building anything."""
-    import json
-    import sys
-    from pathlib import Path
-
-    source = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/docker_build.json")
-    report = json.loads(source.read_text())
-    source.with_suffix(".svg").write_text(svg_chart(report))
-    source.with_suffix(".md").write_text(markdown_table(report))
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Print bench/docker_build.py's table again from a saved JSON.")
+    parser.add_argument("report", nargs="?", default="bench/results/docker_build.json")
+    parse_cost_args(parser)
+    args = parser.parse_args(argv)
+    path = Path(args.report)
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        print(f"docker_report: {path}: {error}", file=sys.stderr)
+        return 1
+    report["targets"] = targets(report)
+    report["cost"] = cost_of_waiting(report, args.team, args.builds_per_day, args.rate)
     print(text_table(report))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

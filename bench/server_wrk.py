@@ -164,7 +164,7 @@ def first_status(port: int, path: str = "/") -> int | None:
 
 def start(
     command: list[str], port: int, log: Path, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen, float]:
+) -> tuple[subprocess.Popen[bytes], float]:
     """Start a server pinned to SERVER_CPU; return it and the ms from start to its first 200 on /."""
     with log.open("ab") as out:
         started = time.perf_counter()
@@ -180,7 +180,7 @@ def start(
     sys.exit(f"server_wrk: {command[0]} did not answer in 20 s; see {log}")
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=5)

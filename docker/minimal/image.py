@@ -17,10 +17,7 @@ IMAGE_ENV = {
     "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
 }
 PACKAGES = IMAGE_ENV["PYTHONPATH"]
-# The HEALTHCHECK's code, the slim image's own: GET /healthz on $PORT, an HTTP error or no answer fails.
-HEALTH_CODE = (
-    "import os, urllib.request; "
-    "urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\") or 8080}/healthz', timeout=2)"
-)
+# The HEALTHCHECK's command, run from WORKDIR: docker/healthcheck.py, copied there by the Dockerfile.
+HEALTHCHECK = ["python", "healthcheck.py"]
 USER = 10001  # USER, uid and gid
 APP = "/app"  # WORKDIR: `python -m server` imports the server package from here

@@ -34,7 +34,7 @@ from typing import NamedTuple
 SRC = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(SRC), str(SRC / "tests" / "server")]
 
-from image import APP, HEALTH_CODE, IMAGE_ENV, USER  # noqa: E402
+from image import APP, HEALTHCHECK, IMAGE_ENV, USER  # noqa: E402
 from server_sample import LAST_MODIFIED, STYLESHEET, write_site, write_zip  # noqa: E402
 
 COMMIT = "smoke0commit"
@@ -171,7 +171,8 @@ def wait_for_health(port: int, process: subprocess.Popen[bytes], log: Path) -> N
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def run(runner: Runner, args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
@@ -210,7 +211,7 @@ def smoke(runner: Runner, work: Path) -> str:
         wait_for_health(port, process, log)
         boot = time.monotonic() - started
         requests = check_site(port, files)
-        status, output = finished(runner, ["-c", HEALTH_CODE], work / "health.log", PORT=str(port))
+        status, output = finished(runner, HEALTHCHECK[1:], work / "health.log", PORT=str(port))
         expect(status == 0, f"the HEALTHCHECK command exited {status}: {output}")
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=5)

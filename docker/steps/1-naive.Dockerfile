@@ -41,8 +41,8 @@ RUN python -m cmd.rendermd articles /tmp/site \
     && python -m cmd.buildindex /tmp/site \
     && python -m cmd.prezip /tmp/site -o server/assets.zip
 
-# The commit the server reports, from git's reflog of main (copied with everything else), else "unknown".
-RUN if [ -s .git/logs/refs/heads/main ]; then awk 'END { print $2 }' .git/logs/refs/heads/main; else echo unknown; fi >server/commit.txt
+# The commit the server reports, read from .git (copied with everything else) by docker/commit.py.
+RUN python docker/commit.py .git >server/commit.txt
 
 # The server's port, for `docker run -P` and for readers.
 EXPOSE 8080

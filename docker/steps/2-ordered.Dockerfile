@@ -51,10 +51,17 @@ RUN python -m cmd.rendermd articles /tmp/site \
     && python -m cmd.buildindex /tmp/site \
     && python -m cmd.prezip /tmp/site -o server/assets.zip
 
-# The commit, from the one reflog file (the [t] and [n] globs copy nothing where .git is absent).
-COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
-# The last reflog line's second field is the commit the server reports.
-RUN if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >server/commit.txt
+# The commit, read from git's HEAD and branch refs by docker/commit.py (the globs copy nothing
+# where a file is absent: the commit is then "unknown").
+COPY docker/commit.py /tmp/
+# HEAD, and packed-refs where git has packed the branch.
+COPY .gi[t]/HEA[D] .gi[t]/packed-ref[s] /tmp/git/
+# The branches' loose refs.
+COPY .gi[t]/refs/head[s]/ /tmp/git/refs/heads/
+# SOURCE_COMMIT, when given, wins over .git.
+ARG SOURCE_COMMIT
+# The commit the server reports.
+RUN python /tmp/commit.py /tmp/git >server/commit.txt
 
 # The server's port, for `docker run -P` and for readers.
 EXPOSE 8080

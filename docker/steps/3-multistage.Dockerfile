@@ -13,8 +13,10 @@
 # package is downloaded again (step 4's cache mounts).
 #
 # Step 4 is the project's Dockerfile itself: it differs from this file only in its RUN
-# instructions' `--mount=type=cache` (and the cleanups those mounts make unneeded), which
-# tests/docker/test_docker_steps.py checks. Its context: the project's .dockerignore.
+# instructions' `--mount=type=cache` (and the cleanups those mounts make unneeded), and in what
+# it adds for step 5 (the minimal-tree and minimal-base stages, and `run` starting from the base
+# VARIANT names), which tests/docker/test_docker_steps.py checks. Its context: the project's
+# .dockerignore.
 
 # One base for every stage: a venv records the path of its interpreter, so the serve venv built
 # in `tooling` runs unchanged in `run`.
@@ -87,6 +89,8 @@ COPY articles/ articles/
 
 # prezip's one timestamp, the server's Last-Modified (unset: none); e.g. the commit's time.
 ARG SOURCE_DATE_EPOCH
+# The site's address for the feeds and the sitemap (unset: site.toml's, else http://localhost:8080).
+ARG EBLOG_BASE_URL
 
 # The site, zipped deterministically, so the same articles give the same bytes.
 RUN python -m cmd.rendermd articles /tmp/site \
@@ -98,16 +102,22 @@ RUN python -m cmd.rendermd articles /tmp/site \
 # commit: the commit, in a stage of its own so an article edit does not rerun it.
 FROM ${PYTHON_IMAGE} AS commit
 
-# The one reflog file (the [t] and [n] globs copy nothing where .git is absent).
-COPY .gi[t]/logs/refs/heads/mai[n] /tmp/gitref/
+# What reads the commit from git's files (no git in the image).
+COPY docker/commit.py /tmp/
+# HEAD, and packed-refs where git has packed the branch (the globs copy nothing where absent).
+COPY .gi[t]/HEA[D] .gi[t]/packed-ref[s] /tmp/git/
+# The branches' loose refs.
+COPY .gi[t]/refs/head[s]/ /tmp/git/refs/heads/
 
-# The last reflog line's second field is the commit.
-RUN mkdir /out \
-    && if [ -s /tmp/gitref/main ]; then awk 'END { print $2 }' /tmp/gitref/main; else echo unknown; fi >/out/commit.txt
+# SOURCE_COMMIT, when given, wins over .git.
+ARG SOURCE_COMMIT
+# The last line of the stage: the commit, or "unknown".
+RUN mkdir /out && python /tmp/commit.py /tmp/git >/out/commit.txt
 
 # ---------------------------------------------------------------------------------------------------
-# run: the slim base, the serve venv, the server, its data. No uv, no compiler, no render or test packages.
-FROM ${PYTHON_IMAGE} AS run
+# run-base: the slim base, an unprivileged user, and the serve venv. No uv, no compiler, no render
+# or test packages.
+FROM ${PYTHON_IMAGE} AS run-base
 
 # An unprivileged user to run as; the base's pip goes (nothing is installed at run time).
 RUN groupadd --gid 10001 eblog \
@@ -119,6 +129,13 @@ ENV PATH=/opt/serve/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 
+# The serve venv (changes with the lock).
+COPY --from=tooling /opt/serve /opt/serve
+
+# ---------------------------------------------------------------------------------------------------
+# run: the served image. (Step 4's Dockerfile starts it from `${VARIANT}-base`, to add step 5.)
+FROM run-base AS run
+
 # `python -m server` imports the package from the working directory.
 WORKDIR /app
 
@@ -126,15 +143,14 @@ WORKDIR /app
 USER 10001:10001
 # The server's default port (PORT overrides it).
 EXPOSE 8080
-# Exec form through the interpreter: the image has no curl, and no shell is needed.
-HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\") or 8080}/healthz', timeout=2)"]
+# Exec form through the interpreter (docker/healthcheck.py): no curl, and no shell is needed.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 CMD ["python", "healthcheck.py"]
 # Exec form: the server is PID 1 and gets SIGTERM from `docker stop` directly.
 ENTRYPOINT ["python", "-m", "server"]
 
 # The content, from least to most often changed, so an edit reships only the layers after its own.
-# The serve venv (changes with the lock).
-COPY --from=tooling /opt/serve /opt/serve
+# The HEALTHCHECK's script (changes almost never).
+COPY docker/healthcheck.py healthcheck.py
 # The server code with its bytecode (changes with the code).
 COPY --from=builder /src/server/ server/
 # The commit (changes with every commit).

@@ -7,7 +7,6 @@ same site. Build times and sizes go to the "eblog docker" summary.
 """
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,10 +16,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from docker_engine import ROOT, Docker, script
 
-sys.path.insert(0, str(ROOT / "bench"))
-from docker_build import STEPS, Step, available_steps, copy_tree
+from workshop.engine import REPO as ROOT
+from workshop.engine import DockerError, Engine, run_script
+from workshop.ports import free_port
+from workshop.source import copy_tree, head_commit
+from workshop.steps import STEPS, Step
 
 STEPS_DIR = ROOT / "docker" / "steps"
 RUN_ID = uuid.uuid4().hex[:10]
@@ -87,8 +88,8 @@ def test_the_benchmark_builds_every_step() -> None:
     built = {s.dockerfile for s in STEPS}
     assert {str(p.relative_to(ROOT)) for p in step_files()} | {"Dockerfile"} == built
     assert all((ROOT / s.dockerfile).is_file() for s in STEPS)
-    has_minimal = bool(re.search(r"^FROM\s+\S+\s+AS\s+minimal\b", (ROOT / "Dockerfile").read_text(), re.M | re.I))
-    assert ("5-minimal" in [s.name for s in available_steps(ROOT)]) == has_minimal
+    assert [dict(s.build_args) for s in STEPS if s.dockerfile == "Dockerfile"] == [{}, {"VARIANT": "minimal"}]
+    assert "minimal-base" in stages(ROOT / "Dockerfile"), "VARIANT=minimal names the minimal-base stage"
 
 
 def test_naive_copies_the_whole_tree_first_into_the_full_image() -> None:
@@ -118,18 +119,33 @@ def test_ordered_installs_the_dependencies_before_any_source() -> None:
 
 
 def test_multistage_is_the_dockerfile_without_cache_mounts() -> None:
-    """Step 4 is the Dockerfile itself; step 3 differs from it only in RUNs that use a cache mount there."""
+    """Step 4 is the Dockerfile itself; step 3 differs from it only in RUNs that use a cache mount there,
+    and in what the Dockerfile adds for step 5 (the minimal stages, and `run` on the base VARIANT names)."""
     mine, project = stages(STEPS_DIR / "3-multistage.Dockerfile"), stages(ROOT / "Dockerfile")
-    assert list(mine) == ["tooling", "builder", "commit", "run"]
+    assert list(mine) == ["tooling", "builder", "commit", "run-base", "run"]
+    assert [name for name in project if name not in mine] == ["minimal-tree", "minimal-base"]
     assert not [i for i in instructions(STEPS_DIR / "3-multistage.Dockerfile") if "type=cache" in i.text]
     for name, instructions_3 in mine.items():
         instructions_4 = project[name]
         assert [i.keyword for i in instructions_3] == [i.keyword for i in instructions_4], name
         for a, b in zip(instructions_3, instructions_4, strict=True):
-            if a.keyword != "RUN":
+            if (name, a.keyword) == ("run", "FROM"):
+                assert (a.text, b.text) == ("FROM run-base AS run", "FROM ${VARIANT}-base AS run")
+            elif a.keyword != "RUN":
                 assert a.text == b.text, f"{name}: line {a.line} of step 3 differs from Dockerfile line {b.line}"
             elif a.text != b.text:
                 assert "--mount=type=cache" in b.text, f"{name}: Dockerfile line {b.line} differs without a cache mount"
+
+
+def test_the_healthcheck_and_the_entry_point_are_written_once() -> None:
+    """Both images come from one `run` stage: one HEALTHCHECK, one ENTRYPOINT, one set of content COPYs."""
+    dockerfile = instructions(ROOT / "Dockerfile")
+    assert [i.keyword for i in dockerfile].count("HEALTHCHECK") == 1
+    assert [i.keyword for i in dockerfile].count("ENTRYPOINT") == 1
+    assert [i.text for i in dockerfile if "assets.zip" in i.text and i.keyword == "COPY"] == [
+        "COPY --from=builder /out/assets.zip server/assets.zip"
+    ]
+    assert stages(ROOT / "Dockerfile")["run"][0].text == "FROM ${VARIANT}-base AS run"
 
 
 class Page(NamedTuple):
@@ -143,19 +159,14 @@ def fetch(url: str) -> Page:
         return Page(response.status, response.read(), response.headers.get("x-eblog-commit", ""))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def tree(docker: Docker, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tree(docker: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the repository, once the full base image (steps 1 and 2) is there too."""
-    base = script("base-image", "full", env=docker.env)
-    if base.returncode != 0:
-        pytest.fail(f"scripts/base-image could not provide python:3.13-trixie: {base.stderr.strip()[-2000:]}")
-    return copy_tree(tmp_path_factory.mktemp("steps") / "eblog", None)
+    try:
+        run_script("base-image", "full", env=docker.env)
+    except DockerError as error:
+        pytest.fail(f"scripts/base-image could not provide python:3.13-trixie: {error}")
+    return copy_tree(tmp_path_factory.mktemp("steps") / "eblog")
 
 
 @pytest.fixture(scope="module")
@@ -168,18 +179,14 @@ def home_page(tree: Path, tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize("step", available_steps(ROOT), ids=lambda s: s.name)
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.name)
 def test_step_builds_and_serves_the_same_site(
-    step: Step, docker: Docker, tree: Path, home_page: bytes, figures: list[str]
+    step: Step, docker: Engine, tree: Path, home_page: bytes, figures: list[str]
 ) -> None:
     tag = f"eblog-steps-{RUN_ID}:{step.name}"
-    command = ["build", "--network", "host", "--progress", "plain", "--file", str(tree / step.dockerfile), "--tag", tag]
-    docker.images.append(tag)
-    started = time.monotonic()
-    docker(*command, *(["--target", step.target] if step.target else []), str(tree), timeout=1800)
-    seconds = time.monotonic() - started
-    size = int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
-    figures.append(f"step {step.name}: built in {seconds:.1f} s (cache as the run left it), {size / MB:.1f} MB")
+    build = docker.build(tree, tag, dockerfile=step.dockerfile, build_args=dict(step.build_args))
+    size = docker.size(tag)
+    figures.append(f"step {step.name}: built in {build.seconds:.1f} s (cache as the run left it), {size / MB:.1f} MB")
 
     name, port = f"eblog-steps-{RUN_ID}-{step.name}", free_port()
     docker.containers.append(name)
@@ -195,6 +202,5 @@ def test_step_builds_and_serves_the_same_site(
                 pytest.fail(f"{step.name} did not answer within 30 s:\n{logs.stdout}{logs.stderr}")
             time.sleep(0.1)
     docker("rm", "--force", name, check=False)
-    reflog = (tree / ".git/logs/refs/heads/main").read_text().splitlines() if (tree / ".git").is_dir() else []
     assert page.status == 200 and page.body == home_page, f"{step.name} serves another home page"
-    assert page.commit == (reflog[-1].split()[1] if reflog else "unknown")
+    assert page.commit == head_commit(), "the commit git resolves for HEAD"

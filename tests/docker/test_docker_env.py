@@ -1,0 +1,131 @@
+"""scripts/docker-env and the `docker` it puts first on PATH, against a fake `docker` client.
+
+The fake answers as an engine with Docker's bridge network, or as one without (this project's own
+dockerd, many CI runners and locked-down laptops), and records the arguments of every other
+command. README's commands (`eval "$(scripts/docker-env start)"`, then `docker build` and `docker
+run -p`) must reach the real client with `--network host` only where there is no bridge, say so
+in one line, and leave a command that names its own network alone. No engine is needed.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from workshop.engine import REPO, parse_settings
+
+FAKE_DOCKER = """#!/usr/bin/env bash
+# A docker client and engine for tests: BuildKit-capable, engine kind from FAKE_BRIDGE.
+case "$1 $2" in
+    "buildx version") [ "${FAKE_BUILDX:-1}" = 1 ] && exit 0 || exit 1 ;;
+    "version --format")
+        case "$3" in
+            *Client*) echo "${FAKE_CLIENT_VERSION:-27.0.1}" ;;
+            *) echo 27.0.1 ;;
+        esac
+        exit 0 ;;
+    "network inspect")
+        [ "$FAKE_BRIDGE" = 1 ] && { echo '[{"Name": "bridge"}]'; exit 0; }
+        echo "Error: No such network: bridge" >&2; exit 1 ;;
+esac
+printf '%s\\n' "$*" >>"$FAKE_LOG"
+"""
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> dict[str, str]:
+    """An environment whose PATH starts with the fake docker (and has no other usable fallback)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("EBLOG_", "DOCKER_"))},
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "DOCKER_HOST": "unix:///fake.sock",
+        "FAKE_LOG": str(tmp_path / "calls.log"),
+        "EBLOG_DOCKER_FALLBACK": str(tmp_path / "no-such-docker"),
+    }
+
+
+def shell(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """README's way: a bash that evals docker-env's output, then runs the commands given."""
+    return subprocess.run(
+        ["bash", "-c", f'set -e; eval "$(scripts/docker-env start)"; {script}'],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def calls(env: dict[str, str]) -> list[str]:
+    log = Path(env["FAKE_LOG"])
+    return log.read_text().splitlines() if log.is_file() else []
+
+
+def test_without_a_bridge_docker_adds_network_host_and_says_so(fake: dict[str, str]) -> None:
+    fake["FAKE_BRIDGE"] = "0"
+    result = shell("docker build -t eblog .; docker run --rm -p 8080:8080 eblog; docker images", fake)
+    assert result.returncode == 0, result.stderr
+    assert calls(fake) == [
+        "build --network host -t eblog .",
+        "run --network host --rm -p 8080:8080 eblog",
+        "images",
+    ]
+    added = [line for line in result.stderr.splitlines() if "added --network host" in line]
+    assert added == ["docker: this engine has no bridge network: added --network host"] * 2, result.stderr
+    assert "docker-env: this engine has no bridge network" in result.stderr
+
+
+def test_with_a_bridge_nothing_is_added(fake: dict[str, str]) -> None:
+    fake["FAKE_BRIDGE"] = "1"
+    result = shell("docker build -t eblog .; docker run --rm -p 8080:8080 eblog", fake)
+    assert result.returncode == 0, result.stderr
+    assert calls(fake) == ["build -t eblog .", "run --rm -p 8080:8080 eblog"]
+    assert "network" not in result.stderr
+
+
+def test_a_network_given_is_kept(fake: dict[str, str]) -> None:
+    fake["FAKE_BRIDGE"] = "0"
+    result = shell("docker run --rm --network none eblog; docker build --network=host .", fake)
+    assert result.returncode == 0, result.stderr
+    assert calls(fake) == ["run --rm --network none eblog", "build --network=host ."]
+
+
+def test_the_eval_leaves_the_buildkit_client_first_on_path(fake: dict[str, str]) -> None:
+    fake["FAKE_BRIDGE"] = "1"
+    result = shell('command -v docker; echo "$EBLOG_DOCKER"; echo "$DOCKER_BUILDKIT $EBLOG_DOCKER_NETWORK"', fake)
+    assert result.returncode == 0, result.stderr
+    wrapper, client, flags = result.stdout.splitlines()
+    assert wrapper == str(REPO / "scripts" / "docker-bin" / "docker")
+    assert client == fake["PATH"].split(":")[0] + "/docker"
+    assert flags == "1 bridge"
+
+
+def test_the_settings_parse_as_the_python_side_reads_them(fake: dict[str, str]) -> None:
+    fake["FAKE_BRIDGE"] = "0"
+    output = subprocess.run(
+        ["scripts/docker-env", "start"], cwd=REPO, env=fake, capture_output=True, text=True, check=True
+    ).stdout
+    settings = parse_settings(output)
+    assert (settings.network, settings.started_pid) == ("host", "")
+    assert settings.env["DOCKER_HOST"] == "unix:///fake.sock"
+    assert settings.env["PATH"].startswith(str(REPO / "scripts" / "docker-bin") + ":")
+
+
+def test_a_client_without_buildkit_says_why_and_the_fix(fake: dict[str, str], tmp_path: Path) -> None:
+    # A PATH with the fake and the few tools the script uses, but no other docker (this host may have one).
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in ("bash", "cut", "head", "dirname"):
+        (tools / name).symlink_to(shutil.which(name) or name)
+    fake |= {"FAKE_BUILDX": "0", "FAKE_CLIENT_VERSION": "28.2.2", "FAKE_BRIDGE": "1"}
+    fake["PATH"] = f"{fake['PATH'].split(':')[0]}:{tools}"
+    result = subprocess.run(["scripts/docker-env", "check"], cwd=REPO, env=fake, capture_output=True, text=True)
+    assert result.returncode == 1 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "(28.2.2) cannot build with BuildKit" in line and "apt-get install docker-buildx" in line, line
