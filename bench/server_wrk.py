@@ -75,7 +75,7 @@ http {{
         root {root};
         error_page 404 /404.html;
         # the same headers the eblog server sends, so both answers weigh the same
-        add_header Cache-Control "public, max-age=60, must-revalidate" always;
+        add_header Cache-Control "public, max-age=60, s-maxage=30, stale-while-revalidate=30" always;
         add_header X-Eblog-Commit unknown always;
         add_header X-Content-Type-Options nosniff always;
         add_header Content-Security-Policy "{csp}" always;

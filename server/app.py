@@ -155,6 +155,7 @@ def create_app(
     *,
     limits: Limits | None = None,
     max_site_bytes: int = GIB,
+    cdn_max_age: int = Settings.cdn_max_age,
 ) -> EblogApp:
     """Load the zip (default: server/assets.zip in the package) and build the app; SiteError if it can't be served."""
     if zip_path is None:
@@ -162,7 +163,7 @@ def create_app(
     assets, zip_size = load_zip(zip_path, max_site_bytes)
     commit = read_commit()
     try:
-        site = Site(assets, commit)
+        site = Site(assets, commit, cdn_max_age)
     except SiteError as error:
         raise SiteError(f"{zip_path}: {error}") from None
     summary = f"eblog: serving {len(assets)} assets from {zip_path} ({zip_size} bytes), commit {commit}"
@@ -170,7 +171,13 @@ def create_app(
 
 
 def app_from(settings: Settings) -> EblogApp:
-    return create_app(settings.zip, settings.access_log, limits=settings.limits, max_site_bytes=settings.max_site_bytes)
+    return create_app(
+        settings.zip,
+        settings.access_log,
+        limits=settings.limits,
+        max_site_bytes=settings.max_site_bytes,
+        cdn_max_age=settings.cdn_max_age,
+    )
 
 
 def uvicorn_factory() -> EblogApp:

@@ -54,6 +54,7 @@ class Settings:
     reuse_port: bool = True  # each worker its own SO_REUSEPORT socket where the kernel has it, else one shared
     drain: float = 5.0  # after SIGTERM: seconds of serving with /healthz at 503, so load balancers move away
     shutdown_timeout: float = 3.0  # then: seconds for the requests in flight to finish
+    cdn_max_age: int = 30  # s-maxage of pages and feeds (server/site.py): a CDN shows a publish within twice this
     limits: Limits = field(default_factory=Limits)
 
 
@@ -135,6 +136,12 @@ def worker_count(text: str) -> int:
     return int(text)
 
 
+def whole_seconds(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError("is not a whole number of seconds (0 or more)")
+    return int(text)
+
+
 def count(text: str) -> int:
     if not text.strip().isdigit() or int(text) == 0:
         raise ValueError("is not a positive whole number")
@@ -155,6 +162,7 @@ SERVER_OPTIONS = (
     Option("workers", "WORKERS", worker_count, "processes serving the port, N or auto: one per CPU (default: 1)"),
     Option("reuse_port", "EBLOG_REUSE_PORT", switch, "workers: a socket each (SO_REUSEPORT) or one (default: on)"),
     Option("drain", "EBLOG_DRAIN", drain_seconds, "seconds serving after SIGTERM, /healthz 503 (default: 5)"),
+    Option("cdn_max_age", "EBLOG_CDN_MAX_AGE", whole_seconds, "s-maxage of pages and feeds (default: 30)"),
     Option("shutdown_timeout", "EBLOG_SHUTDOWN_TIMEOUT", seconds, "then seconds for requests in flight (default: 3)"),
 )
 LIMIT_OPTIONS = (

@@ -8,8 +8,13 @@ Cache-Control:
 - file names that carry a content hash (``static/style.3f2a9c1b.css``) change
   name when they change, so they are ``public, max-age=31536000, immutable``;
 - pages and feeds keep their URL across publishes, so ``public, max-age=60,
-  must-revalidate``: a minute of free hits for browsers and proxies, then a
-  cheap conditional request (304) that picks up a new publish;
+  s-maxage=30, stale-while-revalidate=30``: a minute of free hits for
+  browsers, then a cheap conditional request (304) that picks up a new
+  publish; a shared cache (a CDN, nginx's proxy_cache) keeps them fresh for
+  ``cdn_max_age`` seconds (30 by default, ``--cdn-max-age``), then answers
+  from its stale copy for as long again while it fetches the new one, so the
+  origin sees about one request per page per ``cdn_max_age`` and a publish
+  reaches every visitor of the cache within twice that;
 - other files under a fixed name (images, fonts) rarely change:
   ``public, max-age=86400``;
 - the 404 page says ``no-cache`` so an article published later shows up at
@@ -29,6 +34,7 @@ from starlette.types import Scope
 from server.assets import Asset, SiteError
 from server.headers_file import HEADERS_FILE, policy_in
 from server.negotiation import UNSATISFIABLE, byte_range, etag_listed, gzip_preferred, parse_http_date
+from server.settings import Settings
 from server.urls import NOT_FOUND_PAGE, REDIRECTS_FILE, Redirect, url_table
 
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -38,7 +44,6 @@ SAFE_QUERY = re.compile(rb"[\x21-\x7e]+")  # kept on a redirect only if it can't
 HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
 PAGE_SUFFIXES = frozenset({".html", ".xml", ".json", ".txt"})
 IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "public, max-age=60, must-revalidate"
 DAY = "public, max-age=86400"
 # No scripts, no plugins, no framing: what a site without JavaScript needs and nothing more.
 CSP = (
@@ -78,14 +83,19 @@ def encode_headers(headers: Headers) -> bytes:
     return b"".join(b"%s: %s\r\n" % field for field in headers)
 
 
-def cache_control(name: str) -> str:
+def page_cache(cdn_max_age: int) -> str:
+    """Cache-Control for pages and feeds (see the module docstring)."""
+    return f"public, max-age=60, s-maxage={cdn_max_age}, stale-while-revalidate={cdn_max_age}"
+
+
+def cache_control(name: str, cdn_max_age: int = Settings.cdn_max_age) -> str:
     path = PurePosixPath(name)
     # Only under static/, where names carry a content hash by construction: a page whose
     # slug merely looks hashed must not be pinned in caches for a year.
     if path.parts[0] == "static" and HASHED_NAME.search(path.name):
         return IMMUTABLE
     if path.suffix.lower() in PAGE_SUFFIXES:
-        return REVALIDATE
+        return page_cache(cdn_max_age)
     return DAY
 
 
@@ -200,7 +210,7 @@ def bad_path(raw_path: bytes) -> bool:
 class Site:
     """Answers GET and HEAD for the site from the prebuilt table; see ``answer``."""
 
-    def __init__(self, assets: Mapping[str, Asset], commit: str):
+    def __init__(self, assets: Mapping[str, Asset], commit: str, cdn_max_age: int = Settings.cdn_max_age):
         self.commit = commit
         headers_file = assets.get(HEADERS_FILE)
         self.policy = (policy_in(site_text(headers_file, HEADERS_FILE)) if headers_file else None) or CSP
@@ -208,7 +218,10 @@ class Site:
         rules = assets.get(REDIRECTS_FILE)
         routes, redirects = url_table(sorted(assets), None if rules is None else site_text(rules, REDIRECTS_FILE))
         self.routes: Mapping[str, Resource] = MappingProxyType(
-            {path: make_resource(assets[name], cache_control(name), self.common) for path, name in routes.items()}
+            {
+                path: make_resource(assets[name], cache_control(name, cdn_max_age), self.common)
+                for path, name in routes.items()
+            }
         )
         self.redirects: Mapping[str, Redirect] = MappingProxyType(redirects)
         self.redirect_headers = {path: self.redirect_fields(redirect) for path, redirect in redirects.items()}

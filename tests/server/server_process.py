@@ -75,10 +75,14 @@ def server_env(**extra: str) -> dict[str, str]:
 
 
 def start_server(
-    tmp: Path, args: list[str], env: dict[str, str] | None = None, prefix: list[str] | None = None
+    tmp: Path,
+    args: list[str],
+    env: dict[str, str] | None = None,
+    prefix: list[str] | None = None,
+    port: int | None = None,
 ) -> RunningServer:
-    """Start ``python -m server ARGS --port <free>`` (or PREFIX + ARGS) and wait for /healthz."""
-    port = free_port()
+    """Start ``python -m server ARGS --port PORT`` (or PREFIX + ARGS; a free port by default), wait for /healthz."""
+    port = port or free_port()
     stdout, stderr = tmp / f"server-{port}.out", tmp / f"server-{port}.err"
     command = [*(prefix or [sys.executable, "-m", "server"]), *args, "--host", "127.0.0.1", "--port", str(port)]
     with stdout.open("w") as out, stderr.open("w") as err:
