@@ -330,10 +330,10 @@ def test_read_only_without_capabilities_as_any_user_with_two_workers(docker: Doc
         packed = get(container.url + "/", "gzip")
         assert home.status == packed.status == 200 and gzip.decompress(packed.body) == home.body
         assert get(container.url + "/livez").status == 200
-        processes = docker("top", container.name, "-o", "user,args").stdout.splitlines()[1:]
-        servers = [line for line in processes if "-m server" in line]
+        processes = docker("top", container.name, "-o", "pid,user,args").stdout.splitlines()[1:]
+        servers = [line.split() for line in processes if "-m server" in line]
         assert len(servers) == 3, processes  # the supervisor and two workers
-        assert all(line.split()[0] == "4242" for line in servers), processes
+        assert all(fields[1] == "4242" for fields in servers), processes
         # docker stop: SIGTERM to the supervisor, the workers drain (5 s) and all exit 0.
         docker("stop", "--time", "15", container.name, timeout=40)
         state = json.loads(docker("inspect", "--format", "{{json .State}}", container.name).stdout)
