@@ -75,7 +75,7 @@ http {{
         root {root};
         error_page 404 /404.html;
         # the same headers the eblog server sends, so both answers weigh the same
-        add_header Cache-Control "public, max-age=60, must-revalidate" always;
+        add_header Cache-Control "public, max-age=60, s-maxage=30, stale-while-revalidate=30" always;
         add_header X-Eblog-Commit unknown always;
         add_header X-Content-Type-Options nosniff always;
         add_header Content-Security-Policy "{csp}" always;
@@ -116,11 +116,14 @@ def to_ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, connections: int, seconds: int, headers: list[str]) -> WrkResult:
+def pinned(cpus: str | None) -> list[str]:
+    """The taskset prefix that keeps a process on ``cpus``; none for None (the scheduler decides)."""
+    return [] if cpus is None else ["taskset", "-c", cpus]
+
+
+def wrk(url: str, connections: int, seconds: int, headers: list[str], cpus: str | None = WRK_CPU) -> WrkResult:
     command = [
-        "taskset",
-        "-c",
-        WRK_CPU,
+        *pinned(cpus),
         "wrk",
         "-t1",
         f"-c{connections}",
@@ -163,12 +166,12 @@ def first_status(port: int, path: str = "/") -> int | None:
 
 
 def start(
-    command: list[str], port: int, log: Path, env: dict[str, str] | None = None
+    command: list[str], port: int, log: Path, env: dict[str, str] | None = None, cpus: str | None = SERVER_CPU
 ) -> tuple[subprocess.Popen[bytes], float]:
-    """Start a server pinned to SERVER_CPU; return it and the ms from start to its first 200 on /."""
+    """Start a server pinned to ``cpus``; return it and the ms from start to its first 200 on /."""
     with log.open("ab") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(["taskset", "-c", SERVER_CPU, *command], cwd=REPO, stdout=out, stderr=out, env=env)
+        process = subprocess.Popen([*pinned(cpus), *command], cwd=REPO, stdout=out, stderr=out, env=env)
     deadline = started + 20
     while time.perf_counter() < deadline:
         if first_status(port) == 200:

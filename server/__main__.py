@@ -1,21 +1,20 @@
-"""python -m server [--host H] [--port P] [--zip FILE] [--no-access-log] [limits...]; see --help."""
+"""python -m server [--host H] [--port P] [--zip FILE] [--workers N|auto] [--drain S] [limits...]; see --help."""
 
 import resource
 import signal
+import socket
 import sys
+from collections.abc import Callable
 
 from server.app import EblogApp, app_from, default_zip
 from server.assets import SiteError
+from server.draining import exit_cleanly
 from server.settings import Settings, SettingsError, load
 
 NO_SITE = (
     "no site to serve: {zip} does not exist; build it with ./scripts/serve (rendermd, buildindex, "
     "then prezip -o server/assets.zip), or give --zip FILE"
 )
-
-
-def exit_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 def allow_open_files(wanted: int) -> None:
@@ -35,17 +34,38 @@ def main(argv: list[str] | None = None) -> int:
     if settings.zip is None and not default_zip().is_file():
         print(f"eblog-server: error: {NO_SITE.format(zip=default_zip())}", file=sys.stderr)
         return 2
+    if settings.workers > 1:
+        from server.supervisor import Supervisor
+
+        return Supervisor(settings, load_and_serve).run()
+    return load_and_serve(settings)
+
+
+def load_and_serve(
+    settings: Settings,
+    sockets: list[socket.socket] | None = None,
+    on_started: Callable[[], None] | None = None,
+    lifeline: int | None = None,
+) -> int:
+    """One server process: the whole server, or one worker of server/supervisor.py."""
     try:
         app = app_from(settings)
     except SiteError as error:
         print(f"eblog-server: error: {error}", file=sys.stderr)
         return 1
-    return serve(app, settings)
+    return serve(app, settings, sockets, on_started, lifeline)
 
 
-def serve(app: EblogApp, settings: Settings) -> int:
-    import uvicorn  # after the zip is known to be good: a bad zip fails fast
+def serve(
+    app: EblogApp,
+    settings: Settings,
+    sockets: list[socket.socket] | None = None,
+    on_started: Callable[[], None] | None = None,
+    lifeline: int | None = None,
+) -> int:
+    import uvicorn
 
+    from server.draining import DrainingServer
     from server.protocol import EblogProtocol
 
     allow_open_files(settings.limits.max_connections + 64)
@@ -60,14 +80,14 @@ def serve(app: EblogApp, settings: Settings) -> int:
         access_log=False,
         server_header=False,
         proxy_headers=False,  # the connection answers from the table; X-Forwarded-* are not read
-        timeout_graceful_shutdown=1,
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]  # typed int, used as seconds
     )
-    server = uvicorn.Server(config)
+    server = DrainingServer(config, app, settings.drain, on_started, lifeline)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal
     # with the handler it found; this one turns that into exit status 0.
     signal.signal(signal.SIGTERM, exit_cleanly)
     signal.signal(signal.SIGINT, exit_cleanly)
-    server.run()
+    server.run(sockets=sockets)
     return 0 if server.started else 1
 
 

@@ -3,8 +3,13 @@
 A site request needs a dict lookup and a few prebuilt headers.  Sending it
 through Starlette's middleware, router and Request/Response objects would
 cost several times the work of the answer itself, so ``EblogApp.__call__``
-answers every HTTP request except ``/healthz`` straight from the table, and
-hands the rest (``/healthz``, lifespan, errors) to the Starlette machinery.
+answers every HTTP request except the probes straight from the table, and
+hands the rest (the probes, lifespan, errors) to the Starlette machinery.
+
+The probes: ``/healthz`` is readiness (200, or 503 once the server drains
+before a stop, so load balancers send no new requests), ``/livez`` is
+liveness (200 as long as the process answers, draining or not: restarting
+a draining server would cut its requests short).
 
 Run under plain uvicorn with the same app and connection handling
 (configuration from the environment, see server/settings.py)::
@@ -27,14 +32,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from server import BOOT_STARTED
+import server
 from server.accesslog import AccessLog
 from server.assets import SiteError, load_zip
 from server.settings import GIB, Limits, Settings, SettingsError
 from server.settings import load as load_settings
 from server.site import Answer, Site
 
-HEALTHZ = "/healthz"  # the one path Starlette answers
+HEALTHZ = "/healthz"  # readiness
+LIVEZ = "/livez"  # liveness
+PROBES = frozenset({HEALTHZ, LIVEZ})  # the paths Starlette answers
 COMMIT_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-")
 
 
@@ -61,8 +68,12 @@ class EblogApp(Starlette):
         self.summary = summary
         self.access_log = access_log
         self.limits = limits or Limits()
+        self.draining = False  # set by server/draining.py on SIGTERM: readiness fails, connections close
         super().__init__(
-            routes=[Route(HEALTHZ, self.healthz, methods=["GET", "HEAD"])],
+            routes=[
+                Route(HEALTHZ, self.healthz, methods=["GET", "HEAD"]),
+                Route(LIVEZ, self.livez, methods=["GET", "HEAD"]),
+            ],
             exception_handlers={405: method_not_allowed},
             lifespan=self.lifespan,
         )
@@ -76,14 +87,14 @@ class EblogApp(Starlette):
         self.site = site
 
     def answer(self, scope: Scope) -> Answer | None:
-        """The site's answer from the table, or None for what Starlette answers (``/healthz``)."""
-        return None if scope["path"] == HEALTHZ else self.site.answer(scope)
+        """The site's answer from the table, or None for what Starlette answers (the probes)."""
+        return None if scope["path"] in PROBES else self.site.answer(scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        if scope["path"] == HEALTHZ:  # self.answer, inlined: this is the hot path
+        if scope["path"] in PROBES:  # self.answer, inlined: this is the hot path
             await self.through_starlette(scope, receive, send)
             return
         started = time.perf_counter()
@@ -115,11 +126,21 @@ class EblogApp(Starlette):
                 self.access_log.record(scope, status, size, "identity", started)
 
     async def healthz(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok", "commit": self.site.commit}, headers={"cache-control": "no-store"})
+        """Readiness: should a load balancer send this server new requests?"""
+        if self.draining:
+            return self.probe("draining", 503)
+        return self.probe("ok", 200)
+
+    async def livez(self, request: Request) -> Response:
+        """Liveness: is the process still answering at all?"""
+        return self.probe("alive", 200)
+
+    def probe(self, status: str, code: int) -> Response:
+        return JSONResponse({"status": status, "commit": self.site.commit}, code, headers={"cache-control": "no-store"})
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        boot_ms = (time.perf_counter() - BOOT_STARTED) * 1000
+        boot_ms = (time.perf_counter() - server.BOOT_STARTED) * 1000  # a forked worker resets it
         # Everything built so far lives as long as the process: keep the cyclic GC from walking it
         # again on every full collection, which would show up as latency spikes under load.
         gc.freeze()
@@ -142,6 +163,7 @@ def create_app(
     *,
     limits: Limits | None = None,
     max_site_bytes: int = GIB,
+    cdn_max_age: int = Settings.cdn_max_age,
 ) -> EblogApp:
     """Load the zip (default: server/assets.zip in the package) and build the app; SiteError if it can't be served."""
     if zip_path is None:
@@ -149,7 +171,7 @@ def create_app(
     assets, zip_size = load_zip(zip_path, max_site_bytes)
     commit = read_commit()
     try:
-        site = Site(assets, commit)
+        site = Site(assets, commit, cdn_max_age=cdn_max_age)
     except SiteError as error:
         raise SiteError(f"{zip_path}: {error}") from None
     summary = f"eblog: serving {len(assets)} assets from {zip_path} ({zip_size} bytes), commit {commit}"
@@ -157,7 +179,13 @@ def create_app(
 
 
 def app_from(settings: Settings) -> EblogApp:
-    return create_app(settings.zip, settings.access_log, limits=settings.limits, max_site_bytes=settings.max_site_bytes)
+    return create_app(
+        settings.zip,
+        settings.access_log,
+        limits=settings.limits,
+        max_site_bytes=settings.max_site_bytes,
+        cdn_max_age=settings.cdn_max_age,
+    )
 
 
 def uvicorn_factory() -> EblogApp:

@@ -406,7 +406,8 @@ class EblogProtocol(asyncio.Protocol):
 
     def respond(self, scope: dict[str, Any], keep_alive: bool) -> None:
         started = time.perf_counter()
-        self.keep_alive = keep_alive and not self.shutting_down
+        # Draining before a stop: each answer closes its connection, so no client keeps one it would lose.
+        self.keep_alive = keep_alive and not (self.shutting_down or self.app.draining)
         answer = self.app.answer(scope)
         if answer is None:
             self.busy = True

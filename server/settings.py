@@ -17,6 +17,8 @@ KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
 SIZE_SUFFIXES = {"": 1, "K": KIB, "M": MIB, "G": GIB}
+MAX_WORKERS = 64  # each worker holds the whole site: more than this is a typo, not a plan
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "QUOTA PERIOD", or "max PERIOD" for no limit
 SWITCHES = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
 
 
@@ -48,6 +50,11 @@ class Settings:
     zip: Path | None = None  # None: server/assets.zip inside the package
     access_log: bool = True
     max_site_bytes: int = GIB  # the inflated site, all files together
+    workers: int = 1  # processes answering on the port; above 1, a supervisor runs them (server/supervisor.py)
+    reuse_port: bool = True  # each worker its own SO_REUSEPORT socket where the kernel has it, else one shared
+    drain: float = 5.0  # after SIGTERM: seconds of serving with /healthz at 503, so load balancers move away
+    shutdown_timeout: float = 3.0  # then: seconds for the requests in flight to finish
+    cdn_max_age: int = 30  # s-maxage of pages and feeds (server/site.py): a CDN shows a publish within twice this
     limits: Limits = field(default_factory=Limits)
 
 
@@ -98,6 +105,43 @@ def seconds(text: str) -> float:
     return value
 
 
+def drain_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError("is not a number of seconds (0 or more; 0: no drain)")
+    return value
+
+
+def cpus_available() -> int:
+    """The CPUs this process may use: its affinity mask, capped by a cgroup v2 quota (a container's CPU limit)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = CGROUP_CPU_MAX.read_text().split()
+    except (OSError, ValueError):
+        return cpus
+    if quota == "max":
+        return cpus
+    return max(1, min(cpus, math.ceil(int(quota) / int(period))))
+
+
+def worker_count(text: str) -> int:
+    """A number of worker processes, or ``auto``: one per CPU the process may use."""
+    if text.strip().lower() == "auto":
+        return cpus_available()
+    if not text.strip().isdigit() or not 0 < int(text) <= MAX_WORKERS:
+        raise ValueError(f"is not auto or a number of workers from 1 to {MAX_WORKERS}")
+    return int(text)
+
+
+def whole_seconds(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError("is not a whole number of seconds (0 or more)")
+    return int(text)
+
+
 def count(text: str) -> int:
     if not text.strip().isdigit() or int(text) == 0:
         raise ValueError("is not a positive whole number")
@@ -115,6 +159,11 @@ SERVER_OPTIONS = (
     Option("zip", "EBLOG_ZIP", zip_path, "the site's zip from prezip (default: server/assets.zip)"),
     Option("access_log", "EBLOG_ACCESS_LOG", switch, "a line per request on stdout (default: on)"),
     Option("max_site_bytes", "EBLOG_MAX_SITE_BYTES", byte_size, "refuse a site inflating to more (default: 1G)"),
+    Option("workers", "WORKERS", worker_count, "processes serving the port, N or auto: one per CPU (default: 1)"),
+    Option("reuse_port", "EBLOG_REUSE_PORT", switch, "workers: a socket each (SO_REUSEPORT) or one (default: on)"),
+    Option("drain", "EBLOG_DRAIN", drain_seconds, "seconds serving after SIGTERM, /healthz 503 (default: 5)"),
+    Option("cdn_max_age", "EBLOG_CDN_MAX_AGE", whole_seconds, "s-maxage of pages and feeds (default: 30)"),
+    Option("shutdown_timeout", "EBLOG_SHUTDOWN_TIMEOUT", seconds, "then seconds for requests in flight (default: 3)"),
 )
 LIMIT_OPTIONS = (
     Option("max_request_line", "EBLOG_MAX_REQUEST_LINE", byte_size, "longest request line; longer: 414 (default: 8K)"),
@@ -131,8 +180,10 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m server",
         description="Serve the zipped eblog site from memory (Starlette on uvicorn, httptools, uvloop).",
-        epilog="Each flag can also be set by the environment variable shown. SIGTERM or SIGINT: stop accepting, "
-        "finish requests in flight, exit 0. The same app under plain uvicorn: see server/app.py.",
+        epilog="Each flag can also be set by the environment variable shown. SIGTERM: keep serving for the drain "
+        "time while /healthz (readiness) answers 503 and /livez (liveness) 200, then stop accepting, finish requests "
+        "in flight, exit 0. SIGINT (Ctrl-C): the same without the drain. The same app under plain uvicorn: see "
+        "server/app.py.",
     )
     parser.add_argument("--host", default=Settings.host, help="address to listen on (default: %(default)s)")
     for option in (*SERVER_OPTIONS, *LIMIT_OPTIONS):

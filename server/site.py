@@ -8,8 +8,13 @@ Cache-Control:
 - file names that carry a content hash (``static/style.3f2a9c1b.css``) change
   name when they change, so they are ``public, max-age=31536000, immutable``;
 - pages and feeds keep their URL across publishes, so ``public, max-age=60,
-  must-revalidate``: a minute of free hits for browsers and proxies, then a
-  cheap conditional request (304) that picks up a new publish;
+  s-maxage=30, stale-while-revalidate=30``: a minute of free hits for
+  browsers, then a cheap conditional request (304) that picks up a new
+  publish; a shared cache (a CDN, nginx's proxy_cache) keeps them fresh for
+  ``cdn_max_age`` seconds (30 by default, ``--cdn-max-age``), then answers
+  from its stale copy for as long again while it fetches the new one, so the
+  origin sees about one request per page per ``cdn_max_age`` and a publish
+  reaches every visitor of the cache within twice that;
 - other files under a fixed name (images, fonts) rarely change:
   ``public, max-age=86400``;
 - the 404 page says ``no-cache`` so an article published later shows up at
@@ -29,6 +34,7 @@ from starlette.types import Scope
 from server.assets import Asset, SiteError
 from server.headers_file import HEADERS_FILE, policy_in
 from server.negotiation import UNSATISFIABLE, byte_range, etag_listed, gzip_preferred, parse_http_date
+from server.settings import Settings
 from server.urls import NOT_FOUND_PAGE, REDIRECTS_FILE, Redirect, url_table
 
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -38,7 +44,6 @@ SAFE_QUERY = re.compile(rb"[\x21-\x7e]+")  # kept on a redirect only if it can't
 HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
 PAGE_SUFFIXES = frozenset({".html", ".xml", ".json", ".txt"})
 IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "public, max-age=60, must-revalidate"
 DAY = "public, max-age=86400"
 # No scripts, no plugins, no framing: what a site without JavaScript needs and nothing more.
 CSP = (
@@ -78,14 +83,19 @@ def encode_headers(headers: Headers) -> bytes:
     return b"".join(b"%s: %s\r\n" % field for field in headers)
 
 
-def cache_control(name: str) -> str:
+def page_cache(cdn_max_age: int) -> str:
+    """Cache-Control for pages and feeds (see the module docstring)."""
+    return f"public, max-age=60, s-maxage={cdn_max_age}, stale-while-revalidate={cdn_max_age}"
+
+
+def cache_control(name: str, cdn_max_age: int = Settings.cdn_max_age) -> str:
     path = PurePosixPath(name)
     # Only under static/, where names carry a content hash by construction: a page whose
     # slug merely looks hashed must not be pinned in caches for a year.
     if path.parts[0] == "static" and HASHED_NAME.search(path.name):
         return IMMUTABLE
     if path.suffix.lower() in PAGE_SUFFIXES:
-        return REVALIDATE
+        return page_cache(cdn_max_age)
     return DAY
 
 
@@ -206,7 +216,14 @@ class Site:
     of a site built from scratch; only the start-up work shrinks to what changed.
     """
 
-    def __init__(self, assets: Mapping[str, Asset], commit: str, previous: "Site | None" = None):
+    def __init__(
+        self,
+        assets: Mapping[str, Asset],
+        commit: str,
+        previous: "Site | None" = None,
+        cdn_max_age: int = Settings.cdn_max_age,
+    ):
+        self.cdn_max_age = cdn_max_age
         self.commit = commit
         headers_file = assets.get(HEADERS_FILE)
         self.policy = (policy_in(site_text(headers_file, HEADERS_FILE)) if headers_file else None) or CSP
@@ -257,7 +274,9 @@ class Site:
         """The resource for ``asset``: the previous site's when it made one for this very asset."""
         made = previous.made.get(name) if previous is not None else None
         resource = (
-            made[1] if made is not None and made[0] is asset else make_resource(asset, cache_control(name), self.common)
+            made[1]
+            if made is not None and made[0] is asset
+            else make_resource(asset, cache_control(name, self.cdn_max_age), self.common)
         )
         self.made[name] = (asset, resource)
         return resource

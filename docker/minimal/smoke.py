@@ -11,7 +11,8 @@ build instead of a user's request. Both runs do the same things, from /app with 
 environment: start `python -m server` on the sample site the server tests use, request each
 route in both encodings, HEAD, 304 (ETag and date), 206, 416, 301, 404, 405, 400, 412, bytes
 that are not HTTP, a WebSocket upgrade and /healthz, run the image's HEALTHCHECK command, stop
-the server with SIGTERM (exit 0 within 5 s), then the command-line paths: --help, a bad port,
+the server with SIGTERM (exit 0 within 5 s, after a short drain), the same with --workers 2
+(its supervisor, stopped by SIGINT), then the command-line paths: --help, a bad port,
 a zip that is not there, a port already taken, and last the
 imports in lazy-modules.txt, which no healthy request makes (the allow-list of lazy imports).
 """
@@ -206,7 +207,8 @@ def smoke(runner: Runner, work: Path) -> str:
     log = work / "server.log"
     port = free_port()
     started = time.monotonic()
-    process = run(runner, ["-m", "server", "--host", "127.0.0.1"], log, PORT=str(port))
+    # A short drain (the default is 5 s), so the drain's code path is traced without waiting for it.
+    process = run(runner, ["-m", "server", "--host", "127.0.0.1"], log, PORT=str(port), EBLOG_DRAIN="0.5")
     try:
         wait_for_health(port, process, log)
         boot = time.monotonic() - started
@@ -216,6 +218,13 @@ def smoke(runner: Runner, work: Path) -> str:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=5)
         expect(code == 0, f"after SIGTERM the server exited {code}:\n{log.read_text()}")
+        # The supervisor of --workers: what it imports is traced (the workers it forks run the code above).
+        process = run(runner, ["-m", "server", "--host", "127.0.0.1", "--workers", "2"], log, PORT=str(port))
+        wait_for_health(port, process, log)
+        expect(fetch(port, "GET", "/livez").status == 200, "/livez with 2 workers")
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=5)
+        expect(code == 0, f"after SIGINT the supervisor exited {code}:\n{log.read_text()}")
     except (SmokeError, OSError, subprocess.TimeoutExpired) as error:
         process.kill()
         raise SmokeError(f"{error}\n--- server output ---\n{log.read_text()}") from None
@@ -239,7 +248,7 @@ def smoke(runner: Runner, work: Path) -> str:
     (server_dir / "assets.zip").unlink()
     (server_dir / "commit.txt").unlink()
     return (
-        f"{requests} requests, HEALTHCHECK, SIGTERM, 4 command lines and {len(lazy)} lazy imports passed; "
+        f"{requests} requests, HEALTHCHECK, SIGTERM, 2 workers, 4 command lines and {len(lazy)} lazy imports passed; "
         f"first 200 after {boot:.2f} s"
     )
 

@@ -123,8 +123,8 @@ class Container:
     seconds_to_first_answer: float
 
 
-def start(docker: Engine, image: str) -> Container:
-    """Run the image on the host network and wait until /healthz answers."""
+def start(docker: Engine, image: str, *options: str) -> Container:
+    """Run the image on the host network (with more `docker run` options) and wait until /healthz answers."""
     port = pick_port()
     name = f"eblog-test-{RUN_ID}-{len(docker.containers)}"
     docker.containers.append(name)
@@ -141,6 +141,7 @@ def start(docker: Engine, image: str) -> Container:
         f"PORT={port}",
         "--health-interval",
         "1s",
+        *options,
         image,
     )
     url = f"http://127.0.0.1:{port}"
@@ -289,6 +290,31 @@ def test_sigterm_stops_the_server_within_the_grace_period(docker: Engine, image:
     figures.append(f"{target}: docker stop (SIGTERM) took {time.monotonic() - started:.2f} s")
     state = json.loads(docker("inspect", "--format", "{{json .State}}", container.name).stdout)
     assert (state["Running"], state["ExitCode"]) == (False, 0), state
+
+
+def test_read_only_without_capabilities_as_any_user_with_two_workers(docker: Engine, image: Build) -> None:
+    """As README's Deploy section runs it, plus WORKERS=2: the supervisor and its workers need nothing more."""
+    locked = ("--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--user", "4242:4242")
+    container = start(docker, image.tag, *locked, "--env", "WORKERS=2")
+    try:
+        host = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", container.name).stdout)
+        assert (host["ReadonlyRootfs"], host["CapDrop"], host["SecurityOpt"]) == (True, ["ALL"], ["no-new-privileges"])
+        home = get(container.url + "/")
+        packed = get(container.url + "/", "gzip")
+        assert home.status == packed.status == 200 and gzip.decompress(packed.body) == home.body
+        assert get(container.url + "/livez").status == 200
+        processes = docker("top", container.name, "-o", "pid,user,args").stdout.splitlines()[1:]
+        servers = [line.split() for line in processes if "-m server" in line]
+        assert len(servers) == 3, processes  # the supervisor and two workers
+        assert all(fields[1] == "4242" for fields in servers), processes
+        # docker stop: SIGTERM to the supervisor, the workers drain (5 s) and all exit 0.
+        docker("stop", "--time", "15", container.name, timeout=40)
+        state = json.loads(docker("inspect", "--format", "{{json .State}}", container.name).stdout)
+        assert (state["Running"], state["ExitCode"]) == (False, 0), state
+        logs = docker("logs", container.name).stdout
+        assert logs.count("eblog: serving ") == 2, logs
+    finally:
+        docker("rm", "--force", container.name, check=False)
 
 
 def test_final_image_holds_only_what_serving_needs(docker: Engine, first: Build) -> None:

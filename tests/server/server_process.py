@@ -48,17 +48,41 @@ class RunningServer:
         return self.process.wait(timeout=timeout)
 
 
+def parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (from /proc)."""
+    pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    return sorted(child for child in pids if parent_of(child) == pid)
+
+
 def server_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("EBLOG_ZIP", "EBLOG_ACCESS_LOG", "PORT")}
+    """The environment for a test server: none of the caller's server settings, and no drain on SIGTERM.
+
+    Nothing balances load to a test server, so the drain (seconds of serving after SIGTERM) would only
+    slow every test down; the drain tests ask for one.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("EBLOG_ZIP", "EBLOG_ACCESS_LOG", "PORT", "WORKERS")}
+    env["EBLOG_DRAIN"] = "0"
     env.update(extra)
     return env
 
 
 def start_server(
-    tmp: Path, args: list[str], env: dict[str, str] | None = None, prefix: list[str] | None = None
+    tmp: Path,
+    args: list[str],
+    env: dict[str, str] | None = None,
+    prefix: list[str] | None = None,
+    port: int | None = None,
 ) -> RunningServer:
-    """Start ``python -m server ARGS --port <free>`` (or PREFIX + ARGS) and wait for /healthz."""
-    port = free_port()
+    """Start ``python -m server ARGS --port PORT`` (or PREFIX + ARGS; a free port by default), wait for /healthz."""
+    port = port or free_port()
     stdout, stderr = tmp / f"server-{port}.out", tmp / f"server-{port}.err"
     command = [*(prefix or [sys.executable, "-m", "server"]), *args, "--host", "127.0.0.1", "--port", str(port)]
     with stdout.open("w") as out, stderr.open("w") as err:

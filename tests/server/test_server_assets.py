@@ -12,7 +12,7 @@ import pytest
 from server_sample import SampleSite, write_site, write_zip
 
 from server.assets import SiteError, load_zip, media_type
-from server.site import IMMUTABLE, REVALIDATE, cache_control
+from server.site import cache_control
 from server.urls import clean_urls
 
 
@@ -174,8 +174,17 @@ def test_missing_zip(tmp_path: Path) -> None:
 
 
 def test_only_hashed_names_under_static_are_immutable() -> None:
-    assert cache_control("static/style.0123456789.css") == IMMUTABLE
-    assert cache_control("notes-deadbeef01.20240101.html") == REVALIDATE
+    assert cache_control("static/style.0123456789.css") == "public, max-age=31536000, immutable"
+    pages = "public, max-age=60, s-maxage=30, stale-while-revalidate=30"
+    assert cache_control("notes-deadbeef01.20240101.html") == pages
+    assert cache_control("static/notes.html") == pages
+    assert cache_control("static/logo.png") == "public, max-age=86400"
+
+
+def test_the_cdn_max_age_sets_s_maxage_and_the_stale_window() -> None:
+    pages = "public, max-age=60, s-maxage=300, stale-while-revalidate=300"
+    assert cache_control("feed.json", 300) == pages
+    assert cache_control("static/style.0123456789.css", 300) == "public, max-age=31536000, immutable"
 
 
 def test_two_files_answering_one_url_are_refused() -> None:

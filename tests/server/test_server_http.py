@@ -90,7 +90,7 @@ def test_if_none_match_gives_304_with_only_the_fields_rfc_9110_lets_it_carry(cli
     ]
     assert response.headers["etag"] == tag
     assert response.headers["vary"] == "Accept-Encoding"
-    assert response.headers["cache-control"] == "public, max-age=60, must-revalidate"
+    assert response.headers["cache-control"] == "public, max-age=60, s-maxage=30, stale-while-revalidate=30"
 
 
 @pytest.mark.parametrize("form", ["{tag}", "W/{tag}", '"other", {tag}', "*", ' "x" , W/{tag} '])
@@ -316,9 +316,9 @@ def test_commit_comes_from_commit_txt(site: SampleSite, tmp_path: Path, monkeypa
 @pytest.mark.parametrize(
     ("path", "cache"),
     [
-        (PAGE, "public, max-age=60, must-revalidate"),
-        ("/", "public, max-age=60, must-revalidate"),
-        ("/rss.xml", "public, max-age=60, must-revalidate"),
+        (PAGE, "public, max-age=60, s-maxage=30, stale-while-revalidate=30"),
+        ("/", "public, max-age=60, s-maxage=30, stale-while-revalidate=30"),
+        ("/rss.xml", "public, max-age=60, s-maxage=30, stale-while-revalidate=30"),
         (f"/{STYLESHEET}", "public, max-age=31536000, immutable"),
         ("/static/logo.png", "public, max-age=86400"),
         ("/nope", "no-cache"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_process import ROOT, RunningServer, server_env, start_server
+from server_process import ROOT, RunningServer, children_of, server_env, start_server
 from server_sample import SampleSite
 
 import server.app
@@ -132,18 +132,6 @@ def test_signal_stops_promptly_with_status_0(site: SampleSite, tmp_path: Path, s
         socket.create_connection(("127.0.0.1", running.port), timeout=1).close()
 
 
-def pids() -> list[int]:
-    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
-
-
-def parent_of(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
-
-
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
 def test_sigterm_as_pid_1(site: SampleSite, tmp_path: Path) -> None:
     """In a container the server is PID 1, which the kernel only signals through installed handlers."""
@@ -152,7 +140,7 @@ def test_sigterm_as_pid_1(site: SampleSite, tmp_path: Path) -> None:
         pytest.skip("no permission for a PID namespace here")
     prefix = ["unshare", "--pid", "--fork", "--kill-child", sys.executable, "-m", "server"]
     running = start_server(tmp_path, ["--zip", str(site.zip)], prefix=prefix)
-    children = [pid for pid in pids() if parent_of(pid) == running.process.pid]
+    children = children_of(running.process.pid)
     assert len(children) == 1
     started = time.monotonic()
     os.kill(children[0], signal.SIGTERM)

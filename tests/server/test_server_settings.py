@@ -17,6 +17,8 @@ def test_defaults_without_flags_or_environment() -> None:
     assert settings == Settings()
     assert (settings.host, settings.port, settings.zip, settings.access_log) == ("0.0.0.0", 8080, None, True)
     assert settings.max_site_bytes == 1073741824
+    assert (settings.workers, settings.reuse_port, settings.drain, settings.shutdown_timeout) == (1, True, 5.0, 3.0)
+    assert settings.cdn_max_age == 30
     limits = settings.limits
     assert (limits.max_request_line, limits.max_header_line, limits.max_head) == (8192, 8192, 32768)
     assert (limits.header_timeout, limits.keepalive_timeout, limits.send_timeout) == (10.0, 30.0, 60.0)
@@ -36,8 +38,15 @@ def test_every_setting_from_the_environment() -> None:
         "EBLOG_KEEPALIVE_TIMEOUT": "5",
         "EBLOG_SEND_TIMEOUT": "7",
         "EBLOG_MAX_CONNECTIONS": "100",
+        "WORKERS": "4",
+        "EBLOG_REUSE_PORT": "off",
+        "EBLOG_DRAIN": "0",
+        "EBLOG_SHUTDOWN_TIMEOUT": "1.5",
+        "EBLOG_CDN_MAX_AGE": "300",
     }
     settings = load([], environ)
+    assert (settings.workers, settings.reuse_port, settings.drain, settings.shutdown_timeout) == (4, False, 0.0, 1.5)
+    assert settings.cdn_max_age == 300
     assert (settings.port, settings.zip, settings.access_log) == (9000, Path("/srv/site.zip"), False)
     assert settings.max_site_bytes == 512 * 1024 * 1024
     assert settings.limits == Limits(4096, 4096, 16384, 2.5, 5.0, 7.0, 100)
@@ -63,6 +72,11 @@ def test_a_flag_wins_over_the_environment() -> None:
         ({"EBLOG_KEEPALIVE_TIMEOUT": "nan"}, "EBLOG_KEEPALIVE_TIMEOUT='nan' is not a number of seconds"),
         ({"EBLOG_SEND_TIMEOUT": "-1"}, "EBLOG_SEND_TIMEOUT='-1' is not a number of seconds"),
         ({"EBLOG_MAX_CONNECTIONS": "many"}, "EBLOG_MAX_CONNECTIONS='many' is not a positive whole number"),
+        ({"EBLOG_DRAIN": "-1"}, "EBLOG_DRAIN='-1' is not a number of seconds (0 or more; 0: no drain)"),
+        ({"EBLOG_DRAIN": "inf"}, "EBLOG_DRAIN='inf' is not a number of seconds (0 or more; 0: no drain)"),
+        ({"EBLOG_SHUTDOWN_TIMEOUT": "0"}, "EBLOG_SHUTDOWN_TIMEOUT='0' is not a number of seconds greater than 0"),
+        ({"EBLOG_REUSE_PORT": "maybe"}, "EBLOG_REUSE_PORT='maybe' is not on or off"),
+        ({"EBLOG_CDN_MAX_AGE": "1.5"}, "EBLOG_CDN_MAX_AGE='1.5' is not a whole number of seconds (0 or more)"),
         ({"EBLOG_MAX_HEAD": "4K"}, "EBLOG_MAX_HEAD (4096) is smaller than one request line or header field (8192)"),
     ],
 )
@@ -120,10 +134,13 @@ def test_help_lists_every_flag_and_variable() -> None:
     words = result.stdout.replace("\n", " ")
     flags = ["--host", "--port", "--zip", "--access-log", "--no-access-log", "--max-site-bytes", "--max-request-line",
              "--max-header-line", "--max-head", "--header-timeout", "--keepalive-timeout", "--send-timeout",
-             "--max-connections"]  # fmt: skip
+             "--max-connections", "--workers", "--reuse-port", "--drain", "--shutdown-timeout",
+             "--cdn-max-age"]  # fmt: skip
     variables = ["$PORT", "$EBLOG_ZIP", "$EBLOG_ACCESS_LOG", "$EBLOG_MAX_SITE_BYTES", "$EBLOG_MAX_REQUEST_LINE",
                  "$EBLOG_MAX_HEADER_LINE", "$EBLOG_MAX_HEAD", "$EBLOG_HEADER_TIMEOUT", "$EBLOG_KEEPALIVE_TIMEOUT",
-                 "$EBLOG_SEND_TIMEOUT", "$EBLOG_MAX_CONNECTIONS"]  # fmt: skip
+                 "$EBLOG_SEND_TIMEOUT", "$EBLOG_MAX_CONNECTIONS", "$WORKERS", "$EBLOG_REUSE_PORT", "$EBLOG_DRAIN",
+                 "$EBLOG_SHUTDOWN_TIMEOUT", "$EBLOG_CDN_MAX_AGE", "/healthz (readiness)",
+                 "/livez (liveness)"]  # fmt: skip
     missing = [word for word in flags + variables if word not in words]
     assert not missing
 

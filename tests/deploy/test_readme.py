@@ -1,0 +1,32 @@
+"""README's Deploy section: what it names exists, and the probes are documented as they behave."""
+
+import re
+
+from deploy_support import REPO
+
+
+def deploy_section() -> str:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("\n## Deploy\n")
+    return readme[start : readme.index("\n## ", start + 1)]
+
+
+def test_every_file_the_section_names_exists() -> None:
+    named = set(re.findall(r"`?((?:bench|tests|deploy|scripts)/[\w/.-]+|fly\.toml|Dockerfile)`?", deploy_section()))
+    assert {"bench/server_workers.py", "tests/deploy/test_rolling.py", "tests/deploy/test_cdn.py"} <= named
+    missing = [name for name in named if not (REPO / name.rstrip("/.")).exists()]
+    assert not missing
+
+
+def test_the_probes_and_the_stop_are_documented() -> None:
+    section = deploy_section()
+    assert "- `/healthz`: readiness. 200 while serving; 503 from SIGTERM on" in section
+    assert "- `/livez`: liveness. 200 as long as the process answers, draining included." in section
+    for platform in (
+        "### fly.io",
+        "### Kubernetes",
+        "### Any container host",
+        "### Behind a CDN",
+        "### What scales how",
+    ):
+        assert platform in section
