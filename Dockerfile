@@ -90,10 +90,13 @@ COPY server/ server/
 # Then the test suite: a failing test fails the build. Both before the articles' COPY, so an article
 # edit does not rerun them; the tests write no bytecode or pytest cache, so the code `run` copies
 # stays exactly as compiled. Left out: the Docker tests (no engine in here; .dockerignore keeps them
-# out of the context) and the tests marked `articles`, which read the real articles/ (not copied
-# yet; CI runs them outside, and rendermd below stops the build at a bad article anyway).
+# out of the context), the tests marked `articles`, which read the real articles/ (not copied yet;
+# rendermd below stops the build at a bad article anyway), and those marked `slow` and `browser`
+# (real servers, load, Chromium): CI runs all of them outside, and a server edit's rebuild waits
+# on the fast tests only.
 RUN python -m compileall -q --invalidation-mode unchecked-hash server \
-    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker and not articles"
+    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider \
+        -m "not docker and not articles and not slow and not browser"
 
 # The articles, the most often changed input: only the layers from here on rerun after an edit.
 COPY articles/ articles/

@@ -34,7 +34,7 @@ RUN pip install uv==0.13.8 \
 ENV PATH=/src/.venv/bin:$PATH
 
 # The test suite, as the project's Dockerfile runs it: a failing test fails the build.
-RUN python -m pytest -q -p no:cacheprovider -m "not docker and not articles"
+RUN python -m pytest -q -p no:cacheprovider -m "not docker and not articles and not slow and not browser"
 
 # The site: rendered, indexed and zipped to where the server loads it by default.
 RUN python -m cmd.rendermd articles /tmp/site \

@@ -41,7 +41,7 @@ COPY tests/ tests/
 # The server code, in its own layer: an edit to it reruns the tests below, not the installs above.
 COPY server/ server/
 # The test suite, before the articles' COPY, so an article edit does not rerun it.
-RUN python -m pytest -q -p no:cacheprovider -m "not docker and not articles"
+RUN python -m pytest -q -p no:cacheprovider -m "not docker and not articles and not slow and not browser"
 
 # The articles, the most often changed input: only the steps from here on rerun after an edit.
 COPY articles/ articles/

@@ -82,7 +82,7 @@ COPY server/ server/
 # The server's bytecode (unchecked-hash: never re-checked against the source in an immutable
 # image), then the test suite: a failing test fails the build. Both before the articles' COPY.
 RUN python -m compileall -q --invalidation-mode unchecked-hash server \
-    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker and not articles"
+    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker and not articles and not slow and not browser"
 
 # The articles, the most often changed input: only the layers from here on rerun after an edit.
 COPY articles/ articles/

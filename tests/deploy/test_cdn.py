@@ -21,6 +21,8 @@ from server_process import RunningServer, free_port, start_server
 
 from bench.server_wrk import stop
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 NGINX = """\
 worker_processes 1;
 error_log {prefix}/error.log warn;

@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 from deploy_support import FIGURES, site_version, version_in, wait_for_port
 from server_process import RunningServer, free_port, start_server
 
 from bench.server_wrk import WrkResult, stop, wrk
+
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 
 DRAIN = 2.0  # seconds; HAProxy notices a failing check within about 0.2 s
 LOAD = 16  # seconds of wrk: the replace (two replicas, each a start and a drain) takes 6 to 9

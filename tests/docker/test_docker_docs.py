@@ -86,9 +86,9 @@ NOT_MEASURED = re.compile(r"\bat most \d+ MB\b|\b\d+ GB of free disk\b")
 @pytest.mark.parametrize("doc", DOCS)
 def test_no_figure_is_typed_outside_a_block(doc: str) -> None:
     text = NOT_MEASURED.sub("", BLOCK.sub("", (REPO / doc).read_text()))
-    if doc == "README.md":  # the server's and the tools' sections are not the benchmark's
+    if doc == "README.md":  # the server's, the tools' and Deploy sections are not the benchmark's
         text = (
-            text[text.index("## Docker") : text.index("## Tests and benchmarks")]
+            text[text.index("## Docker") : text.index("## Deploy")]
             + text[text.index("### The build benchmark") : text.index("## Layout")]
         )
     assert TYPED_FIGURE.findall(text) == [], f"{doc}: a figure typed by hand; generate it (bench/docker_docs.py)"

@@ -19,6 +19,8 @@ from cmd.preview.watch import Relevant, git_lock
 from cmd.rendermd.build import render_site
 from server.headers_file import policy_in
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 ARTICLE = "---\ntitle: Article {n}\ndate: 2025-01-{day:02d}\n---\n{text} {n}.\n"
 
 

@@ -10,6 +10,8 @@ import pytest
 from server_process import RunningServer, start_server
 from server_sample import write_site, write_zip
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 
 def ask(running: RunningServer, path: str) -> tuple[int, dict[str, str], bytes]:
     """One request on a fresh connection: status, headers, body."""

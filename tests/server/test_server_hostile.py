@@ -18,6 +18,8 @@ from hostile_wire import exchange, head_methods, open_half_sent, rss_kib, split_
 from server_process import RunningServer, server_env, start_server
 from server_sample import SampleSite
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 CASES = all_cases()
 FAST_LIMITS = {"EBLOG_HEADER_TIMEOUT": "1", "EBLOG_KEEPALIVE_TIMEOUT": "1"}
 

@@ -18,6 +18,8 @@ from server_sample import SampleSite
 
 import server.app
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 SHUTDOWN_BOUND = 3.0  # seconds; uvicorn is told to give in-flight requests 1 s
 
 

@@ -20,6 +20,8 @@ from cmd.buildindex.index import build_index
 from cmd.prezip.zipsite import build_zip
 from cmd.rendermd.build import render_site
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "blogs"
 TREES = {"jekyll": "_posts", "jekyll-site": ".", "hugo": "content", "zola": "content"}
 

@@ -16,6 +16,8 @@ from server_sample import SampleSite
 
 from server import settings
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 WORKERS = 3
 
 

@@ -1,19 +1,12 @@
 """Fixtures for the build tools' tests: a sample corpus, and one site built from it."""
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tools_support import BASE_URL, write_sample
+from tools_support import BASE_URL, BuiltSite, write_sample
 
 from cmd.buildindex.index import build_index
 from cmd.rendermd.build import render_site
-
-
-@dataclass(frozen=True)
-class BuiltSite:
-    articles: Path
-    out: Path
 
 
 @pytest.fixture(autouse=True)

@@ -45,6 +45,9 @@ with reading(pathlib.Path(sys.argv[1]), wait=5):
 """
 
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
+
 class Holder:
     """A process inside building() or reading(), told when to go on."""
 

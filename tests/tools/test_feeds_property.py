@@ -13,12 +13,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cmd.buildindex.index import build_index
 from cmd.rendermd.build import render_site
 from cmd.shared.errors import InputError
+
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 
 # Every code point but surrogates (which UTF-8 cannot even write to the file); the
 # control characters and U+FFFE/U+FFFF are there on purpose.

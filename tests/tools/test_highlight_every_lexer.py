@@ -14,6 +14,8 @@ from pygments.lexers import get_all_lexers
 
 from cmd.rendermd import highlight
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 # Shapes that session and REPL lexers treat specially (prompts, output, continuation lines),
 # and a last line that is output, the line that used to vanish.
 SAMPLE = (

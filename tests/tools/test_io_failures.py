@@ -26,6 +26,8 @@ from cmd.rendermd.build import render_site
 from cmd.shared.errors import InputError, OutputError, os_failure, report_group
 from server.assets import load_zip
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 NO_SPACE = "No space left on device"
 READ_ONLY = "Read-only file system"
 

@@ -14,6 +14,8 @@ from tools_support import run_tool
 from cmd.prezip.zipsite import Entry, build_zip, dos_stamp, zip_chunks
 from server.assets import load_zip
 
+pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
+
 ZIP64_END_RECORD = struct.pack("<I", 0x06064B50)
 STORED, DEFLATED = 0, 8
 

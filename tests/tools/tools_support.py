@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -108,6 +109,14 @@ Not ready yet.
 }
 PUBLISHED = ["epsilon", "delta", "gamma-page", "beta", "alpha"]  # newest first
 DRAFT = "zeta-draft"
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    """A sample corpus and the site built from it (the ``built_site`` fixture)."""
+
+    articles: Path
+    out: Path
 
 
 def write_sample(folder: Path) -> Path:
