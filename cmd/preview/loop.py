@@ -160,8 +160,12 @@ class Loop:
             changed = await asyncio.to_thread(self.served.update, None, self.page_marks())
             self.news.moved.update(moved_pages(before, after))
             self.swap()
-        if not (quiet and not outcome.problems and not changed):
-            self.report(outcome)
+        if outcome.problems or changed or self.news.problems:
+            self.report(outcome)  # a fix back to the last good text changes nothing served, yet clears the overlay
+        elif not quiet:
+            # Events with nothing new behind them (a save of the same text, the tail of a git
+            # operation that came after its build): said, but no build and no reload.
+            say(f"nothing changed ({outcome.seconds * 1000:.0f} ms)")
 
     def swap(self) -> None:
         assert self.served.site is not None and self.app is not None

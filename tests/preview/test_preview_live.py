@@ -162,6 +162,15 @@ def test_deletes_renames_and_new_folders(preview: Preview) -> None:
     assert preview.serves("/notes/", "First note")
 
 
+def test_a_save_that_changes_nothing_is_said_but_is_no_build(preview: Preview) -> None:
+    settled(preview)
+    builds = preview.builds()
+    chart = preview.articles / "static" / "docker-build-benchmark.svg"
+    chart.write_bytes(chart.read_bytes())
+    preview.wait_for(lambda: any(line.startswith("preview: nothing changed (") for line in preview.lines()), "the word")
+    assert preview.builds() == builds
+
+
 def test_drafts_and_future_dates_are_marked_on_the_page(preview: Preview) -> None:
     (preview.articles / "later.md").write_text("---\ntitle: Later\ndate: 2999-05-01\n---\nNot yet.\n")
     preview.wait_for(lambda: preview.serves("/later", "Not yet."), "the future-dated article")
