@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server.server_process import free_port
+from testing.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 VERSION = re.compile(r'data-version="([0-9a-f]+)"')

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from preview_support import REPO, copy_articles, settled, start_preview
 
 from cmd.preview import inject
 from cmd.preview.builder import Builder
@@ -18,6 +17,7 @@ from cmd.preview.loop import moved_pages
 from cmd.preview.watch import Relevant, git_lock
 from cmd.rendermd.build import render_site
 from server.headers_file import policy_in
+from tests.preview.preview_support import REPO, copy_articles, settled, start_preview
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 
