@@ -4,8 +4,8 @@ The contrast formula is written here from WCAG 2.2's definitions of relative lum
 contrast ratio (sRGB, the 0.04045 threshold of the sRGB standard), not taken from a library.
 The browser is Debian's chromium driven by its chromium-driver (testing/webdriver_client.py); the site is
 built by the real tools and served by the real server, so the pages carry the real
-Content-Security-Policy. Named ``a11y_support`` (pytest puts each test folder on sys.path, so
-helper modules need names no other folder uses).
+Content-Security-Policy. Imported by its full name, ``tests.a11y.a11y_support``, so that it is
+one module (one FIGURES list) for pytest and mypy alike.
 """
 
 import re

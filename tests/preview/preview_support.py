@@ -1,7 +1,6 @@
 """The preview as a user runs it: ``python -m cmd.preview ARTICLES`` on a free port, stopped by its PID.
 
-Named ``preview_support`` (pytest puts each test folder on sys.path, so helper modules need
-names no other folder uses).
+Imported by its full name, ``tests.preview.preview_support``, as the other folders' helpers are.
 """
 
 import re

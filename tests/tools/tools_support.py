@@ -1,8 +1,8 @@
 """Helpers for the tools tests: a sample corpus, an HTML structure check, tree snapshots,
 running a tool as a user would, and the gzip member a server builds from a zip entry.
 
-Named ``tools_support`` (not ``support``): pytest puts each test folder on sys.path,
-so helper modules need names no other folder uses.
+Imported by its full name, ``tests.tools.tools_support``, so that it is one module for pytest
+and mypy alike.
 """
 
 import struct
