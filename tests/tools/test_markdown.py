@@ -613,7 +613,7 @@ def test_relative_references_in_a_bundle_become_root_relative(md: markdown.Parse
     )
 
 
-def test_code_past_the_pages_budget_is_shown_plain_and_counted(md) -> None:
+def test_code_past_the_pages_budget_is_shown_plain_and_counted(md: markdown.Parser) -> None:
     """128 KiB of code are highlighted per page; later blocks keep their text, class and line numbers."""
     block = "x = 1\n" * 12_000  # 72,000 characters: one fits the budget, two do not
     text = f"```python\n{block}```\n\n```python\n{block}```\n\n```python {{linenos=true}}\ny = 2\n```\n"
@@ -627,7 +627,7 @@ def test_code_past_the_pages_budget_is_shown_plain_and_counted(md) -> None:
     assert code_text(rendered.html).blocks == [block, block, "y = 2\n"]
 
 
-def test_a_page_under_the_budget_is_highlighted_whole(md) -> None:
+def test_a_page_under_the_budget_is_highlighted_whole(md: markdown.Parser) -> None:
     block = "x = 1\n" * 10_000  # 60,000 characters, twice: 120,000, under 131,072
     rendered = render(md, f"```python\n{block}```\n\n```python\n{block}```\n")
     assert rendered.plain_code_blocks == 0

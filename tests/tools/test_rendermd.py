@@ -479,7 +479,7 @@ def test_kill_9_of_rendermd_leaves_no_worker_behind(tmp_path: Path) -> None:
     assert not (tmp_path / "site.zip").exists()
 
 
-def test_a_page_with_too_much_code_warns_once_with_its_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_a_page_with_too_much_code_warns_once_with_its_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     block = "```python\n" + "x = 1\n" * 12_000 + "```\n\n"  # 72,000 characters of code each
     article = write_article(tmp_path / "a", "big.md", "title: Big\ndate: 2001-01-01\n", block * 3)
     status, lines = run(capsys, tmp_path / "a", tmp_path / "out")
