@@ -81,6 +81,9 @@ RUN python -m compileall -q cmd
 # builder: tests first (they need the code, not the articles), then the articles become assets.zip.
 FROM tooling AS builder
 
+# The helpers the tests share with bench/ and docker/minimal (testing/: the sample site, the server
+# as a process, ports): they change less often than the tests.
+COPY testing/ testing/
 # The tests, then the server code: both change more often than the tools, less often than articles.
 COPY tests/ tests/
 COPY server/ server/
@@ -150,11 +153,12 @@ RUN mkdir /out && python /tmp/commit.py /tmp/git >/out/commit.txt
 # so a plain `docker build .` (the `run` stage, last in this file) never spends time here.
 FROM tooling AS minimal-tree
 
-# The scripts that trace, assemble and check the tree, and the sample site the server tests use:
-# they change less often than the server code, so they come before it.
+# The scripts that trace, assemble and check the tree, and the sample site the server tests use
+# (testing/server_sample.py, with the port helper smoke.py takes from testing/ too): they change
+# less often than the server code, so they come before it.
 COPY docker/minimal/ docker/minimal/
 COPY docker/healthcheck.py /app/
-COPY tests/server/server_sample.py tests/server/
+COPY testing/ports.py testing/server_sample.py testing/__init__.py testing/
 
 # The server exactly as both images ship it (compiled in `builder`), where they have it. COPY
 # --from is cached by the bytes copied: an article edit reruns builder's last steps, not this stage.

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/hostile.py [--slowloris 300] [--timeout 10] [--endless-mb 64]
 
-Sends every case of tests/server/hostile_cases.py to each server over a raw
+Sends every case of testing/hostile_cases.py to each server over a raw
 socket (sent at once, then half-closed) and prints the statuses side by side
 with what eblog must answer; then one client sending a header that never ends
 (how many bytes each server reads before refusing it); the servers' resident
@@ -26,16 +26,16 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "server")]
+if not __package__:  # run as `python bench/hostile.py`: import the packages as `python -m` does
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from hostile_cases import Case, all_cases  # noqa: E402
-from hostile_wire import exchange, head_methods, open_half_sent, rss_kib, split_replies, still_open  # noqa: E402
-from server_process import free_port  # noqa: E402
-from server_sample import write_site, write_zip  # noqa: E402
-
-from bench.server_wrk import NGINX_CONF, start, stop, unzip_for_nginx  # noqa: E402
-from server.site import CSP  # noqa: E402
+from bench.server_wrk import NGINX_CONF, start, unzip_for_nginx
+from server.site import CSP
+from testing.hostile_cases import Case, all_cases
+from testing.hostile_wire import exchange, head_methods, open_half_sent, rss_kib, split_replies, still_open
+from testing.ports import free_port
+from testing.server_process import stop
+from testing.server_sample import write_site, write_zip
 
 
 def statuses(port: int, case: Case) -> str:

@@ -18,10 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "bench"))
+if not __package__:  # run as `python bench/layouts.py`: import the packages as `python -m` does
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from corpus import write_corpus  # noqa: E402
+from bench.corpus import write_corpus
+
+REPO = Path(__file__).resolve().parent.parent
 
 TARGET = 1.10
 

@@ -38,9 +38,10 @@ from pathlib import Path
 if not __package__:  # run as `python bench/minimal_image.py`: import the packages as `python -m` does
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.server_wrk import SERVER_CPU, first_status, wrk
+from bench.server_wrk import first_status
+from testing.ports import port_is_free
+from testing.wrk import SERVER_CPU, wrk
 from workshop.engine import DockerError, Engine, docker_env, run_script
-from workshop.ports import port_is_free
 from workshop.source import copy_tree
 from workshop.steps import STEPS, Step
 

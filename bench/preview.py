@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,20 +29,16 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "bench"))
+if not __package__:  # run as `python bench/preview.py`: import the packages as `python -m` does
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from corpus import write_corpus  # noqa: E402
-from pipeline import write_hugo_site  # noqa: E402
+from bench.corpus import write_corpus
+from bench.pipeline import write_hugo_site
+from testing.ports import free_port
+
+REPO = Path(__file__).resolve().parent.parent
 
 BUILD_TIME = re.compile(r"^preview: rebuilt (.+) in (\d+) ms")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Server:

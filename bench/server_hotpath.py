@@ -96,8 +96,8 @@ async def measure(count: int, zip_path: Path) -> dict[str, float]:
 
 
 def sample_zip(tmp: Path) -> Path:
-    sys.path[:0] = [str(REPO), str(REPO / "tests" / "server")]
-    from server_sample import write_site, write_zip
+    sys.path[:0] = [str(REPO)]  # imported late: a --worker process imports server/ from its own tree
+    from testing.server_sample import write_site, write_zip
 
     write_site(tmp / "site")
     write_zip(tmp / "site", tmp / "assets.zip")

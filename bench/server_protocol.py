@@ -20,13 +20,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "server")]
+if not __package__:  # run as `python bench/server_protocol.py`: import the packages as `python -m` does
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from server_process import free_port  # noqa: E402
-from server_sample import write_site, write_zip  # noqa: E402
-
-from bench.server_wrk import SERVER_CPU, WRK_CPU, python_env, start, stop  # noqa: E402
+from bench.server_wrk import python_env, start
+from testing.ports import free_port
+from testing.server_process import stop
+from testing.server_sample import write_site, write_zip
+from testing.wrk import SERVER_CPU, WRK_CPU
 
 SCENARIOS = {
     "20 KB page, gzip": ("/hello", ["-H", "Accept-Encoding: gzip"]),

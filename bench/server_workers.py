@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/server_workers.py [--workers N] [--seconds 3] [--rounds 5] [--connections 64]
 
-Three servers on the same small site (tests/server/server_sample.py, the
+Three servers on the same small site (testing/server_sample.py, the
 ~20 KB page with gzip, access log off), all listening at once on 127.0.0.1:
 ``python -m server`` (one process), ``--workers N`` (a socket each, the
 default) and ``--workers N --reuse-port off`` (one shared socket).  None is
@@ -32,14 +32,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "server")]
+if not __package__:  # run as `python bench/server_workers.py`: import the packages as `python -m` does
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from server_process import children_of, free_port  # noqa: E402
-from server_sample import write_site, write_zip  # noqa: E402
-
-from bench.server_protocol import cpu_seconds  # noqa: E402
-from bench.server_wrk import python_env, start, stop, wrk  # noqa: E402
+from bench.server_protocol import cpu_seconds
+from bench.server_wrk import python_env, start
+from testing.ports import free_port
+from testing.server_process import children_of, stop
+from testing.server_sample import write_site, write_zip
+from testing.wrk import wrk
 
 PAGE = "/hello"
 TARGET = 0.90

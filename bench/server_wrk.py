@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/server_wrk.py [--seconds 3] [--rounds 5] [--connections 64] [--soak 30] [--boots 5]
 
-Builds a small site with a ~20 KB page (tests/server/server_sample.py), zips
+Builds a small site with a ~20 KB page (testing/server_sample.py), zips
 it with the real prezip, and unzips it for nginx with a .gz beside each file,
 written from the very same zip stream the server wraps (so both send the same
 gzip bytes).  Each server is pinned to CPU 0 with taskset, wrk (one thread)
@@ -29,27 +29,26 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+if not __package__:  # run as `python bench/server_wrk.py`: import the packages as `python -m` does
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from server.assets import load_zip
+from server.site import CSP
+from testing.ports import free_port
+from testing.server_process import stop
+from testing.server_sample import write_site, write_zip
+from testing.wrk import SERVER_CPU, WRK_CPU, WrkResult, pinned, wrk
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "server")]
 
-from server_process import free_port  # noqa: E402
-from server_sample import write_site, write_zip  # noqa: E402
-
-from server.assets import load_zip  # noqa: E402
-from server.site import CSP  # noqa: E402
-
-SERVER_CPU = "0"
-WRK_CPU = "1"
 PAGE = "/hello"
 MISSING = "/no-such-page"
 
@@ -102,57 +101,6 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), http="httptools", loop
 """
 
 
-@dataclass
-class WrkResult:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    socket_errors: int
-    non_2xx_3xx: int
-
-
-def to_ms(value: str, unit: str) -> float:
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def pinned(cpus: str | None) -> list[str]:
-    """The taskset prefix that keeps a process on ``cpus``; none for None (the scheduler decides)."""
-    return [] if cpus is None else ["taskset", "-c", cpus]
-
-
-def wrk(url: str, connections: int, seconds: int, headers: list[str], cpus: str | None = WRK_CPU) -> WrkResult:
-    command = [
-        *pinned(cpus),
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        "--timeout",
-        "5s",
-    ]
-    for header in headers:
-        command += ["-H", header]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
-
-    def ms(key: str) -> float:
-        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", latency[key]).groups()  # type: ignore[union-attr]
-        return to_ms(number, unit)
-
-    socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return WrkResult(
-        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        p50_ms=ms("50"),
-        p99_ms=ms("99"),
-        requests=int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-        socket_errors=socket_errors,
-        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
-    )
-
-
 def first_status(port: int, path: str = "/") -> int | None:
     """The status of one GET, or None while nothing listens."""
     try:
@@ -181,15 +129,6 @@ def start(
         time.sleep(0.001)
     stop(process)
     sys.exit(f"server_wrk: {command[0]} did not answer in 20 s; see {log}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def unzip_for_nginx(zip_path: Path, root: Path) -> None:

@@ -5,11 +5,11 @@ not is reported and fails the run, so a missing service can never turn into
 a quietly green build.
 """
 
-import os
-
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from testing.ci import in_ci
+
+IN_CI = in_ci()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -10,13 +11,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run_pytest_on(tmp_path: Path, ci: str) -> subprocess.CompletedProcess:
+def run_pytest_on(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "conftest.py").write_text((REPO / "tests" / "conftest.py").read_text())
     (tmp_path / "test_sample.py").write_text(
         "import pytest\n\ndef test_runs():\n    assert True\n\n"
         "@pytest.mark.skip(reason='no engine')\ndef test_skipped():\n    pass\n"
     )
-    env = {**os.environ, "CI": ci}
+    env = {**os.environ, "CI": ci, "PYTHONPATH": str(REPO)}  # the conftest imports testing.ci
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path,
@@ -52,3 +53,15 @@ def test_the_machine_knows_the_zones_ci_runs_under(zone: str) -> None:
         check=True,
     )
     assert result.stdout.strip() in ZONE_OFFSETS[zone]
+
+
+def test_the_lint_script_type_checks_what_mypy_is_configured_to() -> None:
+    """scripts/lint names its mypy paths; a bare `mypy` reads pyproject.toml's: they must be the same."""
+    script = REPO / "scripts" / "lint"
+    if not script.exists():  # the Docker build copies tests/ but not scripts/
+        pytest.skip(f"{script.relative_to(REPO)} is not here")
+    lint = script.read_text()
+    [command] = [line.split() for line in lint.splitlines() if line.startswith(".venv/bin/mypy ")]
+    configured = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
+    assert [word for word in command[1:] if not word.startswith("-")] == configured
+    assert "--strict" in command

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from testing.ports import free_port
 from workshop.buildlog import BuildLog
 from workshop.engine import REPO, Build, Engine
-from workshop.ports import free_port
 from workshop.source import copy_tree, git
 
 MB = 1_000_000

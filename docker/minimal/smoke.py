@@ -32,11 +32,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-SRC = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(SRC), str(SRC / "tests" / "server")]
+# The repository root (/src in the build), for the shared test helpers in testing/; this folder is
+# sys.path[0] already, for image.py.
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
 
-from image import APP, HEALTHCHECK, IMAGE_ENV, USER  # noqa: E402
-from server_sample import LAST_MODIFIED, STYLESHEET, write_site, write_zip  # noqa: E402
+from image import APP, HEALTHCHECK, IMAGE_ENV, USER
+
+from testing.ports import free_port
+from testing.server_sample import LAST_MODIFIED, STYLESHEET, write_site, write_zip
 
 COMMIT = "smoke0commit"
 LAZY_MODULES = Path(__file__).with_name("lazy-modules.txt")
@@ -167,13 +170,6 @@ def wait_for_health(port: int, process: subprocess.Popen[bytes], log: Path) -> N
         except OSError:
             time.sleep(0.05)
     raise SmokeError(f"no answer from /healthz within 30 s:\n{log.read_text()}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def run(runner: Runner, args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:

@@ -36,6 +36,9 @@ ENV PATH=/src/.venv/bin:$PATH
 # The tools: they change less often than the server or the articles.
 COPY cmd/ cmd/
 
+# The helpers the tests share with bench/ and docker/minimal (testing/: the sample site, the server
+# as a process, ports): they change less often than the tests.
+COPY testing/ testing/
 # The tests, then the server code: both change more often than the tools, less often than articles.
 COPY tests/ tests/
 # The server code, in its own layer: an edit to it reruns the tests below, not the installs above.

@@ -74,6 +74,9 @@ RUN python -m compileall -q cmd
 # builder: tests first (they need the code, not the articles), then the articles become assets.zip.
 FROM tooling AS builder
 
+# The helpers the tests share with bench/ and docker/minimal (testing/: the sample site, the server
+# as a process, ports): they change less often than the tests.
+COPY testing/ testing/
 # The tests, then the server code: both change more often than the tools, less often than articles.
 COPY tests/ tests/
 # The server code, in its own layer: an edit to it reruns the tests below, not the installs above.

@@ -2,10 +2,10 @@
 
 The contrast formula is written here from WCAG 2.2's definitions of relative luminance and
 contrast ratio (sRGB, the 0.04045 threshold of the sRGB standard), not taken from a library.
-The browser is Debian's chromium driven by its chromium-driver (webdriver_client.py); the site is
+The browser is Debian's chromium driven by its chromium-driver (testing/webdriver_client.py); the site is
 built by the real tools and served by the real server, so the pages carry the real
-Content-Security-Policy. Named ``a11y_support`` (pytest puts each test folder on sys.path, so
-helper modules need names no other folder uses).
+Content-Security-Policy. Imported by its full name, ``tests.a11y.a11y_support``, so that it is
+one module (one FIGURES list) for pytest and mypy alike.
 """
 
 import re
@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from webdriver_client import Browser
+from testing.webdriver_client import Browser
 
 REPO = Path(__file__).resolve().parents[2]
 BLOG = Path(__file__).resolve().parent / "blog"
 AXE_JS = REPO / ".tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 # The WCAG 2.0, 2.1 and 2.2 A and AA rules: what the site promises to meet.
 WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Fewer rules than this passing means axe did not really look at the page.
@@ -91,22 +89,6 @@ def build_site(blog: Path, work: Path) -> Path:
         )
         assert result.returncode == 0, f"{args[0]} failed: {result.stderr}"
     return archive
-
-
-def start_chromium(work: Path) -> Browser:
-    """Headless Debian chromium as root: no sandbox, no background traffic, a fresh profile."""
-    arguments = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={work / 'profile'}",
-        "--window-size=1280,900",
-    ]
-    return Browser.start(CHROMEDRIVER, CHROMIUM, arguments, work / "chromedriver.log")
 
 
 def emulate_scheme(browser: Browser, scheme: str) -> None:

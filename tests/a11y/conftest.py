@@ -6,24 +6,22 @@ what is missing (as root), and a missing piece fails the run. CI=true does the s
 these tests always run.
 """
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from a11y_support import BLOG, FIGURES, PHONE_WIDTH, REPO, Site, build_site, start_chromium
-from webdriver_client import Browser
 
-from tests.server.server_process import start_server
+from testing.ci import required, unavailable
+from testing.figures import print_figures
+from testing.server_process import start_server
+from testing.webdriver_client import Browser, start_chromium
+from tests.a11y.a11y_support import BLOG, FIGURES, PHONE_WIDTH, REPO, Site, build_site
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The contrast and axe figures the tests measured, shown even when they pass."""
-    if FIGURES:
-        terminalreporter.section("eblog accessibility")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    print_figures(terminalreporter, "eblog accessibility", FIGURES)
 
 
 def _missing_browser(install: bool) -> str | None:
@@ -39,13 +37,9 @@ def _missing_browser(install: bool) -> str | None:
 
 
 def _require_browser() -> None:
-    required = os.environ.get("CI", "").lower() in {"1", "true", "yes"} or os.environ.get("EBLOG_BROWSER") == "1"
-    why = _missing_browser(install=required)
-    if why is None:
-        return
-    if required:
-        pytest.fail(f"a browser is required here (CI=true or EBLOG_BROWSER=1) but: {why}", pytrace=False)
-    pytest.skip(f"{why}; EBLOG_BROWSER=1 lets scripts/ci-browser install it (as root), and in CI this is a failure")
+    why = _missing_browser(install=required("EBLOG_BROWSER"))
+    if why is not None:
+        unavailable("a browser is", why, "EBLOG_BROWSER", "lets scripts/ci-browser install it (as root)")
 
 
 @pytest.fixture

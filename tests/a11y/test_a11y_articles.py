@@ -1,8 +1,9 @@
 """The real articles/ as published: no WCAG 2.2 A or AA violation on any of their pages, in either theme."""
 
 import pytest
-from a11y_support import SCHEMES, Site, axe_violations, describe_violations, emulate_scheme
-from webdriver_client import Browser
+
+from testing.webdriver_client import Browser
+from tests.a11y.a11y_support import SCHEMES, Site, axe_violations, describe_violations, emulate_scheme
 
 pytestmark = [pytest.mark.browser, pytest.mark.articles]
 

@@ -1,8 +1,17 @@
 """axe-core in the real Chromium: no WCAG 2.2 A or AA violation on any kind of page, in either theme."""
 
 import pytest
-from a11y_support import PAGES, PHONE_WIDTH, SCHEMES, Site, axe_violations, describe_violations, emulate_scheme
-from webdriver_client import Browser
+
+from testing.webdriver_client import Browser
+from tests.a11y.a11y_support import (
+    PAGES,
+    PHONE_WIDTH,
+    SCHEMES,
+    Site,
+    axe_violations,
+    describe_violations,
+    emulate_scheme,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,10 @@ and on a marked line, with the contrast computed here from WCAG's formula.
 from typing import Any
 
 import pytest
-from a11y_support import FIGURES, RGB, SCHEMES, Site, contrast_ratio, emulate_scheme, over, parse_colour
 from pygments.token import STANDARD_TYPES
-from webdriver_client import Browser
+
+from testing.webdriver_client import Browser
+from tests.a11y.a11y_support import FIGURES, RGB, SCHEMES, Site, contrast_ratio, emulate_scheme, over, parse_colour
 
 pytestmark = pytest.mark.browser
 

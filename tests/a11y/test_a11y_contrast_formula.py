@@ -1,7 +1,8 @@
 """The contrast formula the colour tests rely on, held to published figures (no browser needed)."""
 
 import pytest
-from a11y_support import contrast_ratio, over, parse_colour
+
+from tests.a11y.a11y_support import contrast_ratio, over, parse_colour
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,9 @@
 """Heading self-links that say where they lead, without changing the heading's own words."""
 
 import pytest
-from a11y_support import Site
-from webdriver_client import Browser
+
+from testing.webdriver_client import Browser
+from tests.a11y.a11y_support import Site
 
 pytestmark = pytest.mark.browser
 

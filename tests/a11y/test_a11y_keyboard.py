@@ -2,8 +2,9 @@
 and code blocks that scroll from the keyboard."""
 
 import pytest
-from a11y_support import PAGES, SCHEMES, Site, contrast_ratio, emulate_scheme, parse_colour
-from webdriver_client import ARROW_RIGHT, ENTER, TAB, Browser, Element, wait_until
+
+from testing.webdriver_client import ARROW_RIGHT, ENTER, TAB, Browser, Element, wait_until
+from tests.a11y.a11y_support import PAGES, SCHEMES, Site, contrast_ratio, emulate_scheme, parse_colour
 
 pytestmark = pytest.mark.browser
 

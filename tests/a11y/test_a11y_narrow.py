@@ -1,8 +1,9 @@
 """A 320 px wide phone (WCAG 2.2 SC 1.4.10, Reflow): text wraps, only code blocks scroll, inside themselves."""
 
 import pytest
-from a11y_support import PAGES, PHONE_WIDTH, Site
-from webdriver_client import Browser
+
+from testing.webdriver_client import Browser
+from tests.a11y.a11y_support import PAGES, PHONE_WIDTH, Site
 
 pytestmark = pytest.mark.browser
 

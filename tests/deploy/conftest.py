@@ -4,11 +4,13 @@ The proxies and wrk are Debian's (scripts/ci-deploy installs them); without them
 need them skip here and fail in CI (CI=true, or EBLOG_DEPLOY=1).
 """
 
-import os
 import subprocess
 
 import pytest
-from deploy_support import FIGURES, REPO
+
+from testing.ci import required, unavailable
+from testing.figures import print_figures
+from tests.deploy.deploy_support import FIGURES, REPO
 
 # The Docker build runs the suite on a copy of tests/, server/ and cmd/ alone: without deploy/,
 # bench/ and README.md there is nothing here to test, so nothing is collected.
@@ -18,23 +20,18 @@ if not (REPO / "deploy").is_dir():
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The figures the deploy tests measured (hit ratio, the rolling replace), shown even when they pass."""
-    if FIGURES:
-        terminalreporter.section("eblog deploy")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    print_figures(terminalreporter, "eblog deploy", FIGURES)
 
 
 @pytest.fixture(scope="session")
 def debian_tools() -> None:
     """nginx, HAProxy and wrk from Debian, or a skip (locally) / failure (CI=true or EBLOG_DEPLOY=1)."""
-    required = os.environ.get("CI", "").lower() in {"1", "true", "yes"} or os.environ.get("EBLOG_DEPLOY") == "1"
     script = REPO / "scripts" / "ci-deploy"
     if not script.exists():  # the Docker build copies tests/ but not scripts/
         pytest.skip(f"{script.relative_to(REPO)} is not here")
-    found = subprocess.run([script, "install" if required else "check"], capture_output=True, text=True, check=False)
+    mode = "install" if required("EBLOG_DEPLOY") else "check"
+    found = subprocess.run([script, mode], capture_output=True, text=True, check=False)
     if found.returncode == 0:
         return
     why = (found.stderr.strip().splitlines() or [f"scripts/ci-deploy exited {found.returncode}"])[-1]
-    if required:
-        pytest.fail(f"the deploy tools are required here (CI=true or EBLOG_DEPLOY=1) but: {why}", pytrace=False)
-    pytest.skip(f"{why}; EBLOG_DEPLOY=1 lets scripts/ci-deploy install them (as root), and in CI this is a failure")
+    unavailable("the deploy tools are", why, "EBLOG_DEPLOY", "lets scripts/ci-deploy install them (as root)")

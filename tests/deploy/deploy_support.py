@@ -5,14 +5,12 @@ import pwd
 import re
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "server"))
+from testing.server_sample import write_site, write_zip
 
-from server_sample import write_site, write_zip  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 FIGURES: list[str] = []  # lines for the terminal summary
 VERSION = re.compile(rb'<p id="version">([^<]*)</p>')
@@ -34,11 +32,17 @@ def version_in(body: bytes) -> str:
     return found.group(1).decode() if found else "?"
 
 
+def program(process: subprocess.Popen[bytes]) -> str:
+    """The program a process runs, for messages: the first word of its command."""
+    command = process.args
+    return os.fsdecode(command if isinstance(command, str | bytes | os.PathLike) else command[0])
+
+
 def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"{process.args[0]} exited with {process.returncode}: {log.read_text()}")
+            raise AssertionError(f"{program(process)} exited with {process.returncode}: {log.read_text()}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from deploy_support import FIGURES, site_version, start_nginx, version_in
-from server_process import RunningServer, free_port, start_server
 
-from bench.server_wrk import stop
+from testing.ports import free_port
+from testing.server_process import RunningServer, start_server, stop
+from tests.deploy.deploy_support import FIGURES, site_version, start_nginx, version_in
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 

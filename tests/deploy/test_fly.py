@@ -4,9 +4,8 @@ import re
 import tomllib
 from typing import Any
 
-from deploy_support import REPO
-
 from server.settings import Settings, load
+from tests.deploy.deploy_support import REPO
 
 
 def fly() -> dict[str, Any]:

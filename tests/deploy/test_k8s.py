@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_support import REPO
 
 from server.settings import Settings, load
+from tests.deploy.deploy_support import REPO
 
 K8S = REPO / "deploy" / "k8s"
 RESOURCES = ["deployment.yaml", "service.yaml", "pdb.yaml", "hpa.yaml"]

@@ -2,7 +2,7 @@
 
 import re
 
-from deploy_support import REPO
+from tests.deploy.deploy_support import REPO
 
 
 def deploy_section() -> str:

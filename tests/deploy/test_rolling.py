@@ -21,10 +21,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from deploy_support import FIGURES, site_version, version_in, wait_for_port
-from server_process import RunningServer, free_port, start_server
 
-from bench.server_wrk import WrkResult, stop, wrk
+from testing.ports import free_port
+from testing.server_process import RunningServer, start_server, stop
+from testing.wrk import WrkResult, wrk
+from tests.deploy.deploy_support import FIGURES, site_version, version_in, wait_for_port
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 

@@ -8,11 +8,12 @@ started is stopped at the end (EBLOG_DOCKER_KEEP=1 leaves it running for the nex
 The engine is driven through workshop.engine, as the benchmarks and `scripts/workshop` drive it.
 """
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
+from testing.ci import required, unavailable
+from testing.figures import print_figures
 from workshop.engine import DockerError, Engine, docker_env, run_script
 from workshop.steps import BASE_IMAGES
 
@@ -26,25 +27,18 @@ def figures() -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if FIGURES:
-        terminalreporter.section("eblog docker")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    print_figures(terminalreporter, "eblog docker", FIGURES)
 
 
 @pytest.fixture(scope="session")
 def docker() -> Iterator[Engine]:
     """An engine with BuildKit and the base image, or a skip (locally) / failure (CI, EBLOG_DOCKER=1)."""
-    required = os.environ.get("CI", "").lower() in {"1", "true", "yes"} or os.environ.get("EBLOG_DOCKER") == "1"
     try:
-        engine = Engine(docker_env("start" if required else "check"))
+        engine = Engine(docker_env("start" if required("EBLOG_DOCKER") else "check"))
     except DockerError as error:
         why = str(error).split("failed: ", 1)[-1].removeprefix("docker-env: ")
-        if required:
-            pytest.fail(f"a Docker engine is required here (CI=true or EBLOG_DOCKER=1) but: {why}", pytrace=False)
-        pytest.skip(
-            f"{why}; EBLOG_DOCKER=1 lets scripts/docker-env install and start one (as root), "
-            "and in CI (CI=true) this is a failure"
+        unavailable(
+            "a Docker engine is", why, "EBLOG_DOCKER", "lets scripts/docker-env install and start one (as root)"
         )
     try:
         try:

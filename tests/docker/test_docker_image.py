@@ -26,10 +26,10 @@ from typing import Any
 
 import pytest
 
+from testing.ports import free_port, port_is_free
 from workshop.buildlog import BuildLog, Step
 from workshop.engine import REPO as ROOT
 from workshop.engine import Build, Engine
-from workshop.ports import free_port, port_is_free
 from workshop.source import copy_tree, head_commit
 from workshop.steps import BASE_IMAGES
 
@@ -212,7 +212,8 @@ def minimal(docker: Engine, workspace: Path, first: Build, figures: list[str]) -
 @pytest.fixture(scope="module", params=["run", "minimal"])
 def image(request: pytest.FixtureRequest) -> Build:
     """Each target in turn, for the checks both images must pass alike."""
-    return request.getfixturevalue("first" if request.param == "run" else "minimal")
+    build: Build = request.getfixturevalue("first" if request.param == "run" else "minimal")
+    return build
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ from typing import NamedTuple
 
 import pytest
 
+from testing.ports import free_port
 from workshop.engine import REPO as ROOT
 from workshop.engine import DockerError, Engine, run_script
-from workshop.ports import free_port
 from workshop.source import copy_tree, head_commit
 from workshop.steps import STEPS, Step
 

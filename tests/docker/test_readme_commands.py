@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from testing.ports import port_is_free
 from workshop.engine import REPO, Engine
-from workshop.ports import port_is_free
 from workshop.source import copy_tree
 
 pytestmark = pytest.mark.docker

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from testing.ports import free_port
 from workshop.engine import REPO
-from workshop.ports import free_port
 from workshop.source import copy_tree
 
 DRAFT = "draft-ideas"  # articles/draft-ideas.md says `draft: true`

@@ -1,7 +1,6 @@
 """The preview as a user runs it: ``python -m cmd.preview ARTICLES`` on a free port, stopped by its PID.
 
-Named ``preview_support`` (pytest puts each test folder on sys.path, so helper modules need
-names no other folder uses).
+Imported by its full name, ``tests.preview.preview_support``, as the other folders' helpers are.
 """
 
 import re
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server.server_process import free_port
+from testing.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 VERSION = re.compile(r'data-version="([0-9a-f]+)"')

@@ -5,8 +5,9 @@ import time
 from pathlib import Path
 
 import pytest
-from preview_support import copy_articles, start_preview
-from webdriver_client import Browser
+
+from testing.webdriver_client import Browser
+from tests.preview.preview_support import copy_articles, start_preview
 
 pytestmark = [pytest.mark.browser, pytest.mark.articles]  # edits a copy of articles/
 

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from preview_support import REPO, copy_articles, settled, start_preview
 
 from cmd.preview import inject
 from cmd.preview.builder import Builder
@@ -18,6 +17,7 @@ from cmd.preview.loop import moved_pages
 from cmd.preview.watch import Relevant, git_lock
 from cmd.rendermd.build import render_site
 from server.headers_file import policy_in
+from tests.preview.preview_support import REPO, copy_articles, settled, start_preview
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 
@@ -119,14 +119,14 @@ def test_a_front_matter_change_is_left_to_a_full_build(tmp_path: Path, old: str,
 @pytest.mark.articles  # edits a copy of articles/
 def test_the_preview_leaves_no_trace_in_articles_or_in_the_production_zip(tmp_path: Path) -> None:
     articles = copy_articles(tmp_path / "articles")
-    before = {path: path.read_bytes() for path in sorted(articles.rglob("*")) if path.is_file()}
+    before = {path: path.read_bytes() if path.is_file() else None for path in sorted(articles.rglob("*"))}
     preview = start_preview(articles, tmp_path)
     try:
         assert "/__preview/reload.js" in preview.get("/introduction").text
         assert "eblog-preview-mark" in preview.get("/draft-ideas").text
     finally:
         assert preview.stop() == 0
-    assert {path: path.read_bytes() for path in sorted(articles.rglob("*")) if path.is_file()} == before
+    assert {path: path.read_bytes() if path.is_file() else None for path in sorted(articles.rglob("*"))} == before
     out, archive = tmp_path / "out", tmp_path / "assets.zip"
     for command in (["cmd.rendermd", articles, out], ["cmd.buildindex", out], ["cmd.prezip", out, "-o", archive]):
         subprocess.run([sys.executable, "-m", *map(str, command)], cwd=REPO, check=True, capture_output=True)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from preview_support import REPO, Preview, copy_articles, settled, start_preview
 
-from tests.server.server_process import start_server
+from testing.server_process import start_server
+from tests.preview.preview_support import REPO, Preview, copy_articles, settled, start_preview
 
 PREVIEW_BITS = re.compile(
     r'<link rel="stylesheet" href="/__preview/preview.css">\n'

@@ -3,11 +3,11 @@
 from collections.abc import Iterator
 
 import pytest
-from server_process import RunningServer, start_server
-from server_sample import SampleSite, write_site, write_zip
 from starlette.testclient import TestClient
 
 from server.app import create_app
+from testing.server_process import RunningServer, start_server
+from testing.server_sample import SampleSite, write_site, write_zip
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,12 @@ import io
 import re
 
 import pytest
-from server_sample import SampleSite
 from starlette.testclient import TestClient
 
 from server.accesslog import FLUSH_AFTER, FLUSH_LINES, MAX_PATH, AccessLog, printable_path
 from server.app import create_app
 from server.assets import load_zip
+from testing.server_sample import SampleSite
 
 LINE = re.compile(
     r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (\S+) "(GET|HEAD|POST) (\S+)" (\d{3}) (\d+) (gzip|identity|-) \d+\.\d{3}ms'

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from server_sample import SampleSite, write_site, write_zip
 
 from server.assets import SiteError, load_zip, media_type
 from server.site import cache_control
 from server.urls import clean_urls
+from testing.server_sample import SampleSite, write_site, write_zip
 
 
 def test_identity_bodies_are_the_files(site: SampleSite) -> None:

@@ -7,8 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
-from server_process import RunningServer, start_server
-from server_sample import write_site, write_zip
+
+from testing.server_process import RunningServer, start_server
+from testing.server_sample import write_site, write_zip
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 

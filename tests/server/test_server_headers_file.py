@@ -3,12 +3,12 @@
 from pathlib import Path
 
 import pytest
-from server_sample import write_zip
 from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.assets import SiteError
 from server.headers_file import policy_in
+from testing.server_sample import write_zip
 
 WIDER = (
     "default-src 'none'; style-src 'self'; img-src 'self' data: https:; font-src 'self'; "

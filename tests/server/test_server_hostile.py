@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile_cases import SECURITY_HEADERS, Case, all_cases
-from hostile_wire import exchange, head_methods, open_half_sent, rss_kib, split_replies, still_open
-from server_process import RunningServer, server_env, start_server
-from server_sample import SampleSite
+
+from testing.hostile_cases import SECURITY_HEADERS, Case, all_cases
+from testing.hostile_wire import exchange, head_methods, open_half_sent, rss_kib, split_replies, still_open
+from testing.server_process import RunningServer, server_env, start_server
+from testing.server_sample import SampleSite
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_sample import STYLESHEET, SampleSite, write_site, write_zip
 from starlette.testclient import TestClient
 
 import server.app
 from server.app import create_app
 from server.assets import load_zip
+from testing.server_sample import STYLESHEET, SampleSite, write_site, write_zip
 
 # Written out here, not imported from the server: a weakened policy must fail this test.
 CSP = (

@@ -6,8 +6,9 @@ Always 400, 404 or 431: never a 500 or a file outside the site.
 import re
 
 import pytest
-from server_process import RunningServer
-from server_sample import SampleSite
+
+from testing.server_process import RunningServer
+from testing.server_sample import SampleSite
 
 ENDING = b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_process import ROOT, RunningServer, children_of, server_env, start_server
-from server_sample import SampleSite
 
 import server.app
+from testing.server_process import ROOT, RunningServer, children_of, server_env, start_server
+from testing.server_sample import SampleSite
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 
@@ -176,7 +176,7 @@ def test_zip_from_the_environment_and_default_location(tmp_path: Path) -> None:
 
 
 def test_port_from_the_environment(site: SampleSite, tmp_path: Path) -> None:
-    from server_process import free_port
+    from testing.ports import free_port
 
     port = free_port()
     command = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--zip", str(site.zip)]

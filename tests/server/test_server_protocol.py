@@ -5,9 +5,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hostile_cases import SECURITY_HEADERS
-from hostile_wire import split_replies
-from server_sample import SampleSite
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import request_response
@@ -15,6 +12,9 @@ from uvicorn.server import ServerState
 
 from server.app import EblogApp, create_app
 from server.protocol import EblogProtocol
+from testing.hostile_cases import SECURITY_HEADERS
+from testing.hostile_wire import split_replies
+from testing.server_sample import SampleSite
 
 
 class RecordingTransport:

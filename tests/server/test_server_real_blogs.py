@@ -10,15 +10,18 @@ loads; and the policy the build chose is the one sent.
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from server_process import RunningServer, start_server
 
 from cmd.buildindex.index import build_index
 from cmd.prezip.zipsite import build_zip
 from cmd.rendermd.build import render_site
+from testing.server_process import RunningServer, start_server
+
+Json = dict[str, Any]  # a parsed JSON object (manifest, expected.json): its shape is what the tests check
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 
@@ -29,7 +32,7 @@ TREES = {"jekyll": "_posts", "jekyll-site": ".", "hugo": "content", "zola": "con
 @pytest.fixture(scope="module", params=sorted(TREES))
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[dict, RunningServer]]:
+) -> Iterator[tuple[Json, RunningServer]]:
     name = request.param
     site = FIXTURES / name.removesuffix("-site")
     tmp = tmp_path_factory.mktemp(name)
@@ -61,7 +64,7 @@ def lands(running: RunningServer, path: str) -> tuple[int, int]:
 
 
 def test_every_url_the_engine_gave_a_post_answers_200_directly_or_after_one_301(
-    served: tuple[dict, RunningServer],
+    served: tuple[Json, RunningServer],
 ) -> None:
     expected, running = served
     checked = 0
@@ -74,14 +77,14 @@ def test_every_url_the_engine_gave_a_post_answers_200_directly_or_after_one_301(
     assert checked >= 15
 
 
-def test_drafts_are_not_served(served: tuple[dict, RunningServer]) -> None:
+def test_drafts_are_not_served(served: tuple[Json, RunningServer]) -> None:
     expected, running = served
     for post in expected["posts"].values():
         if post["draft"]:
             assert fetch(running, post["url"]).status_code == 404, post["url"]
 
 
-def test_every_file_a_bundle_or_the_site_carried_loads(served: tuple[dict, RunningServer]) -> None:
+def test_every_file_a_bundle_or_the_site_carried_loads(served: tuple[Json, RunningServer]) -> None:
     expected, running = served
     files = expected.get("bundle_files", []) + expected.get("site_files", [])
     assert files
@@ -90,7 +93,7 @@ def test_every_file_a_bundle_or_the_site_carried_loads(served: tuple[dict, Runni
         assert (response.status_code, len(response.content) > 0) == (200, True), url
 
 
-def test_the_policy_sent_is_the_one_the_build_chose(served: tuple[dict, RunningServer]) -> None:
+def test_the_policy_sent_is_the_one_the_build_chose(served: tuple[Json, RunningServer]) -> None:
     _, running = served
     policy = fetch(running, "/").headers["content-security-policy"]
     assert "script-src" not in policy and "default-src 'none'" in policy

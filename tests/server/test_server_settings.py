@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from server_process import ROOT, server_env
-from server_sample import SampleSite
 
 from server.settings import Limits, Settings, SettingsError, load
+from testing.server_process import ROOT, server_env
+from testing.server_sample import SampleSite
 
 
 def test_defaults_without_flags_or_environment() -> None:

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile_wire import exchange, split_replies
-from server_process import ROOT, RunningServer, server_env, start_server
-from server_sample import write_zip
 from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.assets import SiteError
+from testing.hostile_wire import exchange, split_replies
+from testing.server_process import ROOT, RunningServer, server_env, start_server
+from testing.server_sample import write_zip
 
 CAFE = "2021/05/05/café-au-lait"
 CAFE_ENCODED = "/2021/05/05/caf%C3%A9-au-lait"

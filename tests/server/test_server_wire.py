@@ -5,9 +5,10 @@ sent one would pass any test made through it; these read the socket.
 """
 
 import pytest
-from hostile_wire import Reply, exchange, split_replies
-from server_process import RunningServer
-from server_sample import SampleSite
+
+from testing.hostile_wire import Reply, exchange, split_replies
+from testing.server_process import RunningServer
+from testing.server_sample import SampleSite
 
 
 def one_answer(server: RunningServer, method: str, path: str, *fields: str) -> tuple[Reply, bytes]:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_process import ROOT, RunningServer, children_of, free_port, server_env, start_server
-from server_sample import SampleSite
 
 from server import settings
+from testing.ports import free_port
+from testing.server_process import ROOT, RunningServer, children_of, server_env, start_server
+from testing.server_sample import SampleSite
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 

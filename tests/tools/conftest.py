@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
-from tools_support import BASE_URL, BuiltSite, write_sample
 
 from cmd.buildindex.index import build_index
 from cmd.rendermd.build import render_site
+from tests.tools.tools_support import BASE_URL, BuiltSite, write_sample
 
 
 @pytest.fixture(autouse=True)

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tools_support import REPO, run_tool
 
 from cmd.shared import files
 from cmd.shared.buildlock import building, reading
 from cmd.shared.errors import InputError
+from tests.tools.tools_support import REPO, run_tool
 
 # A stand-in for rendermd or buildindex: writes half a build, waits for a line on stdin,
 # writes the rest (or fails, with "fail"), and says whether its last run here was interrupted.
@@ -100,7 +100,7 @@ def start_build(holders: list[Holder], out: Path, tool: str = "rendermd", *extra
 
 
 def prezip(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_tool("cmd.prezip", str(out), "-o", str(out.parent / "a.zip"), *args, capture_output=True, text=True)
+    return run_tool("cmd.prezip", str(out), "-o", str(out.parent / "a.zip"), *args, text=True)
 
 
 def index_in_zip(out: Path) -> bytes:

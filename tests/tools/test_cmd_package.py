@@ -5,7 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from tools_support import REPO, run_tool
+
+from tests.tools.tools_support import REPO, run_tool
 
 STDLIB_USERS = """
 import io, pathlib, pdb, cmd

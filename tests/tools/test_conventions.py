@@ -8,12 +8,15 @@ URLs are written here, from each engine's documented defaults.
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cmd.buildindex.index import build_index
 from cmd.rendermd.__main__ import main
 from cmd.rendermd.build import render_site
+
+Json = dict[str, Any]  # a parsed JSON object (manifest, expected.json): its shape is what the tests check
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -27,15 +30,15 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def build(articles: Path, out: Path) -> dict:
+def build(articles: Path, out: Path) -> Json:
     summary = render_site(articles, out)
     build_index(out)
-    manifest = json.loads((out / ".eblog" / "manifest.json").read_text(encoding="utf-8"))
+    manifest: Json = json.loads((out / ".eblog" / "manifest.json").read_text(encoding="utf-8"))
     manifest["summary"] = summary
     return manifest
 
 
-def urls(manifest: dict) -> dict[str, str]:
+def urls(manifest: Json) -> dict[str, str]:
     return {article["source"]: article["url"] for article in manifest["articles"]}
 
 
@@ -425,7 +428,7 @@ def test_a_rename_renders_the_page_and_the_neighbours_that_link_to_it(tmp_path: 
 
 
 def test_the_same_tree_gives_byte_identical_sites(tmp_path: Path) -> None:
-    from tools_support import public_files
+    from tests.tools.tools_support import public_files
 
     content = hugo_posts(tmp_path / "site")
     build(content, tmp_path / "one")

@@ -11,11 +11,10 @@ import time
 import zipfile
 from pathlib import Path
 
-from tools_support import BuiltSite, public_files, write_article
-
 from cmd.buildindex.index import build_index
 from cmd.prezip.zipsite import build_zip
 from cmd.rendermd.build import render_site
+from tests.tools.tools_support import BuiltSite, public_files, write_article
 
 
 def test_no_wall_clock_time_in_the_output(built_site: BuiltSite) -> None:

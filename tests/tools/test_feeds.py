@@ -7,14 +7,15 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tools_support import BASE_URL, DRAFT, PUBLISHED, check_html, write_article
 
 from cmd.buildindex.__main__ import main
 from cmd.buildindex.index import build_index
 from cmd.rendermd.build import render_site
 from cmd.shared import manifest
+from tests.tools.tools_support import BASE_URL, DRAFT, PUBLISHED, BuiltSite, check_html, write_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC822 = re.compile(
@@ -25,6 +26,20 @@ RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 ALPHA_TITLE = "Tom & Jerry <3 code"
 
 
+def must_find(element: ET.Element, path: str) -> ET.Element:
+    """The element at ``path``; a missing one fails the test, naming the path."""
+    found = element.find(path)
+    assert found is not None, f"no {path} in <{element.tag}>"
+    return found
+
+
+def must_findtext(element: ET.Element, path: str) -> str:
+    """The text of the element at ``path``; a missing one fails the test, naming the path."""
+    found = element.findtext(path)
+    assert found is not None, f"no {path} in <{element.tag}>"
+    return found
+
+
 def rss_items(out: Path) -> list[ET.Element]:
     return ET.fromstring((out / "rss.xml").read_bytes()).findall("channel/item")
 
@@ -33,8 +48,9 @@ def atom_entries(out: Path) -> list[ET.Element]:
     return ET.fromstring((out / "atom.xml").read_bytes()).findall(f"{ATOM}entry")
 
 
-def json_items(out: Path) -> list[dict]:
-    return json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"]
+def json_items(out: Path) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"]
+    return items
 
 
 def instants(out: Path) -> dict[str, dt.datetime]:
@@ -47,44 +63,44 @@ def assert_absolute(content: str) -> None:
 
 
 @pytest.fixture
-def site_copy(built_site, tmp_path: Path) -> Path:
+def site_copy(built_site: BuiltSite, tmp_path: Path) -> Path:
     """A copy of the built site, for runs of buildindex with other settings."""
     return Path(shutil.copytree(built_site.out, tmp_path / "out"))
 
 
-def test_rss_channel_and_items(built_site) -> None:
+def test_rss_channel_and_items(built_site: BuiltSite) -> None:
     root = ET.fromstring((built_site.out / "rss.xml").read_bytes())
     assert root.tag == "rss" and root.get("version") == "2.0"
-    channel = root.find("channel")
-    assert channel.findtext("title") == "eblog"
-    assert channel.findtext("link") == f"{BASE_URL}/"
-    assert channel.findtext("description")
-    assert channel.find(f"{ATOM}link").get("href") == f"{BASE_URL}/rss.xml"
+    channel = must_find(root, "channel")
+    assert must_findtext(channel, "title") == "eblog"
+    assert must_findtext(channel, "link") == f"{BASE_URL}/"
+    assert must_findtext(channel, "description")
+    assert must_find(channel, f"{ATOM}link").get("href") == f"{BASE_URL}/rss.xml"
     items = rss_items(built_site.out)
     assert [item.findtext("link") for item in items] == [f"{BASE_URL}/{slug}" for slug in PUBLISHED]
     for item in items:
         assert item.findtext("title")
-        guid = item.find("guid")
-        assert guid.text == item.findtext("link") and guid.get("isPermaLink") == "true"
-        assert "<p>" in item.findtext("description")  # full content, escaped once in the XML
+        guid = must_find(item, "guid")
+        assert guid.text == must_findtext(item, "link") and guid.get("isPermaLink") == "true"
+        assert "<p>" in must_findtext(item, "description")  # full content, escaped once in the XML
 
 
-def test_rss_dates_are_rfc822_and_round_trip(built_site) -> None:
+def test_rss_dates_are_rfc822_and_round_trip(built_site: BuiltSite) -> None:
     expected = instants(built_site.out)
     for item, slug in zip(rss_items(built_site.out), PUBLISHED, strict=True):
-        text = item.findtext("pubDate")
+        text = must_findtext(item, "pubDate")
         assert RFC822.fullmatch(text), text
         assert email.utils.parsedate_to_datetime(text) == expected[slug]
-    build_date = ET.fromstring((built_site.out / "rss.xml").read_bytes()).findtext("channel/lastBuildDate")
+    build_date = must_findtext(ET.fromstring((built_site.out / "rss.xml").read_bytes()), "channel/lastBuildDate")
     assert email.utils.parsedate_to_datetime(build_date) == dt.datetime(2001, 5, 1, tzinfo=dt.UTC)
 
 
-def test_atom_feed_and_entries(built_site) -> None:
+def test_atom_feed_and_entries(built_site: BuiltSite) -> None:
     root = ET.fromstring((built_site.out / "atom.xml").read_bytes())
     assert root.tag == f"{ATOM}feed"
     assert root.findtext(f"{ATOM}id") == f"{BASE_URL}/"
     assert root.findtext(f"{ATOM}title") == "eblog"
-    assert root.find(f"{ATOM}author/{ATOM}name").text
+    assert must_find(root, f"{ATOM}author/{ATOM}name").text
     self_link = [link for link in root.findall(f"{ATOM}link") if link.get("rel") == "self"]
     assert [link.get("href") for link in self_link] == [f"{BASE_URL}/atom.xml"]
     expected = instants(built_site.out)
@@ -92,17 +108,17 @@ def test_atom_feed_and_entries(built_site) -> None:
     assert len(entries) == len(PUBLISHED)
     for entry, slug in zip(entries, PUBLISHED, strict=False):
         assert entry.findtext(f"{ATOM}id") == f"{BASE_URL}/{slug}"
-        assert entry.find(f"{ATOM}link").get("href") == f"{BASE_URL}/{slug}"
-        assert entry.find(f"{ATOM}content").get("type") == "html"
+        assert must_find(entry, f"{ATOM}link").get("href") == f"{BASE_URL}/{slug}"
+        assert must_find(entry, f"{ATOM}content").get("type") == "html"
         for name in ("published", "updated"):
-            assert RFC3339.fullmatch(entry.findtext(f"{ATOM}{name}"))
-        assert dt.datetime.fromisoformat(entry.findtext(f"{ATOM}published")) == expected[slug]
-    assert RFC3339.fullmatch(root.findtext(f"{ATOM}updated"))
+            assert RFC3339.fullmatch(must_findtext(entry, f"{ATOM}{name}"))
+        assert dt.datetime.fromisoformat(must_findtext(entry, f"{ATOM}published")) == expected[slug]
+    assert RFC3339.fullmatch(must_findtext(root, f"{ATOM}updated"))
     gamma = entries[PUBLISHED.index("gamma-page")]
     assert gamma.findtext(f"{ATOM}updated") == "2001-04-01T00:00:00+00:00"
 
 
-def test_json_feed(built_site) -> None:
+def test_json_feed(built_site: BuiltSite) -> None:
     feed = json.loads((built_site.out / "feed.json").read_text(encoding="utf-8"))
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["title"] == "eblog"
@@ -121,7 +137,7 @@ def test_json_feed(built_site) -> None:
     assert alpha["authors"] == [{"name": "Ada"}]
 
 
-def test_content_is_escaped_and_comes_back_intact(built_site) -> None:
+def test_content_is_escaped_and_comes_back_intact(built_site: BuiltSite) -> None:
     raw = {name: (built_site.out / name).read_text(encoding="utf-8") for name in ("rss.xml", "atom.xml")}
     for text in raw.values():
         assert "<3 code" not in text and "<p>" not in text  # nothing unescaped in the XML itself
@@ -140,7 +156,7 @@ def test_content_is_escaped_and_comes_back_intact(built_site) -> None:
     assert check_html(contents[0]).problems == []
 
 
-def test_links_in_content_are_absolute(built_site) -> None:
+def test_links_in_content_are_absolute(built_site: BuiltSite) -> None:
     alpha = PUBLISHED.index("alpha")
     content = json_items(built_site.out)[alpha]["content_html"]
     assert f'href="{BASE_URL}/beta"' in content
@@ -148,7 +164,7 @@ def test_links_in_content_are_absolute(built_site) -> None:
     assert f'href="{BASE_URL}/alpha#fn1"' in content  # in-page anchors point at the article
     for out_feed in (rss_items(built_site.out), atom_entries(built_site.out)):
         for element in out_feed:
-            assert_absolute(element.findtext("description") or element.findtext(f"{ATOM}content"))
+            assert_absolute(element.findtext("description") or must_findtext(element, f"{ATOM}content"))
 
 
 def test_links_in_raw_html_are_made_absolute_too(tmp_path: Path) -> None:
@@ -183,7 +199,7 @@ def test_ids_are_unique_and_stable_across_edits(sample_dir: Path, tmp_path: Path
     assert len(atom_ids) == len(set(atom_ids))
 
 
-def test_drafts_stay_out_of_the_feeds(built_site) -> None:
+def test_drafts_stay_out_of_the_feeds(built_site: BuiltSite) -> None:
     for name in ("rss.xml", "atom.xml", "feed.json", "sitemap.xml"):
         assert DRAFT not in (built_site.out / name).read_text(encoding="utf-8")
 
@@ -200,7 +216,7 @@ def feed_links(out: Path) -> set[str]:
     }
 
 
-def test_base_url_flag(site_copy: Path, capsys: pytest.CaptureFixture) -> None:
+def test_base_url_flag(site_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(site_copy), "--base-url", "https://flag.example/"]) == 0
     assert feed_links(site_copy) == {"https://flag.example"}
     assert json.loads((site_copy / "feed.json").read_text())["items"][0]["url"] == "https://flag.example/epsilon"
@@ -232,7 +248,9 @@ def test_base_url_from_site_settings(sample_dir: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("url", ["blog.example.org", "/relative", "ftp://files.example", "https://"])
-def test_a_base_url_that_is_not_absolute_is_refused(site_copy: Path, capsys: pytest.CaptureFixture, url: str) -> None:
+def test_a_base_url_that_is_not_absolute_is_refused(
+    site_copy: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
     before = (site_copy / "rss.xml").read_bytes()
     assert main([str(site_copy), "--base-url", url]) != 0
     [line] = capsys.readouterr().err.splitlines()
@@ -270,12 +288,14 @@ def test_feed_updated_is_the_newest_instant_across_time_zones(tmp_path: Path) ->
     newest = dt.datetime(2001, 1, 2, 4, tzinfo=dt.UTC)
     assert [item["title"] for item in json_items(tmp_path / "out")] == ["West", "UTC"]
     atom = ET.fromstring((tmp_path / "out/atom.xml").read_bytes())
-    assert dt.datetime.fromisoformat(atom.findtext(f"{ATOM}updated")) == newest
+    assert dt.datetime.fromisoformat(must_findtext(atom, f"{ATOM}updated")) == newest
     rss = ET.fromstring((tmp_path / "out/rss.xml").read_bytes())
-    assert email.utils.parsedate_to_datetime(rss.findtext("channel/lastBuildDate")) == newest
+    assert email.utils.parsedate_to_datetime(must_findtext(rss, "channel/lastBuildDate")) == newest
     sitemap = ET.fromstring((tmp_path / "out/sitemap.xml").read_bytes())
-    home = sitemap.find("{http://www.sitemaps.org/schemas/sitemap/0.9}url")
-    assert dt.datetime.fromisoformat(home.findtext("{http://www.sitemaps.org/schemas/sitemap/0.9}lastmod")) == newest
+    home = must_find(sitemap, "{http://www.sitemaps.org/schemas/sitemap/0.9}url")
+    assert (
+        dt.datetime.fromisoformat(must_findtext(home, "{http://www.sitemaps.org/schemas/sitemap/0.9}lastmod")) == newest
+    )
 
 
 def test_feeds_of_a_site_with_only_drafts_are_still_valid(tmp_path: Path) -> None:
@@ -284,11 +304,11 @@ def test_feeds_of_a_site_with_only_drafts_are_still_valid(tmp_path: Path) -> Non
     build_index(tmp_path / "out")
     out = tmp_path / "out"
     assert rss_items(out) == [] and atom_entries(out) == [] and json_items(out) == []
-    assert RFC3339.fullmatch(ET.fromstring((tmp_path / "out/atom.xml").read_bytes()).findtext(f"{ATOM}updated"))
+    assert RFC3339.fullmatch(must_findtext(ET.fromstring((tmp_path / "out/atom.xml").read_bytes()), f"{ATOM}updated"))
 
 
 def test_a_feed_size_from_the_environment_that_is_no_number_is_a_usage_error(
-    built_site, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    built_site: BuiltSite, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("EBLOG_FEED_SIZE", "abc")
     with pytest.raises(SystemExit) as exit_:

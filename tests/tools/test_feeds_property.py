@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the D
 
 # Every code point but surrogates (which UTF-8 cannot even write to the file); the
 # control characters and U+FFFE/U+FFFF are there on purpose.
-ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+ANY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 BODY_PIECES = st.sampled_from(
     ["\x07", "\x0c", "\x1b", "\ufffe", "&#1;", "&#xFFFE;", "<b>", "]]>", "<![CDATA[", "&amp;", "\n\n", "# h\n", "`c`"]
 )

@@ -89,6 +89,7 @@ def test_date_datetime_and_quoted_string_forms(fence: str, line: str, expected: 
 
 def test_an_offset_is_kept_not_converted() -> None:
     meta = parse("---\ntitle: T\ndate: 2023-07-14T09:30:00+02:00\n---\n")
+    assert meta.date is not None
     assert meta.date.utcoffset() == dt.timedelta(hours=2)
 
 

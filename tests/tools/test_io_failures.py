@@ -19,12 +19,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from tools_support import REPO, run_tool, write_sample
 
 from cmd.prezip.zipsite import build_zip
 from cmd.rendermd.build import render_site
 from cmd.shared.errors import InputError, OutputError, os_failure, report_group
 from server.assets import load_zip
+from tests.tools.tools_support import REPO, run_tool, write_sample
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 
@@ -127,7 +127,7 @@ def test_prezip_output_on_a_full_disk_keeps_the_old_zip(site: Path, tmp_path: Pa
     old = b"PK\x05\x06" + b"\0" * 18  # any bytes: they must still be there afterwards
     (disk / "assets.zip").write_bytes(old)
     fill(disk)
-    result = run_tool("cmd.prezip", str(site), "-o", str(disk / "assets.zip"), capture_output=True, text=True)
+    result = run_tool("cmd.prezip", str(site), "-o", str(disk / "assets.zip"), text=True)
     one_error_line(result, "prezip", disk / "assets.zip", NO_SPACE)
     assert (disk / "assets.zip").read_bytes() == old
     assert sorted(path.name for path in disk.iterdir()) == ["assets.zip", "filler"]  # no temp file left
@@ -138,7 +138,7 @@ def test_prezip_output_on_a_read_only_mount(site: Path, tmp_path: Path, mounts: 
     dist.mkdir()
     (dist / "assets.zip").write_bytes(b"old")
     mounts.read_only(dist)
-    result = run_tool("cmd.prezip", str(site), "-o", str(dist / "assets.zip"), capture_output=True, text=True)
+    result = run_tool("cmd.prezip", str(site), "-o", str(dist / "assets.zip"), text=True)
     one_error_line(result, "prezip", dist / "assets.zip", READ_ONLY)
     assert (dist / "assets.zip").read_bytes() == b"old"
 
@@ -147,7 +147,7 @@ def test_rendermd_on_a_full_disk(tmp_path: Path, mounts: Mounts) -> None:
     articles = write_sample(tmp_path / "articles")
     out = mounts.small_disk(tmp_path / "out")
     fill(out)
-    result = run_tool("cmd.rendermd", str(articles), str(out), capture_output=True, text=True)
+    result = run_tool("cmd.rendermd", str(articles), str(out), text=True)
     assert result.returncode == 1, result.stderr
     [line] = [line for line in result.stderr.splitlines() if "error" in line]
     assert line.startswith(f"rendermd: error: {out}") and line.endswith(f": {NO_SPACE}"), result.stderr
@@ -161,7 +161,7 @@ def test_rendermd_and_buildindex_on_a_read_only_out(tmp_path: Path, mounts: Moun
     mounts.read_only(out)
     (articles / "alpha.md").unlink()  # rendermd's first change is then a deletion, not a write
     for command in (["cmd.rendermd", str(articles)], ["cmd.buildindex"]):
-        result = run_tool(*command, str(out), capture_output=True, text=True)
+        result = run_tool(*command, str(out), text=True)
         tool = command[0].removeprefix("cmd.")
         assert result.returncode == 1, result.stderr
         assert "Traceback" not in result.stderr
@@ -184,7 +184,7 @@ def test_the_error_crosses_a_process_pool_intact() -> None:
 def test_prezip_on_a_read_only_site(site: Path, tmp_path: Path, mounts: Mounts) -> None:
     """prezip keeps its DEFLATE cache in OUT: a read-only OUT is one line, not a traceback."""
     mounts.read_only(site)
-    result = run_tool("cmd.prezip", str(site), "-o", str(tmp_path / "a.zip"), capture_output=True, text=True)
+    result = run_tool("cmd.prezip", str(site), "-o", str(tmp_path / "a.zip"), text=True)
     assert result.returncode == 1, result.stderr
     [line] = result.stderr.splitlines()
     assert line.startswith(f"prezip: error: {site}/.eblog") and line.endswith(f": {READ_ONLY}"), line

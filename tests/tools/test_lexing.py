@@ -6,9 +6,10 @@ walks many states (prompts, strings, comments, markup, unbalanced brackets).
 """
 
 import re
+from collections import Counter
 
 import pytest
-from pygments.lexer import RegexLexer, bygroups
+from pygments.lexer import Lexer, RegexLexer, bygroups
 from pygments.lexers import find_lexer_class_by_name, get_all_lexers, get_lexer_by_name
 from pygments.token import Keyword, Name, Punctuation, String, Text, Whitespace
 
@@ -33,7 +34,7 @@ JOINED = sorted(
 )
 
 
-def lexer(alias: str) -> RegexLexer:
+def lexer(alias: str) -> Lexer:
     return get_lexer_by_name(alias, stripnl=False, ensurenl=False)
 
 
@@ -60,9 +61,9 @@ def test_the_common_languages_are_joined(alias: str) -> None:
 
 def test_a_lexer_is_joined_only_once_it_has_lexed_enough_to_pay_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """One page rebuilt must not pay 20 ms to compile Python's joined states; one huge block should."""
-    built = []
+    built: list[type[Lexer]] = []
     monkeypatch.setattr(lexing, "machine", built.append)
-    monkeypatch.setattr(lexing, "uses", lexing.Counter())
+    monkeypatch.setattr(lexing, "uses", Counter())
     python, go = lexer("python"), lexer("go")
     for _ in range(lexing.JOIN_AFTER // 6):
         list(lexing.tokens(python, "x = 1\n"))

@@ -8,9 +8,9 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from tools_support import check_html
 
 from cmd.rendermd import highlight, markdown
+from tests.tools.tools_support import check_html
 
 PYTHON = '''def greet(name):
     """Say hello,
@@ -20,11 +20,11 @@ PYTHON = '''def greet(name):
 
 
 @pytest.fixture(scope="module")
-def md():
+def md() -> markdown.Parser:
     return markdown.make_parser()
 
 
-def render(md, text: str) -> markdown.Rendered:
+def render(md: markdown.Parser, text: str) -> markdown.Rendered:
     return markdown.render(md, text)
 
 
@@ -79,7 +79,7 @@ def assert_valid(html: str) -> None:
     assert problems == []
 
 
-def test_headings_get_ids_and_link_to_themselves(md) -> None:
+def test_headings_get_ids_and_link_to_themselves(md: markdown.Parser) -> None:
     html = render(md, "# Top\n\n## Setup & install\n\n### Über `uv`\n").html
     checker = check_html(html)
     headings = [(tag, attrs) for tag, attrs in checker.elements if re.fullmatch(r"h[1-6]", tag)]
@@ -89,13 +89,13 @@ def test_headings_get_ids_and_link_to_themselves(md) -> None:
     assert checker.problems == []
 
 
-def test_repeated_headings_get_distinct_ids(md) -> None:
+def test_repeated_headings_get_distinct_ids(md: markdown.Parser) -> None:
     checker = check_html(render(md, "## Notes\n\ntext\n\n## Notes\n\n## Notes\n").html)
     assert len(checker.ids) == 3
     assert len(set(checker.ids)) == 3
 
 
-def test_heading_of_only_symbols_gets_a_usable_id(md) -> None:
+def test_heading_of_only_symbols_gets_a_usable_id(md: markdown.Parser) -> None:
     """A heading with no word characters ("## ???", an emoji) still gets an id, so its self-link
     does not jump to the top of the page."""
     html = render(md, "## 🚀\n\n## ???\n").html
@@ -104,13 +104,13 @@ def test_heading_of_only_symbols_gets_a_usable_id(md) -> None:
     assert 'href="#"' not in html
 
 
-def test_heading_ids_never_collide_with_footnote_ids(md) -> None:
+def test_heading_ids_never_collide_with_footnote_ids(md: markdown.Parser) -> None:
     """Headings and footnotes share one id space: a heading "fn1" must not take the footnote's id."""
     checker = check_html(render(md, "## fn1\n\nClaim.[^1]\n\n[^1]: Source.\n").html)
     assert checker.problems == []
 
 
-def test_table(md) -> None:
+def test_table(md: markdown.Parser) -> None:
     html = render(md, "| Tool | Use |\n|:-----|----:|\n| uv | lock *files* |\n").html
     checker = check_html(html)
     tags = [tag for tag, _ in checker.elements]
@@ -120,11 +120,11 @@ def test_table(md) -> None:
     assert checker.problems == []
 
 
-def test_strikethrough(md) -> None:
+def test_strikethrough(md: markdown.Parser) -> None:
     assert "<s>old</s>" in render(md, "Text with ~~old~~ new.\n").html
 
 
-def test_footnotes_link_both_ways(md) -> None:
+def test_footnotes_link_both_ways(md: markdown.Parser) -> None:
     html = render(md, "A claim.[^src] Another.[^2]\n\n[^src]: The source.\n[^2]: More.\n").html
     checker = check_html(html)
     assert checker.problems == []
@@ -135,7 +135,7 @@ def test_footnotes_link_both_ways(md) -> None:
     assert "The source." in html
 
 
-def test_table_of_contents_lists_h2_and_h3_with_their_ids(md) -> None:
+def test_table_of_contents_lists_h2_and_h3_with_their_ids(md: markdown.Parser) -> None:
     rendered = render(md, "# Title\n\n## First\n\n### Inner *part*\n\n#### Too deep\n\n## Second\n")
     assert [(h.level, h.id, h.text) for h in rendered.toc] == [
         (2, "first", "First"),
@@ -145,12 +145,12 @@ def test_table_of_contents_lists_h2_and_h3_with_their_ids(md) -> None:
     assert {h.id for h in rendered.toc} <= set(check_html(rendered.html).ids)
 
 
-def test_raw_text_is_escaped_outside_code(md) -> None:
+def test_raw_text_is_escaped_outside_code(md: markdown.Parser) -> None:
     html = render(md, "Fish & chips, 1 < 2.\n").html
     assert "Fish &amp; chips, 1 &lt; 2." in html
 
 
-def test_highlighting_uses_css_classes_not_inline_styles(md) -> None:
+def test_highlighting_uses_css_classes_not_inline_styles(md: markdown.Parser) -> None:
     html = render(md, f"```python\n{PYTHON}```\n").html
     checker = check_html(html)
     assert checker.problems == []  # no style="", no <div> in <pre>, balanced
@@ -169,7 +169,7 @@ def test_stylesheet_defines_the_classes_for_light_and_dark() -> None:
 
 
 @pytest.mark.parametrize("info", ["python {linenos=true}", "python{linenos=table}", "python {linenos=inline}"])
-def test_line_numbers_on_request(md, info: str) -> None:
+def test_line_numbers_on_request(md: markdown.Parser, info: str) -> None:
     html = render(md, f"```{info}\n{PYTHON}```\n").html
     found = code_text(html)
     assert found.numbers == [["1", "2", "3", "4"]]
@@ -189,7 +189,7 @@ def test_tabs_become_spaces_so_indentation_survives_line_numbers(info: str) -> N
     assert code_text(highlight.render_fence(code, info)).blocks == ["if ready:\n    return 1\n"]
 
 
-def test_no_line_numbers_unless_asked(md) -> None:
+def test_no_line_numbers_unless_asked(md: markdown.Parser) -> None:
     for info in ("python", "python {linenos=false}"):
         assert code_text(render(md, f"```{info}\n{PYTHON}```\n").html).numbers == [[]]
 
@@ -202,7 +202,7 @@ def test_highlighted_lines_are_marked() -> None:
 
 
 @pytest.mark.parametrize("info", ["nosuchlang", "", "{linenos=true}", 'bad"lang'])
-def test_unknown_or_missing_language_is_escaped_plain_text(md, info: str) -> None:
+def test_unknown_or_missing_language_is_escaped_plain_text(md: markdown.Parser, info: str) -> None:
     source = '<script>alert("&")</script>\n  indented\n'
     html = render(md, f"```{info}\n{source}```\n").html
     checker = check_html(html)
@@ -213,19 +213,19 @@ def test_unknown_or_missing_language_is_escaped_plain_text(md, info: str) -> Non
     assert '<span class="k"' not in html
 
 
-def test_indented_code_block_is_plain_text(md) -> None:
+def test_indented_code_block_is_plain_text(md: markdown.Parser) -> None:
     html = render(md, "Para.\n\n    <b>bold?</b>\n").html
     assert code_text(html).blocks == ["<b>bold?</b>\n"]
     assert check_html(html).problems == []
 
 
-def test_empty_code_block(md) -> None:
+def test_empty_code_block(md: markdown.Parser) -> None:
     html = render(md, "```python\n```\n").html
     assert check_html(html).problems == []
     assert code_text(html).blocks == ["\n"]
 
 
-def test_every_fence_form_together_is_valid_html(md) -> None:
+def test_every_fence_form_together_is_valid_html(md: markdown.Parser) -> None:
     text = "\n".join(
         f"```{info}\n{PYTHON}```\n"
         for info in (
@@ -245,7 +245,7 @@ def test_every_fence_form_together_is_valid_html(md) -> None:
     assert "<div" not in html
 
 
-def test_reading_time_and_excerpt(md) -> None:
+def test_reading_time_and_excerpt(md: markdown.Parser) -> None:
     words = " ".join(["word"] * 460)
     rendered = render(md, f"## Heading\n\n{words}\n\nSecond paragraph.\n")
     assert rendered.reading_minutes == 2
@@ -259,13 +259,13 @@ def test_marked_lines_are_kept_within_the_block() -> None:
     assert html.count('<mark class="hll">') == 1
 
 
-def test_every_heading_level_gets_an_id_and_a_self_link(md) -> None:
+def test_every_heading_level_gets_an_id_and_a_self_link(md: markdown.Parser) -> None:
     html = render(md, "\n\n".join(f"{'#' * level} Level {level}" for level in range(1, 7))).html
     for level in range(1, 7):
         assert f'<h{level} id="level-{level}"><a class="header-anchor" href="#level-{level}" ' in html
 
 
-def test_the_excerpt_keeps_words_apart_across_line_breaks(md) -> None:
+def test_the_excerpt_keeps_words_apart_across_line_breaks(md: markdown.Parser) -> None:
     assert render(md, "First line\nsecond line  \nthird.\n").excerpt == "First line second line third."
 
 
@@ -281,13 +281,13 @@ def test_the_excerpt_keeps_words_apart_across_line_breaks(md) -> None:
         ("Shell-Session", "shell-session"),
     ],
 )
-def test_the_language_is_the_first_word_of_the_info_string(md, info: str, language: str) -> None:
+def test_the_language_is_the_first_word_of_the_info_string(md: markdown.Parser, info: str, language: str) -> None:
     html = render(md, f"```{info}\n$ echo hi\nhi\n```\n").html
     assert f'<code class="language-{language}">' in html
     assert code_text(html).blocks == ["$ echo hi\nhi\n"]
 
 
-def test_an_attribute_block_alone_is_no_language(md) -> None:
+def test_an_attribute_block_alone_is_no_language(md: markdown.Parser) -> None:
     html = render(md, "```{linenos=true}\nplain\n```\n").html
     assert "<code>" in html
     assert code_text(html).numbers == [["1"]]
@@ -297,35 +297,35 @@ def heading_ids(html: str) -> list[str]:
     return [attrs["id"] or "" for tag, attrs in check_html(html).elements if re.fullmatch(r"h[1-6]", tag)]
 
 
-def test_heading_ids_take_githubs_form(md) -> None:
+def test_heading_ids_take_githubs_form(md: markdown.Parser) -> None:
     html = render(md, "## What's new in v2.0?\n\n## C'est l'été\n\n## snake_case and-dash\n\n## Ünïcode 日本語\n").html
     assert heading_ids(html) == ["whats-new-in-v20", "cest-lété", "snake_case-and-dash", "ünïcode-日本語"]
 
 
-def test_repeated_headings_are_numbered_like_github(md) -> None:
+def test_repeated_headings_are_numbered_like_github(md: markdown.Parser) -> None:
     html = render(md, "## Notes\n\n## Notes\n\n## Notes-1\n\n## Notes\n").html
     # The third heading asks for "notes-1", already taken by the second: it gets the next free one.
     assert heading_ids(html) == ["notes", "notes-1", "notes-1-1", "notes-2"]
 
 
-def test_a_custom_id_replaces_the_generated_one_and_is_not_shown(md) -> None:
+def test_a_custom_id_replaces_the_generated_one_and_is_not_shown(md: markdown.Parser) -> None:
     html = render(md, "## Install it {#install}\n\n## Usage {#usage .wide}\n\n## Plain\n").html
     assert heading_ids(html) == ["install", "usage", "plain"]
     assert "{#" not in html and "Install it</h2>" in html
     assert '<a class="header-anchor" href="#install" aria-label="Link to this section: Install it">#</a>' in html
 
 
-def test_braces_inside_a_heading_are_kept(md) -> None:
+def test_braces_inside_a_heading_are_kept(md: markdown.Parser) -> None:
     html = render(md, "## Sets like {1, 2}\n\n## Code `{#x}`\n").html
     assert "Sets like {1, 2}</h2>" in html
     assert "<code>{#x}</code>" in html
 
 
-def test_a_custom_id_repeated_is_still_unique(md) -> None:
+def test_a_custom_id_repeated_is_still_unique(md: markdown.Parser) -> None:
     assert heading_ids(render(md, "## A {#same}\n\n## B {#same}\n").html) == ["same", "same-1"]
 
 
-def test_many_repeated_headings_all_get_distinct_ids(md) -> None:
+def test_many_repeated_headings_all_get_distinct_ids(md: markdown.Parser) -> None:
     html = render(md, "## a\n\n" * 3000).html
     ids = heading_ids(html)
     assert len(ids) == len(set(ids)) == 3000
@@ -471,7 +471,7 @@ raw <b>html</b>
 """  # noqa: E501 (the page's own lines)
 
 
-def test_every_construct_keeps_its_tags_and_newlines(md) -> None:
+def test_every_construct_keeps_its_tags_and_newlines(md: markdown.Parser) -> None:
     html = render(md, EVERY_CONSTRUCT).html
     assert html == EVERY_CONSTRUCT_HTML
     assert_valid(html)
@@ -489,18 +489,18 @@ def test_every_construct_keeps_its_tags_and_newlines(md) -> None:
         "[a][r]\n\n[r]: javascript:alert(1)",
     ],
 )
-def test_a_link_that_could_run_code_is_its_text_alone(md, text: str) -> None:
+def test_a_link_that_could_run_code_is_its_text_alone(md: markdown.Parser, text: str) -> None:
     html = render(md, text + "\n").html
     assert "<a" not in html and "href" not in html
     assert_valid(html)
 
 
-def test_an_image_that_could_run_code_is_its_alt_text_and_data_images_are_kept(md) -> None:
+def test_an_image_that_could_run_code_is_its_alt_text_and_data_images_are_kept(md: markdown.Parser) -> None:
     html = render(md, "![the alt](javascript:x) ![dot](data:image/png;base64,AAAA)\n").html
     assert html == '<p>the alt <img src="data:image/png;base64,AAAA" alt="dot" /></p>\n'
 
 
-def test_link_destinations_are_percent_encoded_and_hosts_punycoded(md) -> None:
+def test_link_destinations_are_percent_encoded_and_hosts_punycoded(md: markdown.Parser) -> None:
     html = render(md, "[s](<a b.html>) [u](ü.html) [h](http://bücher.de/ä?q=1#f) [p](/x%41%zz) [m](<mailto:a@bü.de>)\n")
     assert html.html == (
         '<p><a href="a%20b.html">s</a> <a href="%C3%BC.html">u</a> '
@@ -509,7 +509,7 @@ def test_link_destinations_are_percent_encoded_and_hosts_punycoded(md) -> None:
     )
 
 
-def test_an_autolink_shows_its_address_as_typed(md) -> None:
+def test_an_autolink_shows_its_address_as_typed(md: markdown.Parser) -> None:
     html = render(md, "<http://a.example/b%20c> <me@example.org> <http://xn--bcher-kva.de/>\n").html
     assert html == (
         '<p><a href="http://a.example/b%20c">http://a.example/b c</a> '
@@ -518,7 +518,7 @@ def test_an_autolink_shows_its_address_as_typed(md) -> None:
     )
 
 
-def test_a_numeric_reference_to_a_control_character_is_the_replacement_character(md) -> None:
+def test_a_numeric_reference_to_a_control_character_is_the_replacement_character(md: markdown.Parser) -> None:
     """The feeds are XML 1.0: ``&#1;`` must not become U+0001 (Hypothesis found this one)."""
     rendered = render(md, "a&#1;b &#x7F; [l](/x 't&#2;') ![&#3;](i.png)\n\n```py&#12;\nx\n```\n")
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", rendered.html + rendered.excerpt)
@@ -526,43 +526,43 @@ def test_a_numeric_reference_to_a_control_character_is_the_replacement_character
     assert 'title="t\ufffd"' in rendered.html and 'alt="\ufffd"' in rendered.html
 
 
-def test_single_tildes_are_text_and_double_tildes_strike(md) -> None:
+def test_single_tildes_are_text_and_double_tildes_strike(md: markdown.Parser) -> None:
     rendered = render(md, "About ~5 and ~10~ items, ~~gone~~.\n")
     assert rendered.html == "<p>About ~5 and ~10~ items, <s>gone</s>.</p>\n"
     assert rendered.excerpt == "About ~5 and ~10~ items, gone."
 
 
-def test_the_excerpt_is_everything_before_the_more_line(md) -> None:
+def test_the_excerpt_is_everything_before_the_more_line(md: markdown.Parser) -> None:
     text = "First *one*.\n\nSecond.\n\n<!-- more -->\n\nAfter.\n"
     assert render(md, text).excerpt == "First one. Second."
     assert render(md, text.replace("<!-- more -->", "<!--more-->")).excerpt == "First one. Second."
     assert render(md, text.replace("<!-- more -->", "<!-- not more -->")).excerpt == "First one."
 
 
-def test_a_fence_info_string_is_read_with_its_escapes_resolved(md) -> None:
+def test_a_fence_info_string_is_read_with_its_escapes_resolved(md: markdown.Parser) -> None:
     html = render(md, "```c\\+\\+\nint x;\n```\n").html
     assert '<code class="language-c++">' in html
     assert '<span class="kt">int</span>' in html
 
 
-def test_footnote_labels_match_regardless_of_case(md) -> None:
+def test_footnote_labels_match_regardless_of_case(md: markdown.Parser) -> None:
     html = render(md, "Claim.[^Note]\n\n[^note]: The source.\n").html
     assert '<a href="#fn1" id="fnref1">[1]</a>' in html
     assert '<li id="fn1" class="footnote-item"><p>The source. <a href="#fnref1"' in html
 
 
-def test_words_are_the_text_a_reader_reads_not_the_markup(md) -> None:
+def test_words_are_the_text_a_reader_reads_not_the_markup(md: markdown.Parser) -> None:
     text = "[two words](http://example.org/a/b 'a title') ![alt](x.png) <span class=\"x\">one</span> **bold**word\n"
     assert render(md, text).words == 4
     assert render(md, text + "\n```\nalpha beta gamma delta\n```\n").words == 4 + 2  # code is skimmed: half
 
 
-def test_a_heading_ends_in_no_blanks(md) -> None:
+def test_a_heading_ends_in_no_blanks(md: markdown.Parser) -> None:
     html = render(md, "# Title\t\n\n## Custom {#mine}\t\n").html
     assert "Title</h1>" in html and "Custom</h2>" in html
 
 
-def test_what_the_policy_blocks_is_named_with_the_line_it_is_on(md) -> None:
+def test_what_the_policy_blocks_is_named_with_the_line_it_is_on(md: markdown.Parser) -> None:
     text = (
         "Intro line.\n"
         "\n"
@@ -593,7 +593,7 @@ def test_what_the_policy_blocks_is_named_with_the_line_it_is_on(md) -> None:
     assert rendered.site_refs == ()  # the footnote no reference calls is not on the page
 
 
-def test_relative_references_in_a_bundle_become_root_relative(md) -> None:
+def test_relative_references_in_a_bundle_become_root_relative(md: markdown.Parser) -> None:
     text = (
         "[notes](notes.pdf) ![chart](img/chart.png) [up](../other/) [top](/static/site.css) [web](https://x.org/a)\n"
         "\n"
@@ -613,7 +613,7 @@ def test_relative_references_in_a_bundle_become_root_relative(md) -> None:
     )
 
 
-def test_code_past_the_pages_budget_is_shown_plain_and_counted(md) -> None:
+def test_code_past_the_pages_budget_is_shown_plain_and_counted(md: markdown.Parser) -> None:
     """128 KiB of code are highlighted per page; later blocks keep their text, class and line numbers."""
     block = "x = 1\n" * 12_000  # 72,000 characters: one fits the budget, two do not
     text = f"```python\n{block}```\n\n```python\n{block}```\n\n```python {{linenos=true}}\ny = 2\n```\n"
@@ -627,7 +627,7 @@ def test_code_past_the_pages_budget_is_shown_plain_and_counted(md) -> None:
     assert code_text(rendered.html).blocks == [block, block, "y = 2\n"]
 
 
-def test_a_page_under_the_budget_is_highlighted_whole(md) -> None:
+def test_a_page_under_the_budget_is_highlighted_whole(md: markdown.Parser) -> None:
     block = "x = 1\n" * 10_000  # 60,000 characters, twice: 120,000, under 131,072
     rendered = render(md, f"```python\n{block}```\n\n```python\n{block}```\n")
     assert rendered.plain_code_blocks == 0

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tools_support import REPO, check_html, gzip_member, public_files, run_tool
+
+from tests.tools.tools_support import REPO, check_html, gzip_member, public_files, run_tool
 
 pytestmark = pytest.mark.articles
 

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tools_support import gzip_member, run_tool
 
 from cmd.prezip.__main__ import main
 from cmd.prezip.zipsite import build_zip
+from tests.tools.tools_support import BuiltSite, gzip_member, run_tool
 
 TEXT = ("<p>A paragraph of a page, repeated so that DEFLATE has work to do.</p>\n" * 200).encode()
 # name -> (bytes, stored?)
@@ -137,7 +137,7 @@ def test_source_date_epoch_outside_the_zip_range_is_clamped(tree: Path, epoch: i
 
 
 def test_bad_source_date_epoch_is_an_error(
-    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     assert main([str(tree), "-o", str(tree.parent / "out.zip")]) != 0
@@ -203,7 +203,7 @@ def test_deflated_entries_are_gzip_members(tree: Path) -> None:
         assert zlib.crc32((tree / info.filename).read_bytes()) == info.CRC
 
 
-def test_gzip_members_of_the_real_site(built_site) -> None:
+def test_gzip_members_of_the_real_site(built_site: BuiltSite) -> None:
     data = build_zip(built_site.out)
     archive = open_zip(data)
     assert "index.html" in archive.namelist() and "atom.xml" in archive.namelist()
@@ -253,7 +253,7 @@ def test_a_terminal_is_fine_with_an_output_file(tree: Path, tmp_path: Path) -> N
     assert open_zip((tmp_path / "a.zip").read_bytes()).namelist() == sorted(FILES)
 
 
-def test_missing_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_missing_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "no-such-site"
     assert main([str(missing), "-o", str(tmp_path / "a.zip")]) != 0
     [line] = capsys.readouterr().err.splitlines()
@@ -262,7 +262,7 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.Captu
     assert not (tmp_path / "a.zip").exists()
 
 
-def test_a_file_instead_of_a_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_a_file_instead_of_a_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "page.html").write_text("not a site")
     assert main([str(tmp_path / "page.html"), "-o", str(tmp_path / "a.zip")]) != 0
     [line] = capsys.readouterr().err.splitlines()
@@ -270,7 +270,9 @@ def test_a_file_instead_of_a_directory_is_a_clear_error(tmp_path: Path, capsys: 
 
 
 @pytest.mark.parametrize("contents", [[], [".eblog/manifest.json"]])
-def test_empty_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture, contents: list[str]) -> None:
+def test_empty_directory_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], contents: list[str]
+) -> None:
     site = tmp_path / "site"
     site.mkdir()
     for name in contents:

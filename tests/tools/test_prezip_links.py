@@ -7,11 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tools_support import run_tool
 
 from cmd.prezip.zipsite import build_zip
 from cmd.shared.errors import InputError
 from cmd.shared.files import resolve_inside
+from tests.tools.tools_support import run_tool
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def zipped(site: Path) -> dict[str, bytes]:
 def refused(site: Path, link: str) -> str:
     """prezip's one error line, after checking that it wrote nothing."""
     output = site.parent / "assets.zip"
-    result = run_tool("cmd.prezip", str(site), "-o", str(output), capture_output=True, text=True)
+    result = run_tool("cmd.prezip", str(site), "-o", str(output), text=True)
     assert result.returncode == 1, result.stderr
     [line] = result.stderr.splitlines()
     assert line.startswith(f"prezip: error: {site / link}: "), line

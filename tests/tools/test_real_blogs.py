@@ -18,6 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -25,6 +26,8 @@ import pytest
 from cmd.buildindex.index import build_index
 from cmd.rendermd.__main__ import main as rendermd_main
 from cmd.rendermd.conventions.paths import canonical
+
+Json = dict[str, Any]  # a parsed JSON object (manifest, expected.json): its shape is what the tests check
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "blogs"
 # (engine, the folder rendermd is pointed at, relative to the fixture)
@@ -40,8 +43,8 @@ class Built:
     site: Path  # the fixture's root
     articles: Path
     out: Path
-    expected: dict
-    manifest: dict
+    expected: Json
+    manifest: Json
     stderr: list[str]
 
     def relative(self, name: str) -> str:
@@ -69,15 +72,15 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     return Built(engine, site, articles, out, expected, manifest, stderr.getvalue().splitlines())
 
 
-def expected_posts(built: Built) -> dict[str, dict]:
+def expected_posts(built: Built) -> dict[str, Json]:
     """The posts this tree holds: a Jekyll _posts folder has neither travel/_posts nor _drafts."""
-    posts = built.expected["posts"]
+    posts: dict[str, Json] = built.expected["posts"]
     if built.engine == "jekyll" and built.articles.name == "_posts":
         return {name: post for name, post in posts.items() if name.startswith("_posts/")}
     return posts
 
 
-def ours(built: Built) -> dict[str, dict]:
+def ours(built: Built) -> dict[str, Json]:
     return {built.relative(article["source"]): article for article in built.manifest["articles"]}
 
 

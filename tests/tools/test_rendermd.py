@@ -4,17 +4,19 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
-from tools_support import DRAFT, PUBLISHED, check_html, snapshot, write_article
 
 from cmd.rendermd import build, pages
 from cmd.rendermd.__main__ import main
 from cmd.rendermd.build import render_site
+from cmd.rendermd.fragment import Fragment
 from cmd.shared import files
+from tests.tools.tools_support import DRAFT, PUBLISHED, BuiltSite, check_html, snapshot, write_article
 
 
-def run(capsys: pytest.CaptureFixture, *args: object) -> tuple[int, list[str]]:
+def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, list[str]]:
     """Run rendermd's command line in-process: (exit status, stderr lines)."""
     status = main([str(arg) for arg in args])
     return status, capsys.readouterr().err.splitlines()
@@ -27,21 +29,21 @@ def page_times(out: Path) -> dict[str, int]:
 # --- the pages -------------------------------------------------------------
 
 
-def test_one_page_per_published_article_and_none_for_drafts(built_site) -> None:
+def test_one_page_per_published_article_and_none_for_drafts(built_site: BuiltSite) -> None:
     assert sorted(path.stem for path in built_site.out.glob("*.html")) == sorted(
         [*PUBLISHED, "404", "archive", "index", "tags"]
     )
     assert not (built_site.out / f"{DRAFT}.html").exists()
 
 
-def test_every_page_is_well_formed_html(built_site) -> None:
+def test_every_page_is_well_formed_html(built_site: BuiltSite) -> None:
     pages = sorted(built_site.out.rglob("*.html"))
     assert len(pages) > len(PUBLISHED)
     for page in pages:
         assert (page.name, check_html(page.read_text(encoding="utf-8")).problems) == (page.name, [])
 
 
-def test_article_page_has_title_byline_date_tags_and_reading_time(built_site) -> None:
+def test_article_page_has_title_byline_date_tags_and_reading_time(built_site: BuiltSite) -> None:
     html = (built_site.out / "alpha.html").read_text(encoding="utf-8")
     assert "<h1>Tom &amp; Jerry &lt;3 code</h1>" in html  # autoescaped
     assert "<3 code" not in html
@@ -53,7 +55,7 @@ def test_article_page_has_title_byline_date_tags_and_reading_time(built_site) ->
     assert '<meta name="description" content="Cats, mice &amp; &lt;angle&gt; brackets.">' in html
 
 
-def test_article_page_links_to_feeds_license_stylesheet_and_all_articles(built_site) -> None:
+def test_article_page_links_to_feeds_license_stylesheet_and_all_articles(built_site: BuiltSite) -> None:
     html = (built_site.out / "delta.html").read_text(encoding="utf-8")
     for kind, href in (("atom+xml", "/atom.xml"), ("rss+xml", "/rss.xml"), ("feed+json", "/feed.json")):
         assert f'<link rel="alternate" type="application/{kind}"' in html and f'href="{href}"' in html
@@ -64,7 +66,7 @@ def test_article_page_links_to_feeds_license_stylesheet_and_all_articles(built_s
     assert "<script" not in html
 
 
-def test_stylesheet_is_named_by_its_content_and_has_dark_mode_and_highlighting(built_site) -> None:
+def test_stylesheet_is_named_by_its_content_and_has_dark_mode_and_highlighting(built_site: BuiltSite) -> None:
     [sheet] = (built_site.out / "static").glob("style.*.css")
     data = sheet.read_bytes()
     assert sheet.name == f"style.{hashlib.sha256(data).hexdigest()[:10]}.css"  # cacheable as immutable
@@ -74,7 +76,7 @@ def test_stylesheet_is_named_by_its_content_and_has_dark_mode_and_highlighting(b
     assert ".highlight .k {" in css  # Pygments' classes, generated at build time
 
 
-def test_neighbours_are_linked_by_clean_urls(built_site) -> None:
+def test_neighbours_are_linked_by_clean_urls(built_site: BuiltSite) -> None:
     html = (built_site.out / "delta.html").read_text(encoding="utf-8")
     assert '<a rel="next" href="/epsilon">Newer: Epsilon</a>' in html
     assert '<a rel="prev" href="/gamma-page">Older: Gamma</a>' in html
@@ -83,7 +85,7 @@ def test_neighbours_are_linked_by_clean_urls(built_site) -> None:
         assert not [href for href in hrefs if href.endswith(".html")], page.name
 
 
-def test_series_part_and_table_of_contents(built_site) -> None:
+def test_series_part_and_table_of_contents(built_site: BuiltSite) -> None:
     beta = (built_site.out / "beta.html").read_text(encoding="utf-8")
     assert "Part 1 of 2 in the series <strong>Guide</strong>" in beta
     assert '<a href="/gamma-page">Gamma</a>' in beta
@@ -97,7 +99,7 @@ def test_series_part_and_table_of_contents(built_site) -> None:
     assert not (built_site.out / "gamma.html").exists()  # the slug field wins over the file name
 
 
-def test_article_body_keeps_highlighting_and_no_inline_styles(built_site) -> None:
+def test_article_body_keeps_highlighting_and_no_inline_styles(built_site: BuiltSite) -> None:
     html = (built_site.out / "alpha.html").read_text(encoding="utf-8")
     assert '<code class="language-python"><span class="ln" aria-hidden="true">1</span>' in html
     assert "&lt;raw&gt; &amp; stuff" in html
@@ -109,7 +111,7 @@ def test_article_body_keeps_highlighting_and_no_inline_styles(built_site) -> Non
 
 
 def test_every_bad_file_is_reported_in_one_run_and_out_dir_is_untouched(
-    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     assert run(capsys, sample_dir, out)[0] == 0
@@ -144,7 +146,7 @@ def test_every_bad_file_is_reported_in_one_run_and_out_dir_is_untouched(
     assert snapshot(out) == before  # same bytes, same mtimes: nothing written, nothing removed
 
 
-def test_duplicate_slugs_name_both_files(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_duplicate_slugs_name_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = write_article(tmp_path / "a", "one.md", "title: One\ndate: 2001-01-01\nslug: post\n")
     second = write_article(tmp_path / "a", "two.md", "title: Two\ndate: 2002-01-01\nslug: post\n")
     status, lines = run(capsys, tmp_path / "a", tmp_path / "out")
@@ -153,7 +155,7 @@ def test_duplicate_slugs_name_both_files(tmp_path: Path, capsys: pytest.CaptureF
     assert not (tmp_path / "out").exists()
 
 
-def test_the_same_file_name_in_two_sections_gives_two_pages(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_the_same_file_name_in_two_sections_gives_two_pages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_article(tmp_path / "a", "post.md", "title: Top\ndate: 2001-01-01\n")
     write_article(tmp_path / "a" / "inside-rust", "post.md", "title: Inside\ndate: 2002-01-01\n")
     status, _ = run(capsys, tmp_path / "a", tmp_path / "out")
@@ -162,7 +164,7 @@ def test_the_same_file_name_in_two_sections_gives_two_pages(tmp_path: Path, caps
     assert "<h1>Inside</h1>" in (tmp_path / "out" / "inside-rust" / "post.html").read_text(encoding="utf-8")
 
 
-def test_missing_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_missing_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, lines = run(capsys, tmp_path / "nowhere", tmp_path / "out")
     assert status != 0
     assert lines == [f"rendermd: error: {tmp_path / 'nowhere'}: articles directory not found"]
@@ -170,7 +172,7 @@ def test_missing_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
 
 
 @pytest.mark.parametrize("contents", [{}, {"notes.txt": "not an article", ".hidden/x.md": "---\n"}])
-def test_empty_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture, contents: dict[str, str]) -> None:
+def test_empty_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str], contents: dict[str, str]) -> None:
     articles = tmp_path / "articles"
     articles.mkdir()
     for name, text in contents.items():
@@ -186,7 +188,7 @@ def test_empty_articles_dir(tmp_path: Path, capsys: pytest.CaptureFixture, conte
 
 
 def test_a_file_in_place_of_out_dir_is_a_clear_error(
-    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A file where OUT_DIR should be: one line naming it, never a traceback, and the file untouched."""
     (tmp_path / "out").write_text("not a directory")
@@ -196,7 +198,7 @@ def test_a_file_in_place_of_out_dir_is_a_clear_error(
     assert (tmp_path / "out").read_text() == "not a directory"
 
 
-def test_bad_site_settings_are_reported(sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_bad_site_settings_are_reported(sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (sample_dir / "site.toml").write_text('title = "Blog"\nfeed_size = "ten"\n')
     status, lines = run(capsys, sample_dir, tmp_path / "out")
     assert status != 0
@@ -206,7 +208,7 @@ def test_bad_site_settings_are_reported(sample_dir: Path, tmp_path: Path, capsys
 # --- incremental runs --------------------------------------------------------
 
 
-def test_summary_line(sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_summary_line(sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, lines = run(capsys, sample_dir, tmp_path / "out")
     assert status == 0
     assert len(lines) == 2
@@ -290,7 +292,9 @@ def test_changed_site_settings_rerender_everything(sample_dir: Path, tmp_path: P
     assert "· Another title</title>" in (out / "beta.html").read_text(encoding="utf-8")
 
 
-def test_drafts_are_skipped_unless_asked_for(sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_drafts_are_skipped_unless_asked_for(
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     summary = render_site(sample_dir, out)
     assert summary.drafts == 1
@@ -328,13 +332,14 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path, monkeypatch: p
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
 
 
-def test_progress_is_shown_only_for_long_runs_on_a_terminal(capsys: pytest.CaptureFixture) -> None:
+def test_progress_is_shown_only_for_long_runs_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     long = pages.PROGRESS_THRESHOLD
-    assert list(pages._with_progress(iter(range(long)), long, True)) == list(range(long))
+    results = [Fragment(f"key{n}", "", (), 1, "", (), ()) for n in range(long)]
+    assert list(pages._with_progress(iter(results), long, True)) == results
     shown = capsys.readouterr().err
     assert shown.endswith(f"\rrendermd: {long}/{long} pages\n")
-    list(pages._with_progress(iter(range(long)), long, False))  # not a terminal
-    list(pages._with_progress(iter(range(5)), 5, True))  # too short to bother
+    list(pages._with_progress(iter(results), long, False))  # not a terminal
+    list(pages._with_progress(iter(results[:5]), 5, True))  # too short to bother
     assert capsys.readouterr().err == ""
 
 
@@ -349,7 +354,7 @@ def test_a_run_that_dies_while_writing_leaves_no_stale_page_behind(
     render_site(sample_dir, out)
     article.write_text(original.replace("Beta", "Beta edited"))
 
-    def crash(*args: object) -> None:
+    def crash(*args: object) -> NoReturn:
         raise KeyboardInterrupt
 
     build_pages = pages.build_pages
@@ -385,7 +390,7 @@ def test_static_files_beside_the_articles_are_copied_kept_in_step_and_removed(sa
 
 
 def test_a_symlink_out_of_the_articles_is_refused_and_publishes_nothing(
-    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("password\n")
@@ -409,7 +414,7 @@ def test_a_symlink_inside_the_articles_is_copied_as_its_target(sample_dir: Path,
 
 @pytest.mark.parametrize("date", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:30:00+14:00"])
 def test_a_date_no_output_can_show_is_one_error_at_render_time(
-    tmp_path: Path, capsys: pytest.CaptureFixture, date: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], date: str
 ) -> None:
     path = write_article(tmp_path / "a", "far.md", f"title: Far\ndate: {date}\n")
     status, lines = run(capsys, tmp_path / "a", tmp_path / "out")
@@ -474,7 +479,7 @@ def test_kill_9_of_rendermd_leaves_no_worker_behind(tmp_path: Path) -> None:
     assert not (tmp_path / "site.zip").exists()
 
 
-def test_a_page_with_too_much_code_warns_once_with_its_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_a_page_with_too_much_code_warns_once_with_its_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     block = "```python\n" + "x = 1\n" * 12_000 + "```\n\n"  # 72,000 characters of code each
     article = write_article(tmp_path / "a", "big.md", "title: Big\ndate: 2001-01-01\n", block * 3)
     status, lines = run(capsys, tmp_path / "a", tmp_path / "out")

@@ -4,12 +4,12 @@ import re
 from pathlib import Path
 
 import pytest
-from tools_support import check_html, public_files, write_article
 
 from cmd.buildindex.__main__ import main as buildindex_main
 from cmd.buildindex.index import build_index
 from cmd.rendermd.build import render_site
 from cmd.shared import i18n, theme
+from tests.tools.tools_support import check_html, public_files, write_article
 
 ARTICLE = "title: Bonjour\ndate: 2023-07-14\ntags: [café, C, C++, 'C#']\nseries: Voyage\npart: 1\n"
 
@@ -36,7 +36,8 @@ def translatable() -> set[str]:
     found: set[str] = {"{month} {year}", "{day} {month} {year}", *i18n.MONTHS}
     for name in env.list_templates(extensions=["html", "xml"]):
         source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
-        for _, _, message in env.extract_translations(source):
+        # extract_translations is added by the jinja2.ext.i18n extension at run time; the stubs lack it.
+        for _, _, message in env.extract_translations(source):  # type: ignore[attr-defined]
             found.add(message if isinstance(message, str) else message[0])
     return found
 

@@ -1,6 +1,7 @@
 """The tools' fingerprint: what makes every page render again when the tools change."""
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from cmd.shared import version
 
 
 @pytest.fixture
-def tools_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def tools_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of cmd/ as the fingerprint's root, so a test can edit a template of it."""
     copy = tmp_path / "cmd"
     shutil.copytree(version.TOOLS_ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))

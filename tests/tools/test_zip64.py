@@ -9,10 +9,10 @@ import zlib
 from pathlib import Path
 
 import pytest
-from tools_support import run_tool
 
 from cmd.prezip.zipsite import Entry, build_zip, dos_stamp, zip_chunks
 from server.assets import load_zip
+from tests.tools.tools_support import run_tool
 
 pytestmark = pytest.mark.slow  # processes, sockets or many cases: outside the Docker build's test run
 
@@ -70,7 +70,7 @@ def test_seventy_thousand_files_through_prezip_and_the_server(tmp_path: Path) ->
             (site / name).write_bytes(data)
     first, again = tmp_path / "a.zip", tmp_path / "b.zip"
     for output in (first, again):  # the second run takes the pages' streams from the DEFLATE cache
-        result = run_tool("cmd.prezip", str(site), "-o", str(output), capture_output=True, text=True)
+        result = run_tool("cmd.prezip", str(site), "-o", str(output), text=True)
         assert result.returncode == 0, result.stderr
     assert first.read_bytes() == again.read_bytes()
     assert ZIP64_END_RECORD in first.read_bytes()[-200:]

@@ -1,8 +1,8 @@
 """Helpers for the tools tests: a sample corpus, an HTML structure check, tree snapshots,
 running a tool as a user would, and the gzip member a server builds from a zip entry.
 
-Named ``tools_support`` (not ``support``): pytest puts each test folder on sys.path,
-so helper modules need names no other folder uses.
+Imported by its full name, ``tests.tools.tools_support``, so that it is one module for pytest
+and mypy alike.
 """
 
 import struct
@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import IO, Any, Literal, overload
 
 REPO = Path(__file__).resolve().parents[2]
 BASE_URL = "https://blog.example.org"
@@ -209,11 +210,32 @@ def public_files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def run_tool(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    """``python -m <args>`` from the repo root, as the README tells a user to run the tools."""
-    if "stdout" not in kwargs and "stderr" not in kwargs:
-        kwargs["capture_output"] = True
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, timeout=60, **kwargs)
+Output = int | IO[Any] | None  # what subprocess takes for stdout or stderr: PIPE, a file, or None
+
+
+@overload
+def run_tool(
+    *args: str, env: dict[str, str] | None = None, text: Literal[True], stdout: Output = None, stderr: Output = None
+) -> subprocess.CompletedProcess[str]: ...
+@overload
+def run_tool(
+    *args: str,
+    env: dict[str, str] | None = None,
+    text: Literal[False] = False,
+    stdout: Output = None,
+    stderr: Output = None,
+) -> subprocess.CompletedProcess[bytes]: ...
+def run_tool(
+    *args: str, env: dict[str, str] | None = None, text: bool = False, stdout: Output = None, stderr: Output = None
+) -> subprocess.CompletedProcess[str] | subprocess.CompletedProcess[bytes]:
+    """``python -m <args>`` from the repo root, as the README tells a user to run the tools.
+
+    Both outputs are captured unless the caller directs one of them.
+    """
+    if stdout is None and stderr is None:
+        stdout = stderr = subprocess.PIPE
+    command = [sys.executable, "-m", *args]
+    return subprocess.run(command, cwd=REPO, timeout=60, env=env, text=text, stdout=stdout, stderr=stderr, check=False)
 
 
 def gzip_member(zip_bytes: bytes, info: zipfile.ZipInfo) -> bytes:

@@ -1,4 +1,4 @@
-"""Start the real server as a subprocess on a free port, and talk to it byte for byte."""
+"""Start the real server as a subprocess on a free port, talk to it byte for byte, and stop processes."""
 
 import os
 import signal
@@ -11,14 +11,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+from testing.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -99,3 +94,13 @@ def start_server(
             time.sleep(0.02)
     running.stop(signal.SIGKILL)
     raise AssertionError(f"server did not answer within 15 s: {stderr.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it is still running 5 s later: for a process we started."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

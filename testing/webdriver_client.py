@@ -1,6 +1,6 @@
-"""A small W3C WebDriver client for Debian's chromedriver, over httpx.
+"""A small W3C WebDriver client for Debian's chromedriver, over httpx, and the headless Chromium it drives.
 
-The accessibility tests need a dozen WebDriver calls: open a page, run a script, find elements,
+The accessibility and preview tests need a dozen WebDriver calls: open a page, run a script, find elements,
 press keys, read an element's computed role and name, and send one DevTools command. Selenium
 would do them, but it brings trio and wsproto into the venv, and uvicorn (whose WebSocket
 support is "auto") then loads wsproto and h11 into the server process that
@@ -16,8 +16,10 @@ from typing import Any
 
 import httpx
 
-from tests.server.server_process import free_port
+from testing.ports import free_port
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
 # The W3C key under which an element reference travels in JSON.
 ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf"
 # WebDriver's code points for the keys the tests press.
@@ -170,3 +172,19 @@ def wait_until(condition: Callable[[], bool], seconds: float, message: str) -> N
         if time.monotonic() > deadline:
             raise AssertionError(message)
         time.sleep(0.05)
+
+
+def start_chromium(work: Path) -> Browser:
+    """Headless Debian chromium as root: no sandbox, no background traffic, a fresh profile."""
+    arguments = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={work / 'profile'}",
+        "--window-size=1280,900",
+    ]
+    return Browser.start(CHROMEDRIVER, CHROMIUM, arguments, work / "chromedriver.log")

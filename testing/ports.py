@@ -1,4 +1,4 @@
-"""Ports on this host, for containers that run on the host's network (and so use its ports)."""
+"""Ports on this host, for the servers the tests and benchmarks start and for containers on the host's network."""
 
 import socket
 
