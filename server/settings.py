@@ -48,7 +48,7 @@ class Settings:
     host: str = "0.0.0.0"  # noqa: S104 (in a container, the port is only reachable from outside that way)
     port: int = 8080
     zip: Path | None = None  # None: server/assets.zip inside the package
-    access_log: bool = True
+    access_log: str = "combined"  # "combined", "json" or "off" (server/accesslog.py)
     max_site_bytes: int = GIB  # the inflated site, all files together
     workers: int = 1  # processes answering on the port; above 1, a supervisor runs them (server/supervisor.py)
     reuse_port: bool = True  # each worker its own SO_REUSEPORT socket where the kernel has it, else one shared
@@ -77,6 +77,17 @@ def switch(text: str) -> bool:
     if value is None:
         raise ValueError("is not on or off (on, off, 1, 0, true, false, yes, no)")
     return value
+
+
+def log_style(text: str) -> str:
+    """``combined`` (also any "on" of ``switch``), ``json``, or ``off``."""
+    word = text.strip().lower()
+    if word in ("combined", "json"):
+        return word
+    try:
+        return "combined" if switch(word) else "off"
+    except ValueError:
+        raise ValueError("is not combined, json or off (on: combined)") from None
 
 
 def port_number(text: str) -> int:
@@ -154,10 +165,19 @@ def zip_path(text: str) -> Path:
     return Path(text)
 
 
+BARE_FLAGS: dict[Callable[[str], object], tuple[str, str]] = {  # parse -> (value when bare, metavar)
+    switch: ("on", "on|off"),
+    log_style: ("combined", "combined|json|off"),
+}
 SERVER_OPTIONS = (
     Option("port", "PORT", port_number, "port to listen on (default: 8080)"),
     Option("zip", "EBLOG_ZIP", zip_path, "the site's zip from prezip (default: server/assets.zip)"),
-    Option("access_log", "EBLOG_ACCESS_LOG", switch, "a line per request on stdout (default: on)"),
+    Option(
+        "access_log",
+        "EBLOG_ACCESS_LOG",
+        log_style,
+        "a line per request on stdout, combined|json|off (default: combined)",
+    ),
     Option("max_site_bytes", "EBLOG_MAX_SITE_BYTES", byte_size, "refuse a site inflating to more (default: 1G)"),
     Option("workers", "WORKERS", worker_count, "processes serving the port, N or auto: one per CPU (default: 1)"),
     Option("reuse_port", "EBLOG_REUSE_PORT", switch, "workers: a socket each (SO_REUSEPORT) or one (default: on)"),
@@ -187,8 +207,9 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=Settings.host, help="address to listen on (default: %(default)s)")
     for option in (*SERVER_OPTIONS, *LIMIT_OPTIONS):
-        # a switch may be given bare (--access-log) or with a value (--access-log off)
-        shape = {"nargs": "?", "const": "on", "metavar": "on|off"} if option.parse is switch else {}
+        # a switch may be given bare (--reuse-port, --access-log) or with a value (--access-log off)
+        bare = BARE_FLAGS.get(option.parse)
+        shape = {"nargs": "?", "const": bare[0], "metavar": bare[1]} if bare else {}
         parser.add_argument(option.flag, dest=option.name, help=f"{option.help}; ${option.env}", **shape)  # type: ignore[arg-type]
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const="off",
                         help="same as --access-log off")  # fmt: skip
