@@ -172,6 +172,7 @@ def create_app(
     limits: Limits | None = None,
     max_site_bytes: int = GIB,
     cdn_max_age: int = Settings.cdn_max_age,
+    base_path: str = Settings.base_path,
 ) -> EblogApp:
     """Load the zip (default: server/assets.zip in the package) and build the app; SiteError if it can't be served."""
     if zip_path is None:
@@ -179,10 +180,12 @@ def create_app(
     assets, zip_size = load_zip(zip_path, max_site_bytes)
     commit = read_commit()
     try:
-        site = Site(assets, commit, cdn_max_age=cdn_max_age)
+        site = Site(assets, commit, cdn_max_age=cdn_max_age, base_path=base_path)
     except SiteError as error:
         raise SiteError(f"{zip_path}: {error}") from None
     summary = f"eblog: serving {len(assets)} assets from {zip_path} ({zip_size} bytes), commit {commit}"
+    if base_path:
+        summary += f", under {base_path}/"
     log = AccessLog(style=log_style)
     return EblogApp(site, summary, log if access_log else None, limits, log)
 
@@ -195,6 +198,7 @@ def app_from(settings: Settings) -> EblogApp:
         limits=settings.limits,
         max_site_bytes=settings.max_site_bytes,
         cdn_max_age=settings.cdn_max_age,
+        base_path=settings.base_path,
     )
 
 

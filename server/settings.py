@@ -9,6 +9,7 @@ library code takes these records as arguments.
 import argparse
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ GIB = 1024 * MIB
 SIZE_SUFFIXES = {"": 1, "K": KIB, "M": MIB, "G": GIB}
 MAX_WORKERS = 64  # each worker holds the whole site: more than this is a typo, not a plan
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "QUOTA PERIOD", or "max PERIOD" for no limit
+BASE_PATH = re.compile(r"(?:/[A-Za-z0-9._~-]+)*/?")  # a plain path: no encoding to get wrong, no query
 SWITCHES = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
 
 
@@ -54,6 +56,7 @@ class Settings:
     reuse_port: bool = True  # each worker its own SO_REUSEPORT socket where the kernel has it, else one shared
     drain: float = 5.0  # after SIGTERM: seconds of serving with /healthz at 503, so load balancers move away
     shutdown_timeout: float = 3.0  # then: seconds for the requests in flight to finish
+    base_path: str = ""  # the path the site is served under ("/blog"), "" at the root (server/urls.py)
     cdn_max_age: int = 30  # s-maxage of pages and feeds (server/site.py): a CDN shows a publish within twice this
     limits: Limits = field(default_factory=Limits)
 
@@ -159,6 +162,13 @@ def count(text: str) -> int:
     return int(text)
 
 
+def url_path(text: str) -> str:
+    """A path to serve the site under, ``/blog/`` or ``/blog``, kept as ``/blog``; ``/`` is the root ("")."""
+    if not BASE_PATH.fullmatch(text) or any(part in (".", "..") for part in text.split("/")):
+        raise ValueError("is not a path like /blog/ (segments of letters, digits, - . _ ~)")
+    return text.rstrip("/")
+
+
 def zip_path(text: str) -> Path:
     if not text:
         raise ValueError("is empty")
@@ -182,6 +192,7 @@ SERVER_OPTIONS = (
     Option("workers", "WORKERS", worker_count, "processes serving the port, N or auto: one per CPU (default: 1)"),
     Option("reuse_port", "EBLOG_REUSE_PORT", switch, "workers: a socket each (SO_REUSEPORT) or one (default: on)"),
     Option("drain", "EBLOG_DRAIN", drain_seconds, "seconds serving after SIGTERM, /healthz 503 (default: 5)"),
+    Option("base_path", "EBLOG_BASE_PATH", url_path, "serve the site under this path, as its base_url (default: /)"),
     Option("cdn_max_age", "EBLOG_CDN_MAX_AGE", whole_seconds, "s-maxage of pages and feeds (default: 30)"),
     Option("shutdown_timeout", "EBLOG_SHUTDOWN_TIMEOUT", seconds, "then seconds for requests in flight (default: 3)"),
 )
