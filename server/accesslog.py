@@ -31,6 +31,7 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Literal, TextIO
 
 from starlette.types import Scope
@@ -39,7 +40,7 @@ Style = Literal["combined", "json"]
 FLUSH_AFTER = 0.05  # seconds a line may wait, so one write(2) carries every line of a busy moment
 FLUSH_LINES = 1000  # or this many lines, whichever comes first
 MAX_TEXT = 512  # a 100 KB path or header is logged as its first 512 bytes, then "..."
-MAX_REMEMBERED = 4096  # escaped values kept: a scan of made-up paths can't grow the table without bound
+MAX_REMEMBERED = 4096  # escaped values kept
 # Month names written out: strftime's %b follows LC_TIME, and log tools expect English.
 PLAIN = re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # printable ASCII but '"' and '\\': logged as it is
 ESCAPED = [chr(byte) if PLAIN.fullmatch(bytes([byte])) else f"\\x{byte:02x}" for byte in range(256)]
@@ -72,6 +73,23 @@ def iso_time(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))  # digits only: no locale in it
 
 
+class Escaped(dict[bytes, str]):
+    """Client text -> its escaped form, each value escaped once: a site sees few paths and agents.
+
+    A dict with ``__missing__``, so a value seen before costs one lookup and no Python call.
+    """
+
+    def __init__(self, escape: Callable[[bytes], str]):
+        super().__init__()
+        self.escape = escape
+
+    def __missing__(self, raw: bytes) -> str:
+        text = self.escape(raw)
+        if len(self) < MAX_REMEMBERED:  # a scan of made-up paths can't grow the table without bound
+            self[raw] = text
+        return text
+
+
 class AccessLog:
     """The writer: ``record`` a request, ``message`` a line of the server's own, ``flush`` at the end."""
 
@@ -81,12 +99,11 @@ class AccessLog:
         self.style = style
         combined = style == "combined"
         self.line = self.combined_line if combined else self.json_line
-        self.escape = printable if combined else json_string
+        self.escaped = Escaped(printable if combined else json_string)
         self.absent = "-" if combined else "null"  # a Referer or User-Agent the request didn't send
         self.lines: list[str] = []
         self.second = -1
         self.stamp = ""
-        self.remembered: dict[bytes, str] = {}  # client text -> escaped (a site sees few paths and agents)
 
     def record(self, scope: Scope, status: int, size: int, encoding: str, started: float) -> None:
         second = int(time.time())
@@ -135,18 +152,10 @@ class AccessLog:
         escaped = self.escaped
         absent = self.absent
         return (
-            escaped(raw),
-            absent if referer is None else escaped(referer),
-            absent if agent is None else escaped(agent),
+            escaped[raw],
+            absent if referer is None else escaped[referer],
+            absent if agent is None else escaped[agent],
         )
-
-    def escaped(self, raw: bytes) -> str:
-        text = self.remembered.get(raw)
-        if text is None:
-            text = self.escape(raw)
-            if len(self.remembered) < MAX_REMEMBERED:
-                self.remembered[raw] = text
-        return text
 
     def message(self, text: str, level: str = "info") -> None:
         """One of the server's own messages, written now, after the request lines before it.
