@@ -47,6 +47,11 @@ ESCAPED = [chr(byte) if PLAIN.fullmatch(bytes([byte])) else f"\\x{byte:02x}" for
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def style_of(access_log: str) -> Style:
+    """The style for a value of EBLOG_ACCESS_LOG (server/settings.py): with "off", messages stay plain."""
+    return "json" if access_log == "json" else "combined"
+
+
 def printable(raw: bytes) -> str:
     """Client bytes, safe in a quoted field of a log line: all but printable ASCII, ``"`` and ``\\`` as ``\\xHH``.
 

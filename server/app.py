@@ -33,7 +33,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 import server
-from server.accesslog import AccessLog, Style
+from server.accesslog import AccessLog, Style, style_of
 from server.assets import SiteError, load_zip
 from server.settings import GIB, Limits, Settings, SettingsError
 from server.settings import load as load_settings
@@ -194,7 +194,7 @@ def app_from(settings: Settings) -> EblogApp:
     return create_app(
         settings.zip,
         settings.access_log != "off",
-        log_style="json" if settings.access_log == "json" else "combined",
+        log_style=style_of(settings.access_log),
         limits=settings.limits,
         max_site_bytes=settings.max_site_bytes,
         cdn_max_age=settings.cdn_max_age,
