@@ -33,7 +33,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 import server
-from server.accesslog import AccessLog
+from server.accesslog import AccessLog, Style, style_of
 from server.assets import SiteError, load_zip
 from server.settings import GIB, Limits, Settings, SettingsError
 from server.settings import load as load_settings
@@ -63,10 +63,18 @@ def read_commit() -> str:
 class EblogApp(Starlette):
     """Starlette, with the site served ahead of its middleware stack (see the module docstring)."""
 
-    def __init__(self, site: Site, summary: str, access_log: AccessLog | None, limits: Limits | None = None):
+    def __init__(
+        self,
+        site: Site,
+        summary: str,
+        access_log: AccessLog | None,
+        limits: Limits | None = None,
+        log: AccessLog | None = None,
+    ):
         self.site = site
         self.summary = summary
-        self.access_log = access_log
+        self.access_log = access_log  # None: no line per request
+        self.log = log or access_log or AccessLog()  # the start-up line and errors, whether requests are logged or not
         self.limits = limits or Limits()
         self.draining = False  # set by server/draining.py on SIGTERM: readiness fails, connections close
         super().__init__(
@@ -144,12 +152,11 @@ class EblogApp(Starlette):
         # Everything built so far lives as long as the process: keep the cyclic GC from walking it
         # again on every full collection, which would show up as latency spikes under load.
         gc.freeze()
-        print(f"{self.summary}, boot {boot_ms:.0f} ms", flush=True)
+        self.log.message(f"{self.summary}, boot {boot_ms:.0f} ms")
         try:
             yield
         finally:
-            if self.access_log is not None:
-                self.access_log.flush()
+            self.log.flush()
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
@@ -161,9 +168,11 @@ def create_app(
     zip_path: Path | Traversable | None = None,
     access_log: bool = True,
     *,
+    log_style: Style = "combined",
     limits: Limits | None = None,
     max_site_bytes: int = GIB,
     cdn_max_age: int = Settings.cdn_max_age,
+    base_path: str = Settings.base_path,
 ) -> EblogApp:
     """Load the zip (default: server/assets.zip in the package) and build the app; SiteError if it can't be served."""
     if zip_path is None:
@@ -171,20 +180,25 @@ def create_app(
     assets, zip_size = load_zip(zip_path, max_site_bytes)
     commit = read_commit()
     try:
-        site = Site(assets, commit, cdn_max_age=cdn_max_age)
+        site = Site(assets, commit, cdn_max_age=cdn_max_age, base_path=base_path)
     except SiteError as error:
         raise SiteError(f"{zip_path}: {error}") from None
     summary = f"eblog: serving {len(assets)} assets from {zip_path} ({zip_size} bytes), commit {commit}"
-    return EblogApp(site, summary, AccessLog() if access_log else None, limits)
+    if base_path:
+        summary += f", under {base_path}/"
+    log = AccessLog(style=log_style)
+    return EblogApp(site, summary, log if access_log else None, limits, log)
 
 
 def app_from(settings: Settings) -> EblogApp:
     return create_app(
         settings.zip,
-        settings.access_log,
+        settings.access_log != "off",
+        log_style=style_of(settings.access_log),
         limits=settings.limits,
         max_site_bytes=settings.max_site_bytes,
         cdn_max_age=settings.cdn_max_age,
+        base_path=settings.base_path,
     )
 
 

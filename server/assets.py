@@ -19,10 +19,10 @@ import calendar
 import hashlib
 import io
 import struct
-import time
 import zipfile
 import zlib
 from collections.abc import Mapping
+from email.utils import formatdate
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -98,9 +98,9 @@ def media_type(name: str) -> str:
     return BINARY_TYPES.get(suffix, "application/octet-stream")
 
 
-def http_date(seconds: int) -> str:
-    """IMF-fixdate (RFC 9110 5.6.7), e.g. ``Tue, 01 Jan 1980 00:00:00 GMT``."""
-    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(seconds))
+def http_date(seconds: float) -> str:
+    """IMF-fixdate (RFC 9110 5.6.7), e.g. ``Tue, 01 Jan 1980 00:00:00 GMT``, in English whatever LC_TIME says."""
+    return formatdate(seconds, usegmt=True)
 
 
 def strong_etag(data: bytes) -> str:

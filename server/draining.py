@@ -15,6 +15,7 @@ drain, when the supervisor is gone (its end of the "lifeline" pipe closes).
 """
 
 import asyncio
+import logging
 import signal
 import socket
 import time
@@ -23,6 +24,7 @@ from types import FrameType
 
 import uvicorn
 
+from server.accesslog import LogHandler
 from server.app import EblogApp
 
 
@@ -42,7 +44,8 @@ class DrainingServer(uvicorn.Server):
         on_started: Callable[[], None] | None = None,
         lifeline: int | None = None,
     ) -> None:
-        super().__init__(config)
+        super().__init__(config)  # the config has set up uvicorn's logging by now: this replaces it
+        LogHandler(app.log).take_over(logging.getLogger("uvicorn"))
         self.app = app
         self.drain = drain
         self.on_started = on_started

@@ -6,6 +6,7 @@ can't turn into a 500.
 """
 
 import re
+from datetime import datetime
 from email.utils import mktime_tz, parsedate_tz
 
 QVALUE = re.compile(rb"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)")
@@ -65,10 +66,13 @@ def etag_listed(field: bytes, etag: bytes, strong: bool = False) -> bool:
 
 
 def parse_http_date(value: bytes) -> int | None:
-    """Seconds since the epoch for any of the three HTTP-date forms, else None."""
+    """Seconds since the epoch for any of the three HTTP-date forms, else None (``32 Nov`` too: not a date)."""
     try:
         parts = parsedate_tz(value.decode("latin-1"))
-        return None if parts is None else mktime_tz(parts)
+        if parts is None:
+            return None
+        datetime(*parts[:6])  # parsedate_tz takes any day and hour; a calendar date or ValueError
+        return mktime_tz(parts)
     except (ValueError, OverflowError, TypeError, IndexError):
         return None
 

@@ -32,7 +32,6 @@ import struct
 import time
 import weakref
 from collections import deque
-from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -40,6 +39,7 @@ import httptools
 from starlette.types import Message, Send
 
 from server.app import EblogApp
+from server.assets import http_date
 from server.settings import Limits
 from server.site import encode_headers
 from server.urls import URL_SAFE
@@ -78,7 +78,7 @@ class Clock:
         now = int(time.time())
         if now != cls.second:
             cls.second = now
-            cls.line = b"date: %s\r\n" % formatdate(now, usegmt=True).encode("ascii")
+            cls.line = b"date: %s\r\n" % http_date(now).encode("ascii")
         return cls.line
 
 

@@ -9,6 +9,7 @@ library code takes these records as arguments.
 import argparse
 import math
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ GIB = 1024 * MIB
 SIZE_SUFFIXES = {"": 1, "K": KIB, "M": MIB, "G": GIB}
 MAX_WORKERS = 64  # each worker holds the whole site: more than this is a typo, not a plan
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "QUOTA PERIOD", or "max PERIOD" for no limit
+BASE_PATH = re.compile(r"(?:/[A-Za-z0-9._~-]+)*/?")  # a plain path: no encoding to get wrong, no query
 SWITCHES = {"1": True, "on": True, "true": True, "yes": True, "0": False, "off": False, "false": False, "no": False}
 
 
@@ -48,12 +50,13 @@ class Settings:
     host: str = "0.0.0.0"  # noqa: S104 (in a container, the port is only reachable from outside that way)
     port: int = 8080
     zip: Path | None = None  # None: server/assets.zip inside the package
-    access_log: bool = True
+    access_log: str = "combined"  # "combined", "json" or "off" (server/accesslog.py)
     max_site_bytes: int = GIB  # the inflated site, all files together
     workers: int = 1  # processes answering on the port; above 1, a supervisor runs them (server/supervisor.py)
     reuse_port: bool = True  # each worker its own SO_REUSEPORT socket where the kernel has it, else one shared
     drain: float = 5.0  # after SIGTERM: seconds of serving with /healthz at 503, so load balancers move away
     shutdown_timeout: float = 3.0  # then: seconds for the requests in flight to finish
+    base_path: str = ""  # the path the site is served under ("/blog"), "" at the root (server/urls.py)
     cdn_max_age: int = 30  # s-maxage of pages and feeds (server/site.py): a CDN shows a publish within twice this
     limits: Limits = field(default_factory=Limits)
 
@@ -77,6 +80,17 @@ def switch(text: str) -> bool:
     if value is None:
         raise ValueError("is not on or off (on, off, 1, 0, true, false, yes, no)")
     return value
+
+
+def log_style(text: str) -> str:
+    """``combined`` (also any "on" of ``switch``), ``json``, or ``off``."""
+    word = text.strip().lower()
+    if word in ("combined", "json"):
+        return word
+    try:
+        return "combined" if switch(word) else "off"
+    except ValueError:
+        raise ValueError("is not combined, json or off (on: combined)") from None
 
 
 def port_number(text: str) -> int:
@@ -148,20 +162,37 @@ def count(text: str) -> int:
     return int(text)
 
 
+def url_path(text: str) -> str:
+    """A path to serve the site under, ``/blog/`` or ``/blog``, kept as ``/blog``; ``/`` is the root ("")."""
+    if not BASE_PATH.fullmatch(text) or any(part in (".", "..") for part in text.split("/")):
+        raise ValueError("is not a path like /blog/ (segments of letters, digits, - . _ ~)")
+    return text.rstrip("/")
+
+
 def zip_path(text: str) -> Path:
     if not text:
         raise ValueError("is empty")
     return Path(text)
 
 
+BARE_FLAGS: dict[Callable[[str], object], tuple[str, str]] = {  # parse -> (value when bare, metavar)
+    switch: ("on", "on|off"),
+    log_style: ("combined", "combined|json|off"),
+}
 SERVER_OPTIONS = (
     Option("port", "PORT", port_number, "port to listen on (default: 8080)"),
     Option("zip", "EBLOG_ZIP", zip_path, "the site's zip from prezip (default: server/assets.zip)"),
-    Option("access_log", "EBLOG_ACCESS_LOG", switch, "a line per request on stdout (default: on)"),
+    Option(
+        "access_log",
+        "EBLOG_ACCESS_LOG",
+        log_style,
+        "a line per request on stdout, combined|json|off (default: combined)",
+    ),
     Option("max_site_bytes", "EBLOG_MAX_SITE_BYTES", byte_size, "refuse a site inflating to more (default: 1G)"),
     Option("workers", "WORKERS", worker_count, "processes serving the port, N or auto: one per CPU (default: 1)"),
     Option("reuse_port", "EBLOG_REUSE_PORT", switch, "workers: a socket each (SO_REUSEPORT) or one (default: on)"),
     Option("drain", "EBLOG_DRAIN", drain_seconds, "seconds serving after SIGTERM, /healthz 503 (default: 5)"),
+    Option("base_path", "EBLOG_BASE_PATH", url_path, "serve the site under this path, as its base_url (default: /)"),
     Option("cdn_max_age", "EBLOG_CDN_MAX_AGE", whole_seconds, "s-maxage of pages and feeds (default: 30)"),
     Option("shutdown_timeout", "EBLOG_SHUTDOWN_TIMEOUT", seconds, "then seconds for requests in flight (default: 3)"),
 )
@@ -187,8 +218,9 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default=Settings.host, help="address to listen on (default: %(default)s)")
     for option in (*SERVER_OPTIONS, *LIMIT_OPTIONS):
-        # a switch may be given bare (--access-log) or with a value (--access-log off)
-        shape = {"nargs": "?", "const": "on", "metavar": "on|off"} if option.parse is switch else {}
+        # a switch may be given bare (--reuse-port, --access-log) or with a value (--access-log off)
+        bare = BARE_FLAGS.get(option.parse)
+        shape = {"nargs": "?", "const": bare[0], "metavar": bare[1]} if bare else {}
         parser.add_argument(option.flag, dest=option.name, help=f"{option.help}; ${option.env}", **shape)  # type: ignore[arg-type]
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const="off",
                         help="same as --access-log off")  # fmt: skip

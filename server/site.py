@@ -222,6 +222,7 @@ class Site:
         commit: str,
         previous: "Site | None" = None,
         cdn_max_age: int = Settings.cdn_max_age,
+        base_path: str = Settings.base_path,
     ):
         self.cdn_max_age = cdn_max_age
         self.commit = commit
@@ -231,9 +232,10 @@ class Site:
         if previous is not None and previous.common != self.common:
             previous = None  # every prebuilt header set carries the common headers
         rules = assets.get(REDIRECTS_FILE)
-        self.table_inputs: tuple[list[str], str | None] = (
+        self.table_inputs: tuple[list[str], str | None, str] = (
             sorted(assets),
             None if rules is None else site_text(rules, REDIRECTS_FILE),
+            base_path,
         )
         self.table: tuple[dict[str, str], dict[str, Redirect]]
         if previous is not None and previous.table_inputs == self.table_inputs:

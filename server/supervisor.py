@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 import server
+from server.accesslog import AccessLog, style_of
 from server.draining import exit_cleanly
 from server.settings import Settings
 
@@ -103,6 +104,7 @@ class Supervisor:
         self.stopping = False
         self.deadline: float | None = None
         self.status = 0
+        self.log = AccessLog(style=style_of(settings.access_log))  # its messages go out as the workers' do
 
     def run(self) -> int:
         try:
@@ -112,7 +114,7 @@ class Supervisor:
             print(f"eblog-server: error: {host}:{port}: {(error.strerror or str(error)).lower()}", file=sys.stderr)
             return 1
         how = "a socket each (SO_REUSEPORT)" if self.reuse_port else "one shared socket"
-        print(f"eblog: {self.settings.workers} workers on {self.settings.host}:{self.settings.port}, {how}", flush=True)
+        self.log.message(f"eblog: {self.settings.workers} workers on {self.settings.host}:{self.settings.port}, {how}")
         os.set_blocking(self.wakeup_end, False)
         signal.set_wakeup_fd(self.wakeup_end, warn_on_full_buffer=False)
         for sig in (signal.SIGCHLD, *FORWARDED):
@@ -179,10 +181,10 @@ class Supervisor:
     def after_exit(self, worker: Worker, code: int) -> None:
         if self.stopping:
             if code != 0:
-                print(f"eblog: worker {worker.pid} {describe(code)} while stopping", file=sys.stderr, flush=True)
+                self.log.message(f"eblog: worker {worker.pid} {describe(code)} while stopping", "error")
                 self.status = 1
         elif worker.serving:
-            print(f"eblog: worker {worker.pid} {describe(code)}; starting another", file=sys.stderr, flush=True)
+            self.log.message(f"eblog: worker {worker.pid} {describe(code)}; starting another", "warning")
             self.spawn()
         else:
             # It printed why (a bad zip, the port taken since the check); starting it again would fail the same way.
@@ -200,7 +202,7 @@ class Supervisor:
 
     def kill_the_rest(self) -> None:
         for pid in self.workers:
-            print(f"eblog: worker {pid} still running after the stop deadline; killing it", file=sys.stderr)
+            self.log.message(f"eblog: worker {pid} still running after the stop deadline; killing it", "error")
             os.kill(pid, signal.SIGKILL)
         self.status = 1
         self.deadline = None  # SIGCHLD will bring the loop back to reap them

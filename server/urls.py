@@ -15,6 +15,12 @@ A redirect never leads to another redirect or to nothing, and never hides a
 file: a clean-URL alias is only added where no file answers, and a rule that
 breaks any of this stops the server with its line number.  Paths are kept
 decoded (``/café``), as the server receives them in ``scope["path"]``.
+
+A site built for a base URL with a path (``https://example.org/blog/``) is
+served under that path (``EBLOG_BASE_PATH=/blog/``): the table above, made
+from the zip's site-relative names and rules, is mounted there whole (every
+path and every redirect to a path of the site), ``/blog`` redirects to
+``/blog/``, and nothing outside it answers but the 404 page.
 """
 
 import re
@@ -99,8 +105,31 @@ def redirect_rules(text: str) -> list[tuple[int, str, str, int]]:
     return rules
 
 
-def url_table(names: list[str], redirects_file: str | None) -> tuple[dict[str, str], dict[str, Redirect]]:
-    """URL path -> entry name, and URL path -> Redirect, from the zip's names and its _redirects text."""
+def mounted(
+    routes: dict[str, str], redirects: dict[str, Redirect], base_path: str
+) -> tuple[dict[str, str], dict[str, Redirect]]:
+    """The table under ``base_path`` (``/blog``; "" leaves it at the root), and ``/blog`` sent to ``/blog/``."""
+    if not base_path:
+        return routes, redirects
+    under = {base_path + path: name for path, name in routes.items()}
+    moved = {
+        base_path + path: redirect
+        if ABSOLUTE_URL.fullmatch(redirect.location)
+        else redirect._replace(location=quote(base_path, safe=PATH_SAFE) + redirect.location)
+        for path, redirect in redirects.items()
+    }
+    if base_path + "/" in under:
+        moved[base_path] = Redirect(location_of(base_path + "/"), 301, True)
+    return under, moved
+
+
+def url_table(
+    names: list[str], redirects_file: str | None, base_path: str = ""
+) -> tuple[dict[str, str], dict[str, Redirect]]:
+    """URL path -> entry name, and URL path -> Redirect, from the zip's names and its _redirects text.
+
+    ``base_path``: where the site is mounted (see the module docstring).
+    """
     routes, aliases = clean_urls(names)
     redirects = {alias: Redirect(location_of(target), 301, True) for alias, target in aliases.items()}
     sources: dict[str, int] = {}
@@ -121,4 +150,4 @@ def url_table(names: list[str], redirects_file: str | None) -> tuple[dict[str, s
         if path in redirects:
             raise SiteError(f"{where}: {source} redirects to {path}, itself a redirect; point it at the final URL")
         raise SiteError(f"{where}: {source} redirects to {path}, which nothing answers")
-    return routes, redirects
+    return mounted(routes, redirects, base_path)

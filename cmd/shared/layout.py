@@ -21,16 +21,26 @@ URL_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 # Either quote: Markdown's links use double quotes, raw HTML in an article may use single ones.
-ROOT_RELATIVE = re.compile(r"""(\s(?:href|src)=["'])/(?!/)""")
+ROOT_RELATIVE = re.compile(r"""(\s(?:href|src|poster)=["'])/(?!/)""")
+SRCSET = re.compile(r"""(\ssrcset=(["']))(.*?)\2""", re.DOTALL)  # <img srcset>, <picture><source srcset>
+CANDIDATE = re.compile(r"(^|,)(\s*)/(?!/)")  # each "URL descriptor" of a srcset that starts with one /
 
 
 def rooted(html: str, prefix: str) -> str:
-    """Root-relative links and images in ``html`` put under ``prefix`` (a path, or a whole base URL).
+    """Root-relative URLs in ``html`` put under ``prefix`` (a path, or a whole base URL).
 
     Rendered bodies keep links root-relative (``/x``): a page of a site under
-    ``/blog`` needs ``/blog/x``, a feed ``https://example.org/blog/x``.
+    ``/blog`` needs ``/blog/x``, a feed ``https://example.org/blog/x``.  That is
+    every ``href``, ``src`` and ``poster``, and each candidate of a ``srcset``.
     """
-    return ROOT_RELATIVE.sub(lambda match: f"{match.group(1)}{prefix}/", html) if prefix else html
+    if not prefix:
+        return html
+    html = ROOT_RELATIVE.sub(lambda match: f"{match.group(1)}{prefix}/", html)
+    return SRCSET.sub(lambda match: match.group(1) + rooted_srcset(match.group(3), prefix) + match.group(2), html)
+
+
+def rooted_srcset(srcset: str, prefix: str) -> str:
+    return CANDIDATE.sub(lambda match: f"{match.group(1)}{match.group(2)}{prefix}/", srcset)
 
 
 def encoded(url: str) -> str:

@@ -2,7 +2,10 @@
 
 import gzip
 import io
+import locale
 import struct
+import subprocess
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -10,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from server.assets import SiteError, load_zip, media_type
+from server.assets import SiteError, http_date, load_zip, media_type
 from server.site import cache_control
 from server.urls import clean_urls
 from testing.server_sample import SampleSite, write_site, write_zip
@@ -246,3 +249,29 @@ def test_an_entry_inflating_past_its_declared_size_stops_there(tmp_path: Path) -
     path.write_bytes(declared_size(zip_of({"a.html": b"a" * 1_000_000}), 1000))
     with pytest.raises(SiteError, match=r"a\.html: inflates to more than the 1000 bytes it declares"):
         load_zip(path)
+
+
+def other_locales() -> list[str]:
+    """The machine's locales other than C and POSIX (a stock Debian container has none)."""
+    listed = subprocess.run(["locale", "-a"], capture_output=True, text=True, check=False).stdout.split()
+    return [name for name in listed if name.split(".")[0] not in ("C", "POSIX")]
+
+
+def french_strftime(format: str, *when: object) -> str:
+    """What strftime's %a and %b give under LC_TIME=fr_FR.UTF-8, for a machine that has no such locale."""
+    return "jeu., 01 janv. 1970 00:00:00 GMT"
+
+
+@pytest.mark.parametrize("setting", ["a French strftime", *other_locales()])
+def test_http_dates_are_english_whatever_the_locale(setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if setting == "a French strftime":
+        monkeypatch.setattr(time, "strftime", french_strftime)
+        assert http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"
+        assert http_date(1_796_027_143) == "Mon, 30 Nov 2026 08:25:43 GMT"
+        return
+    saved = locale.setlocale(locale.LC_TIME)
+    try:
+        locale.setlocale(locale.LC_TIME, setting)
+        assert http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"
+    finally:
+        locale.setlocale(locale.LC_TIME, saved)

@@ -1,6 +1,7 @@
 """The real server process: bytes on the wire, logs, signals, bad zips, the uvicorn CLI, imports."""
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -87,7 +88,7 @@ def test_access_log_and_startup_line(server: RunningServer, site: SampleSite) ->
         rf"\({site.zip.stat().st_size} bytes\), commit unknown, boot \d+ ms",
         startup,
     ), startup
-    line = re.compile(r'\S+Z 127\.0\.0\.1 "GET /hello" 200 (\d+) gzip \d+\.\d{3}ms')
+    line = re.compile(r'127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:[\d:]{8} \+0000\] "GET /hello HTTP/1\.1" 200 (\d+) "-" "-"')
     assert any(line.fullmatch(entry) for entry in out), out[-5:]
 
 
@@ -96,8 +97,9 @@ def test_the_connections_own_refusals_are_logged(server: RunningServer) -> None:
     server.raw(b"\x16\x03\x01 not http")
     time.sleep(0.2)
     out = server.stdout.read_text().splitlines()
-    assert any(re.fullmatch(r'\S+Z 127\.0\.0\.1 "- /tiny\.txt" 400 12 - \d+\.\d{3}ms', line) for line in out), out[-5:]
-    assert any(re.fullmatch(r'\S+Z 127\.0\.0\.1 "- -" 400 12 - \d+\.\d{3}ms', line) for line in out), out[-5:]
+    start = r"127\.0\.0\.1 - - \[[^]]+\] "
+    assert any(re.fullmatch(start + r'"- /tiny\.txt" 400 12 "-" "-"', line) for line in out), out[-5:]
+    assert any(re.fullmatch(start + r'"- -" 400 12 "-" "-"', line) for line in out), out[-5:]
 
 
 @pytest.mark.parametrize("how", ["flag", "env"])
@@ -272,3 +274,24 @@ def test_port_in_use_fails_at_start(site: SampleSite) -> None:
         command = [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), "--zip", str(site.zip)]
         result = subprocess.run(command, cwd=ROOT, env=server_env(), capture_output=True, text=True, timeout=20)
     assert result.returncode != 0 and "address already in use" in result.stderr
+
+
+def test_json_log_from_the_real_server(site: SampleSite, tmp_path: Path) -> None:
+    running = start_server(tmp_path, ["--zip", str(site.zip)], server_env(EBLOG_ACCESS_LOG="json"))
+    try:
+        raw_get(running, "/hello?from=feed", "User-Agent: Wget/1.21", "Referer: http://127.0.0.1/")
+    finally:
+        assert running.stop() == 0
+    records = [json.loads(line) for line in running.stdout.read_text().splitlines()]
+    assert records[0]["level"] == "info" and records[0]["message"].startswith("eblog: serving ")
+    assert all(record["uri"] == "/healthz" for record in records[1:-1])  # start_server's polls
+    request = records[-1]
+    assert {key: request[key] for key in ("remote_addr", "method", "uri", "protocol", "status", "referer")} == {
+        "remote_addr": "127.0.0.1",
+        "method": "GET",
+        "uri": "/hello?from=feed",
+        "protocol": "HTTP/1.1",
+        "status": 200,
+        "referer": "http://127.0.0.1/",
+    }
+    assert request["user_agent"] == "Wget/1.21"

@@ -15,7 +15,7 @@ from testing.server_sample import SampleSite
 def test_defaults_without_flags_or_environment() -> None:
     settings = load([], {})
     assert settings == Settings()
-    assert (settings.host, settings.port, settings.zip, settings.access_log) == ("0.0.0.0", 8080, None, True)
+    assert (settings.host, settings.port, settings.zip, settings.access_log) == ("0.0.0.0", 8080, None, "combined")
     assert settings.max_site_bytes == 1073741824
     assert (settings.workers, settings.reuse_port, settings.drain, settings.shutdown_timeout) == (1, True, 5.0, 3.0)
     assert settings.cdn_max_age == 30
@@ -47,7 +47,7 @@ def test_every_setting_from_the_environment() -> None:
     settings = load([], environ)
     assert (settings.workers, settings.reuse_port, settings.drain, settings.shutdown_timeout) == (4, False, 0.0, 1.5)
     assert settings.cdn_max_age == 300
-    assert (settings.port, settings.zip, settings.access_log) == (9000, Path("/srv/site.zip"), False)
+    assert (settings.port, settings.zip, settings.access_log) == (9000, Path("/srv/site.zip"), "off")
     assert settings.max_site_bytes == 512 * 1024 * 1024
     assert settings.limits == Limits(4096, 4096, 16384, 2.5, 5.0, 7.0, 100)
 
@@ -55,14 +55,25 @@ def test_every_setting_from_the_environment() -> None:
 def test_a_flag_wins_over_the_environment() -> None:
     environ = {"PORT": "9000", "EBLOG_ACCESS_LOG": "on", "EBLOG_HEADER_TIMEOUT": "3"}
     settings = load(["--port", "9001", "--no-access-log", "--header-timeout", "4"], environ)
-    assert (settings.port, settings.access_log, settings.limits.header_timeout) == (9001, False, 4.0)
-    assert load(["--access-log", "on"], {"EBLOG_ACCESS_LOG": "off"}).access_log is True
+    assert (settings.port, settings.access_log, settings.limits.header_timeout) == (9001, "off", 4.0)
+    assert load(["--access-log", "on"], {"EBLOG_ACCESS_LOG": "off"}).access_log == "combined"
+    assert load(["--access-log"], {"EBLOG_ACCESS_LOG": "json"}).access_log == "combined"
+
+
+@pytest.mark.parametrize(
+    ("value", "style"),
+    [("combined", "combined"), ("on", "combined"), ("1", "combined"), ("JSON", "json"), (" json ", "json"),
+     ("off", "off"), ("0", "off"), ("no", "off")],
+)  # fmt: skip
+def test_access_log_styles(value: str, style: str) -> None:
+    assert load([], {"EBLOG_ACCESS_LOG": value}).access_log == style
+    assert load(["--access-log", value], {}).access_log == style
 
 
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"EBLOG_ACCESS_LOG": "offf"}, "EBLOG_ACCESS_LOG='offf' is not on or off"),
+        ({"EBLOG_ACCESS_LOG": "offf"}, "EBLOG_ACCESS_LOG='offf' is not combined, json or off"),
         ({"PORT": "http"}, "PORT='http' is not a TCP port (1-65535)"),
         ({"PORT": "70000"}, "PORT='70000' is not a TCP port"),
         ({"EBLOG_MAX_SITE_BYTES": "lots"}, "EBLOG_MAX_SITE_BYTES='lots' is not a size in bytes"),
@@ -105,7 +116,7 @@ def test_a_misspelt_switch_stops_the_server_with_one_line(site: SampleSite) -> N
     result = run_server(["--zip", str(site.zip)], EBLOG_ACCESS_LOG="offf")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
-        "eblog-server: error: EBLOG_ACCESS_LOG='offf' is not on or off (on, off, 1, 0, true, false, yes, no)\n"
+        "eblog-server: error: EBLOG_ACCESS_LOG='offf' is not combined, json or off (on: combined)\n"
     )
 
 

@@ -1,5 +1,6 @@
 """--workers: N processes on one port, one zip load each, a supervisor that restarts and stops them."""
 
+import json
 import os
 import signal
 import socket
@@ -213,3 +214,18 @@ def test_auto_keeps_within_a_containers_cpu_limit(
     monkeypatch.setattr(settings, "CGROUP_CPU_MAX", tmp_path / "cpu.max")
     cpus = len(os.sched_getaffinity(0))
     assert settings.load(["--workers", "auto"], {}).workers == (cpus if cap is None else min(cap, cpus))
+
+
+def test_json_log_of_the_supervisor_and_its_workers(site: SampleSite, tmp_path: Path) -> None:
+    """With EBLOG_ACCESS_LOG=json, the supervisor's own lines are JSON objects too: one stream a tool can read."""
+    args = ["--zip", str(site.zip), "--workers", "2"]
+    running = start_server(tmp_path, args, server_env(EBLOG_ACCESS_LOG="json"))
+    try:
+        httpx.get(f"{running.url}/hello?x=1")
+    finally:
+        assert running.stop() == 0
+    records = [json.loads(line) for line in running.stdout.read_text().splitlines()]
+    messages = [record["message"] for record in records if "message" in record]
+    assert messages[0].startswith("eblog: 2 workers on 127.0.0.1:") and len(messages) == 3
+    assert all(message.startswith("eblog: serving ") for message in messages[1:])
+    assert [record["status"] for record in records if record.get("uri") == "/hello?x=1"] == [200]

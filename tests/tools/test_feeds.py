@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 
 from cmd.buildindex.__main__ import main
@@ -59,7 +60,9 @@ def instants(out: Path) -> dict[str, dt.datetime]:
 
 
 def assert_absolute(content: str) -> None:
-    assert not re.search(r"""\s(href|src)=["'](?!https?://|mailto:)""", content), content
+    assert not re.search(r"""\s(href|src|poster)=["'](?!https?://|mailto:)""", content), content
+    for srcset in re.findall(r"""\ssrcset=["']([^"']*)""", content):
+        assert all(candidate.strip().startswith(("https://", "http://")) for candidate in srcset.split(",")), srcset
 
 
 @pytest.fixture
@@ -176,6 +179,27 @@ def test_links_in_raw_html_are_made_absolute_too(tmp_path: Path) -> None:
     assert f"src='{BASE_URL}/static/chart.png'" in content
     assert f"href='{BASE_URL}/beta'" in content and f"href='{BASE_URL}/raw#top'" in content
     assert_absolute(content)
+
+
+def test_srcset_and_poster_are_made_absolute(tmp_path: Path) -> None:
+    """Read back by a feed reader's parser: what a reader shows must not point at the reader's own host."""
+    body = (
+        '<p><img src="/static/a.png" srcset="/static/a.png 1x, /static/a@2x.png 2x" alt="">\n'
+        "<video poster='/static/poster.jpg' src='/static/clip.mp4' controls></video>\n"
+        '<picture><source srcset="/static/b.webp 480w,/static/c.webp 960w" type="image/webp"></picture></p>\n'
+    )
+    write_article(tmp_path / "articles", "media.md", "title: Media\ndate: 2001-01-01\n", body)
+    render_site(tmp_path / "articles", tmp_path / "out")
+    build_index(tmp_path / "out", base_url=BASE_URL)
+    parsed = feedparser.parse(
+        (tmp_path / "out" / "atom.xml").read_bytes(), resolve_relative_uris=False, sanitize_html=False
+    )
+    content = parsed.entries[0].content[0].value
+    assert f'srcset="{BASE_URL}/static/a.png 1x, {BASE_URL}/static/a@2x.png 2x"' in content
+    assert f"poster='{BASE_URL}/static/poster.jpg'" in content or f'poster="{BASE_URL}/static/poster.jpg"' in content
+    assert f'srcset="{BASE_URL}/static/b.webp 480w,{BASE_URL}/static/c.webp 960w"' in content
+    assert_absolute(content)
+    assert_absolute(json_items(tmp_path / "out")[0]["content_html"])
 
 
 def test_ids_are_unique_and_stable_across_edits(sample_dir: Path, tmp_path: Path) -> None:

@@ -158,14 +158,18 @@ def test_a_theme_base_template_reaches_the_list_pages_too(tmp_path: Path) -> Non
 
 def test_a_site_under_a_path_links_everything_under_it(tmp_path: Path) -> None:
     articles = site(tmp_path, 'base_url = "https://example.org/blog/"\n')
-    write_article(articles, "linking.md", "title: Links\ndate: 2023-07-20\n", "[Hello](/hello) ![x](/static/x.png)\n")
+    media = '<img srcset="/static/x.png 1x, /static/y.png 2x" alt=""> <video poster="/static/p.jpg"></video>'
+    write_article(
+        articles, "linking.md", "title: Links\ndate: 2023-07-20\n", f"[Hello](/hello) ![x](/static/x.png)\n\n{media}\n"
+    )
     write_article(articles, "_index.md", "title: Home\n", "Start at [hello](/hello).\n")
     out = tmp_path / "out"
     build(articles, out)
     for name, data in public_files(out).items():
         if name.endswith(".html"):
             text = data.decode("utf-8")
-            links = re.findall(r'(?:href|src)="(/[^"]*)"', text)
+            links = re.findall(r'(?:href|src|poster)="(/[^"]*)"', text)
+            links += [each.split()[0] for srcset in re.findall(r'srcset="([^"]*)"', text) for each in srcset.split(",")]
             assert links and all(link.startswith("/blog/") for link in links), (name, links)
     sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
     assert "<loc>https://example.org/blog/hello</loc>" in sitemap
