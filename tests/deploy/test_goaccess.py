@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-from deploy_support import site_version
-from server_process import start_server
+
+from testing.server_process import start_server
+from tests.deploy.deploy_support import site_version
 
 pytestmark = pytest.mark.slow  # a server process
 

@@ -3,10 +3,10 @@
 from collections.abc import Iterator
 
 import pytest
-from server_process import RunningServer, start_server
-from test_server_urls import PAGES, REDIRECTS, build
 
 from server.settings import SettingsError, load
+from testing.server_process import RunningServer, start_server
+from tests.server.test_server_urls import PAGES, REDIRECTS, build
 
 pytestmark = pytest.mark.slow  # starts a server
 
