@@ -10,11 +10,14 @@ from server.app import EblogApp, app_from, default_zip
 from server.assets import SiteError
 from server.draining import exit_cleanly
 from server.settings import Settings, SettingsError, load
+from server.supervisor import Supervisor, bind
 
 NO_SITE = (
     "no site to serve: {zip} does not exist; build it with ./scripts/serve (rendermd, buildindex, "
     "then prezip -o server/assets.zip), or give --zip FILE"
 )
+
+LOG_LEVELS = {-1: "warning", 0: "info", 1: "debug"}  # uvicorn's, by -q, nothing, -v
 
 
 def allow_open_files(wanted: int) -> None:
@@ -31,14 +34,24 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"eblog-server: error: {error}", file=sys.stderr)
         return 2
+    return start(settings)
+
+
+def start(settings: Settings) -> int:
+    """Serve with ``settings``: one process, or a supervisor and its workers; the exit status."""
     if settings.zip is None and not default_zip().is_file():
         print(f"eblog-server: error: {NO_SITE.format(zip=default_zip())}", file=sys.stderr)
-        return 2
+        return 1
     if settings.workers > 1:
-        from server.supervisor import Supervisor
-
         return Supervisor(settings, load_and_serve).run()
-    return load_and_serve(settings)
+    try:  # bound here, so a port in use is one line and status 1, not uvicorn's log and its status 3
+        sock = bind(settings.host, settings.port, reuse_port=False)
+    except OSError as error:
+        message = (error.strerror or str(error)).lower()
+        print(f"eblog-server: error: {settings.host}:{settings.port}: {message}", file=sys.stderr)
+        return 1
+    with sock:
+        return load_and_serve(settings, [sock])
 
 
 def load_and_serve(
@@ -81,6 +94,7 @@ def serve(
         server_header=False,
         proxy_headers=False,  # the connection answers from the table; X-Forwarded-* are not read
         timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]  # typed int, used as seconds
+        log_level=LOG_LEVELS[settings.verbosity],
     )
     server = DrainingServer(config, app, settings.drain, on_started, lifeline)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal
