@@ -15,18 +15,18 @@ PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
 def version() -> str:
-    import importlib.metadata
-    import tomllib
-
     try:
+        import importlib.metadata
+
         return importlib.metadata.version("eblog")
-    except importlib.metadata.PackageNotFoundError:
+    except ImportError:  # not installed (PackageNotFoundError is an ImportError), or no such module (minimal image)
         pass
     try:
-        project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        import tomllib
+
+        return str(tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["version"])
+    except (ImportError, OSError, KeyError, ValueError):  # TOMLDecodeError is a ValueError
         return "unknown"
-    return str(project["version"])
 
 
 class PrintVersion(argparse.Action):

@@ -4,6 +4,7 @@ rendermd's --help naming site.toml, and progress on a terminal only."""
 import os
 import pty
 import select
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -112,3 +113,28 @@ def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
     os.close(controller)
     assert process.wait(timeout=60) == 0
     assert b"\rrendermd: 210/210 pages" in seen
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ('# ours\ntitle = "T"\n\nfeed_size = 0\n', "4: setting 'feed_size' must be at least 1"),
+        ('title = "T"\n"bogus" = 1\n', "2: unknown setting 'bogus'"),
+        ('title = "T"\n\n[csp]\nimg-src = 5\n', "3: [csp] 'img-src' must be a list of sources"),
+        ('description = """\nbase_url = x\n"""\nbase_url = "ftp://x"\n', "4: setting 'base_url' must be an absolute"),
+    ],
+)
+def test_site_toml_errors_carry_the_line(tmp_path: Path, settings: str, message: str) -> None:
+    articles = write_sample(tmp_path / "articles")
+    (articles / "site.toml").write_text(settings)
+    result = run_tool("cmd.rendermd", str(articles), str(tmp_path / "out"), text=True)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"rendermd: error: {articles / 'site.toml'}:{message}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_without_metadata_or_pyproject_the_version_is_unknown(tmp_path: Path) -> None:
+    """The run image's case: server/ alone, not installed, no pyproject.toml beside it."""
+    shutil.copytree(REPO / "server", tmp_path / "server", ignore=shutil.ignore_patterns("assets.zip", "__pycache__"))
+    result = subprocess.run([sys.executable, "-m", "server", "--version"], cwd=tmp_path, capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (0, "eblog-server (eblog) unknown\n")
