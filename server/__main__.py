@@ -1,5 +1,7 @@
 """python -m server [--host H] [--port P] [--zip FILE] [--workers N|auto] [--drain S] [limits...]; see --help."""
 
+import functools
+import logging
 import resource
 import signal
 import socket
@@ -16,8 +18,6 @@ NO_SITE = (
     "no site to serve: {zip} does not exist; build it with ./scripts/serve (rendermd, buildindex, "
     "then prezip -o server/assets.zip), or give --zip FILE"
 )
-
-LOG_LEVELS = {-1: "warning", 0: "info", 1: "debug"}  # uvicorn's, by -q, nothing, -v
 
 
 def allow_open_files(wanted: int) -> None:
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def start(settings: Settings) -> int:
     """Serve with ``settings``: one process, or a supervisor and its workers; the exit status."""
+    if settings.verbosity > 0:  # every value in force, whichever flag, variable or default it came from
+        print(f"eblog-server: {settings}", file=sys.stderr, flush=True)
     if settings.zip is None and not default_zip().is_file():
         print(f"eblog-server: error: {NO_SITE.format(zip=default_zip())}", file=sys.stderr)
         return 1
@@ -51,7 +53,14 @@ def start(settings: Settings) -> int:
         print(f"eblog-server: error: {settings.host}:{settings.port}: {message}", file=sys.stderr)
         return 1
     with sock:
-        return load_and_serve(settings, [sock])
+        return load_and_serve(settings, [sock], functools.partial(announce, settings))
+
+
+def announce(settings: Settings) -> None:
+    """uvicorn's own "running on" line, which it leaves out when it is handed the socket."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    running = "Uvicorn running on http://%s:%d (Press CTRL+C to quit)"
+    logging.getLogger("uvicorn.error").info(running, host, settings.port)
 
 
 def load_and_serve(
@@ -94,7 +103,7 @@ def serve(
         server_header=False,
         proxy_headers=False,  # the connection answers from the table; X-Forwarded-* are not read
         timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]  # typed int, used as seconds
-        log_level=LOG_LEVELS[settings.verbosity],
+        log_level="warning" if settings.verbosity < 0 else "info",
     )
     server = DrainingServer(config, app, settings.drain, on_started, lifeline)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal

@@ -57,7 +57,7 @@ class Settings:
     drain: float = 5.0  # after SIGTERM: seconds of serving with /healthz at 503, so load balancers move away
     shutdown_timeout: float = 3.0  # then: seconds for the requests in flight to finish
     cdn_max_age: int = 30  # s-maxage of pages and feeds (server/site.py): a CDN shows a publish within twice this
-    verbosity: int = 0  # -1 (-q): no access log, only warnings and errors; 1 (-v): uvicorn's debug lines too
+    verbosity: int = 0  # -1 (-q): no access log, only warnings and errors; 1 (-v): the settings in force too
     limits: Limits = field(default_factory=Limits)
 
 
@@ -200,7 +200,7 @@ def parser() -> argparse.ArgumentParser:
     loudness.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=0,
                           help="no access log; only warnings and errors")  # fmt: skip
     loudness.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1,
-                          help="uvicorn's debug lines too")  # fmt: skip
+                          help="print every setting in force at start")  # fmt: skip
     return parser
 
 

@@ -117,6 +117,26 @@ def test_access_log_can_be_turned_off(site: SampleSite, tmp_path: Path, how: str
     assert len(out) == 1 and out[0].startswith("eblog: serving")
 
 
+@pytest.mark.parametrize("flag", ["-q", "", "-v"])
+def test_quiet_and_verbose(site: SampleSite, tmp_path: Path, flag: str) -> None:
+    running = start_server(tmp_path, ["--zip", str(site.zip), *([flag] if flag else [])])
+    try:
+        raw_get(running, "/hello")
+        time.sleep(0.2)  # lines go out once per event-loop turn
+    finally:
+        assert running.stop() == 0
+    out, err = running.stdout.read_text().splitlines(), running.stderr.read_text()
+    assert out[0].startswith("eblog: serving")
+    address = f"INFO:     Uvicorn running on http://127.0.0.1:{running.port} (Press CTRL+C to quit)\n"
+    if flag == "-q":
+        assert (len(out), err) == (1, "")  # no access log, no INFO lines
+    else:
+        assert any('"GET /hello" 200' in line for line in out[1:]), out
+        assert address in err
+        assert (f"eblog-server: Settings(host='127.0.0.1', port={running.port}, zip=" in err) == (flag == "-v")
+        assert ("max_connections=1024" in err) == (flag == "-v")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_promptly_with_status_0(site: SampleSite, tmp_path: Path, sig: int) -> None:
     running = start_server(tmp_path, ["--zip", str(site.zip)])

@@ -1,6 +1,8 @@
 """The ``eblog`` command from the repo (``python -m eblog``): new, build, serve.
 
-The same command installed from the wheel is tested in test_install_wheel.py.
+The same command installed from the wheel is tested in test_install_wheel.py.  Marked slow:
+each test starts eblog processes, and the Docker build (which runs the tests that are not)
+has no eblog/ folder, only the tools and the server it ships.
 """
 
 import datetime as dt
@@ -8,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -15,9 +18,20 @@ import httpx
 import pytest
 from tools_support import PUBLISHED, REPO, run_tool, snapshot, write_article, write_sample
 
+pytestmark = pytest.mark.slow
+VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
 
 def eblog(*args: str) -> subprocess.CompletedProcess[str]:
     return run_tool("eblog", *args, text=True)
+
+
+def test_eblog_says_its_version_and_its_commands() -> None:
+    assert eblog("--version").stdout == f"eblog {VERSION}\n"
+    usage = eblog()
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: eblog [-h] [--version] COMMAND")
+    unknown = eblog("publish")
+    assert unknown.returncode == 2 and "invalid choice: 'publish'" in unknown.stderr
 
 
 def test_new_writes_a_draft_with_front_matter_and_todays_date(tmp_path: Path) -> None:
@@ -111,7 +125,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.slow
 def test_serve_builds_then_serves_the_zip(tmp_path: Path) -> None:
     articles = write_sample(tmp_path / "articles")
     port = free_port()
@@ -136,7 +149,6 @@ def test_serve_builds_then_serves_the_zip(tmp_path: Path) -> None:
     assert "GET /alpha" not in out  # -q: no access log
 
 
-@pytest.mark.slow
 def test_serve_on_a_port_in_use_exits_1_naming_it(tmp_path: Path) -> None:
     write_sample(tmp_path / "articles")
     assert eblog("build", "-q", str(tmp_path / "articles"), str(tmp_path / "out")).returncode == 0
