@@ -25,6 +25,10 @@ LANG_RE = re.compile(r"\s*(?:\{\s*\.([^\s,={}]+)|([^\s,={}]+))")
 ATTR_RE = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*("[^"]*"|'[^']*'|\[[^\]]*\]|[^,\s}]+)""")
 TAB_SIZE = 4
 TRUE_WORDS = frozenset({"true", "table", "inline", "yes", "1"})
+# Pygments lexes a few hundred KB a second: a page highlights this many characters of code,
+# and blocks past them are shown plain (still escaped, numbered and marked), so that one
+# hostile or generated page cannot hold a build for minutes.
+HIGHLIGHT_BUDGET = 128 * 1024
 
 
 def parse_info(info: str) -> tuple[str, dict[str, str]]:
@@ -77,10 +81,10 @@ def highlighted_lines(code: str, lang: str) -> list[str]:
     return html.getvalue().removesuffix("\n").split("\n")
 
 
-def render_fence(code: str, info: str) -> str:
+def render_fence(code: str, info: str, *, highlight: bool = True) -> str:
     """The HTML of one fenced code block: a single <pre><code>, valid and class-styled."""
     lang, attrs = parse_info(info)
-    lines = highlighted_lines(code, lang)
+    lines = highlighted_lines(code, lang if highlight else "")
     if attrs.get("linenos", "false").lower() in TRUE_WORDS:
         start = int(attrs["linenostart"]) if attrs.get("linenostart", "").isdigit() else 1
         width = len(str(start + len(lines) - 1))

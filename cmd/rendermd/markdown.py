@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import pyromark
 
 from cmd.rendermd import references
-from cmd.rendermd.highlight import render_fence
+from cmd.rendermd.highlight import HIGHLIGHT_BUDGET, render_fence
 from cmd.shared.csp import BASE, Policy
 
 WORDS_PER_MINUTE = 230
@@ -73,6 +73,7 @@ class Rendered:
     excerpt: str
     site_refs: tuple[str, ...] = ()  # root-relative paths the body uses
     blocked: tuple[tuple[str, int], ...] = ()  # what the Content-Security-Policy will block, with its line
+    plain_code_blocks: int = 0  # code blocks past the page's highlighting budget
 
     @property
     def reading_minutes(self) -> int:
@@ -147,6 +148,8 @@ class Notes:
     toc: list[Heading] = field(default_factory=list)
     words: list[str] = field(default_factory=list)  # the text a reader reads, blocks apart
     code_words: int = 0
+    highlighted_chars: int = 0  # code highlighted so far, against highlight.HIGHLIGHT_BUDGET
+    plain_code_blocks: int = 0  # blocks past the budget, shown without highlighting
     paragraphs: list[list[str]] = field(default_factory=list)  # top-level paragraphs' text, up to the cut
     cut: bool = False  # a <!--more--> line was met: the excerpt is everything before it
     site_refs: set[str] = field(default_factory=set)
@@ -529,7 +532,12 @@ class HtmlWriter:
         code = "".join(self.raw)
         self.notes.code_words += len(re.findall(r"\w+", code)) // 2  # code is skimmed
         self.on = self.normal
-        self._close(render_fence(code, self.code_info))
+        highlight = self.notes.highlighted_chars + len(code) <= HIGHLIGHT_BUDGET
+        if highlight:
+            self.notes.highlighted_chars += len(code)
+        else:
+            self.notes.plain_code_blocks += 1
+        self._close(render_fence(code, self.code_info, highlight=highlight))
 
     def _html_block(self, _: None) -> None:
         self._open("HtmlBlock", "", after_item_text="")
@@ -689,4 +697,5 @@ def render(md: Parser, text: str, *, asset_base: str | None = None, policy: Poli
         cut_excerpt(notes.paragraphs if notes.cut else notes.paragraphs[:1]),
         tuple(sorted(notes.site_refs)),
         blocked,
+        notes.plain_code_blocks,
     )

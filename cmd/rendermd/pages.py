@@ -75,6 +75,15 @@ def blocked_warning(job: PageJob, blocked: tuple[tuple[str, int], ...]) -> list[
     return [f"{job.source}:{first}: warning: {message}"]
 
 
+def plain_code_warning(job: PageJob, blocks: int) -> list[str]:
+    """One line when some code blocks were left unhighlighted (see highlight.HIGHLIGHT_BUDGET)."""
+    if not blocks:
+        return []
+    limit = f"{highlight.HIGHLIGHT_BUDGET:,}"
+    message = f"{blocks} of its code blocks come after the first {limit} characters of code: shown unhighlighted"
+    return [f"{job.source}: warning: {message}"]
+
+
 def render_body(job: PageJob) -> tuple[Fragment, str]:
     """Preprocess the engine's markup, render the Markdown, write the fragment."""
     assert job.markdown is not None
@@ -92,7 +101,11 @@ def render_body(job: PageJob) -> tuple[Fragment, str]:
         reading_minutes=rendered.reading_minutes,
         excerpt=rendered.excerpt,
         site_refs=rendered.site_refs,
-        warnings=(*warnings, *blocked_warning(job, rendered.blocked)),
+        warnings=(
+            *warnings,
+            *blocked_warning(job, rendered.blocked),
+            *plain_code_warning(job, rendered.plain_code_blocks),
+        ),
     )
     write_text_atomic(job.out_dir / job.fragment_file, rendered.html)
     return fragment, rendered.html

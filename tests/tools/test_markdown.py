@@ -611,3 +611,24 @@ def test_relative_references_in_a_bundle_become_root_relative(md) -> None:
         "/posts/other/",
         "/static/site.css",
     )
+
+
+def test_code_past_the_pages_budget_is_shown_plain_and_counted(md) -> None:
+    """128 KiB of code are highlighted per page; later blocks keep their text, class and line numbers."""
+    block = "x = 1\n" * 12_000  # 72,000 characters: one fits the budget, two do not
+    text = f"```python\n{block}```\n\n```python\n{block}```\n\n```python {{linenos=true}}\ny = 2\n```\n"
+    rendered = render(md, text)
+    first, second, third = rendered.html.split("</pre>")[:3]
+    assert '<span class="n">x</span>' in first
+    assert "<span class=" not in second and 'class="language-python"' in second
+    assert "\nx = 1\nx = 1\n" in second
+    assert '<span class="n">y</span>' in third  # small blocks after a plain one fit again
+    assert rendered.plain_code_blocks == 1
+    assert code_text(rendered.html).blocks == [block, block, "y = 2\n"]
+
+
+def test_a_page_under_the_budget_is_highlighted_whole(md) -> None:
+    block = "x = 1\n" * 10_000  # 60,000 characters, twice: 120,000, under 131,072
+    rendered = render(md, f"```python\n{block}```\n\n```python\n{block}```\n")
+    assert rendered.plain_code_blocks == 0
+    assert rendered.html.count('<span class="n">x</span>') == 20_000

@@ -472,3 +472,15 @@ def test_kill_9_of_rendermd_leaves_no_worker_behind(tmp_path: Path) -> None:
     )
     assert refused.returncode == 1 and "interrupted build (rendermd)" in refused.stderr
     assert not (tmp_path / "site.zip").exists()
+
+
+def test_a_page_with_too_much_code_warns_once_with_its_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    block = "```python\n" + "x = 1\n" * 12_000 + "```\n\n"  # 72,000 characters of code each
+    article = write_article(tmp_path / "a", "big.md", "title: Big\ndate: 2001-01-01\n", block * 3)
+    status, lines = run(capsys, tmp_path / "a", tmp_path / "out")
+    assert status == 0
+    expected = (
+        f"rendermd: {article}: warning: 2 of its code blocks come after the first 131,072 characters"
+        " of code: shown unhighlighted"
+    )
+    assert [line for line in lines if ": warning: " in line] == [expected]
