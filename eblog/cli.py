@@ -21,7 +21,7 @@ EXTRAS = {"build": "eblog[build]", "new": "eblog[build]", "serve": "eblog[build]
 
 
 def parser() -> argparse.ArgumentParser:
-    from server.version import PrintVersion
+    from server.version import PrintVersion  # only once tree.ship() has said where `server` comes from
 
     listing = "\n".join(f"  {name:<8} {about}" for name, (_, about) in COMMANDS.items())
     parser = argparse.ArgumentParser(
