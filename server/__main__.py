@@ -1,5 +1,7 @@
 """python -m server [--host H] [--port P] [--zip FILE] [--workers N|auto] [--drain S] [limits...]; see --help."""
 
+import functools
+import logging
 import resource
 import signal
 import socket
@@ -10,6 +12,7 @@ from server.app import EblogApp, app_from, default_zip
 from server.assets import SiteError
 from server.draining import exit_cleanly
 from server.settings import Settings, SettingsError, load
+from server.supervisor import Supervisor, bind
 
 NO_SITE = (
     "no site to serve: {zip} does not exist; build it with ./scripts/serve (rendermd, buildindex, "
@@ -31,14 +34,33 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"eblog-server: error: {error}", file=sys.stderr)
         return 2
+    return start(settings)
+
+
+def start(settings: Settings) -> int:
+    """Serve with ``settings``: one process, or a supervisor and its workers; the exit status."""
+    if settings.verbosity > 0:  # every value in force, whichever flag, variable or default it came from
+        print(f"eblog-server: {settings}", file=sys.stderr, flush=True)
     if settings.zip is None and not default_zip().is_file():
         print(f"eblog-server: error: {NO_SITE.format(zip=default_zip())}", file=sys.stderr)
-        return 2
+        return 1
     if settings.workers > 1:
-        from server.supervisor import Supervisor
-
         return Supervisor(settings, load_and_serve).run()
-    return load_and_serve(settings)
+    try:  # bound here, so a port in use is one line and status 1, not uvicorn's log and its status 3
+        sock = bind(settings.host, settings.port, reuse_port=False)
+    except OSError as error:
+        message = (error.strerror or str(error)).lower()
+        print(f"eblog-server: error: {settings.host}:{settings.port}: {message}", file=sys.stderr)
+        return 1
+    with sock:
+        return load_and_serve(settings, [sock], functools.partial(announce, settings))
+
+
+def announce(settings: Settings) -> None:
+    """uvicorn's own "running on" line, which it leaves out when it is handed the socket."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    running = "Uvicorn running on http://%s:%d (Press CTRL+C to quit)"
+    logging.getLogger("uvicorn.error").info(running, host, settings.port)
 
 
 def load_and_serve(
@@ -81,6 +103,7 @@ def serve(
         server_header=False,
         proxy_headers=False,  # the connection answers from the table; X-Forwarded-* are not read
         timeout_graceful_shutdown=settings.shutdown_timeout,  # type: ignore[arg-type]  # typed int, used as seconds
+        log_level="warning" if settings.verbosity < 0 else "info",
     )
     server = DrainingServer(config, app, settings.drain, on_started, lifeline)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal

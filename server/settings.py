@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.version import PrintVersion
+
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
@@ -58,6 +60,7 @@ class Settings:
     shutdown_timeout: float = 3.0  # then: seconds for the requests in flight to finish
     base_path: str = ""  # the path the site is served under ("/blog"), "" at the root (server/urls.py)
     cdn_max_age: int = 30  # s-maxage of pages and feeds (server/site.py): a CDN shows a publish within twice this
+    verbosity: int = 0  # -1 (-q): no access log, only warnings and errors; 1 (-v): the settings in force too
     limits: Limits = field(default_factory=Limits)
 
 
@@ -224,6 +227,12 @@ def parser() -> argparse.ArgumentParser:
         parser.add_argument(option.flag, dest=option.name, help=f"{option.help}; ${option.env}", **shape)  # type: ignore[arg-type]
     parser.add_argument("--no-access-log", dest="access_log", action="store_const", const="off",
                         help="same as --access-log off")  # fmt: skip
+    parser.add_argument("--version", action=PrintVersion, tool="eblog-server")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=0,
+                          help="no access log; only warnings and errors")  # fmt: skip
+    loudness.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1,
+                          help="print every setting in force at start")  # fmt: skip
     return parser
 
 
@@ -255,9 +264,16 @@ def check(limits: Limits) -> Limits:
 
 def load(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the command line (``argv``; ``None`` for no flags) and the environment."""
-    env = os.environ if environ is None else environ
     flags = None if argv is None else parser().parse_args(argv)
+    return from_flags(flags, os.environ if environ is None else environ)
+
+
+def from_flags(flags: argparse.Namespace | None, env: Mapping[str, str]) -> Settings:
+    """Settings from flags already parsed (by ``parser()`` or a parser that has it as a parent)."""
     limits = check(Limits(**read(LIMIT_OPTIONS, flags, env)))  # type: ignore[arg-type]
     values = read(SERVER_OPTIONS, flags, env)
     host = Settings.host if flags is None else flags.host
-    return Settings(host=host, limits=limits, **values)  # type: ignore[arg-type]
+    verbosity = 0 if flags is None else flags.verbosity
+    if verbosity < 0:
+        values["access_log"] = False
+    return Settings(host=host, verbosity=verbosity, limits=limits, **values)  # type: ignore[arg-type]

@@ -6,16 +6,14 @@ import sys
 from pathlib import Path
 
 from cmd.buildindex.index import build_index
+from cmd.shared.cli import QUIET, common_flags
 from cmd.shared.config import DEFAULT_BASE_URL
 from cmd.shared.errors import InputError, os_failure, report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m cmd.buildindex",
-        description="Write the home page, tag pages, 404 page, RSS/Atom/JSON feeds and sitemap.",
-    )
-    parser.add_argument("out", type=Path, metavar="OUT_DIR", help="the directory rendermd wrote")
+def options() -> argparse.ArgumentParser:
+    """buildindex's own flags, as a parent parser (``eblog build`` takes them too)."""
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument(
         "--base-url",
         default=os.environ.get("EBLOG_BASE_URL") or None,  # set but empty (a bare Docker ENV) means unset
@@ -29,14 +27,29 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("EBLOG_FEED_SIZE") or None,
         help="entries per feed (env EBLOG_FEED_SIZE; else site.toml's feed_size; else 20)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m cmd.buildindex",
+        description="Write the home page, tag pages, 404 page, RSS/Atom/JSON feeds and sitemap.",
+        parents=[options(), common_flags("buildindex")],
+    )
+    parser.add_argument("out", type=Path, metavar="OUT_DIR", help="the directory rendermd wrote")
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Index the site rendermd wrote in ``args.out``; the exit status."""
     try:
         summary = build_index(args.out, base_url=args.base_url, feed_size=args.feed_size)
     except InputError as error:
         return report("buildindex", [error])
     except OSError as error:  # a write or read the system refused (full disk, read-only...): one line too
         return report("buildindex", [os_failure(error)])
-    print(summary.line(), file=sys.stderr)
+    if args.verbosity > QUIET:
+        print(summary.line(), file=sys.stderr)
     return 0
 
 

@@ -23,6 +23,7 @@ from cmd.preview.loop import Loop, say
 from cmd.preview.served import Served
 from cmd.rendermd import conventions
 from cmd.shared import config as site_config
+from cmd.shared.cli import common_flags
 from cmd.shared.errors import InputError
 from server.protocol import EblogProtocol
 
@@ -31,6 +32,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m cmd.preview",
         description="Serve the site built from ARTICLES, rebuilt on every save, with open pages reloaded.",
+        parents=[common_flags("preview")],
     )
     parser.add_argument("articles", type=Path, metavar="ARTICLES")
     parser.add_argument("--port", type=int, default=8000, help="default: 8000")
@@ -77,7 +79,10 @@ def watched(articles: Path) -> list[Path]:
     return roots + [folder for folder, _ in convention.static_roots()]
 
 
-async def serve(loop: Loop, app: PreviewApp, sock: socket.socket, articles: Path) -> None:
+LOG_LEVELS = {-1: "error", 0: "warning", 1: "info"}  # uvicorn's, by -q, nothing, -v
+
+
+async def serve(loop: Loop, app: PreviewApp, sock: socket.socket, articles: Path, verbosity: int) -> None:
     config = uvicorn.Config(
         app,
         http=EblogProtocol,  # the production connection: same parsing, limits and answers
@@ -87,7 +92,7 @@ async def serve(loop: Loop, app: PreviewApp, sock: socket.socket, articles: Path
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=1,
-        log_level="warning",
+        log_level=LOG_LEVELS[verbosity],
     )
     server = uvicorn.Server(config)
     stop = asyncio.Event()
@@ -117,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         loop.first()
         assert served.site is not None
         app = PreviewApp(served.site, summary, news)
-        uvloop.run(serve(loop, app, sock, args.articles))
+        uvloop.run(serve(loop, app, sock, args.articles, args.verbosity))
     except KeyboardInterrupt:
         pass
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cmd.prezip.zipsite import dos_stamp, read_entries, zip_chunks
 from cmd.shared.buildlock import DEFAULT_WAIT
+from cmd.shared.cli import VERBOSE, common_flags
 from cmd.shared.errors import InputError, os_failure, report
 from cmd.shared.files import write_atomic, write_stream
 
@@ -23,13 +24,9 @@ def source_date_epoch(value: str | None) -> int | None:
         raise InputError(f"SOURCE_DATE_EPOCH must be whole seconds, got {value!r}") from None
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m cmd.prezip",
-        description="Pack the built site into one deterministic zip (the server's precompressed store). "
-        "Entries carry the time SOURCE_DATE_EPOCH gives, else 1980-01-01.",
-    )
-    parser.add_argument("site", type=Path, metavar="OUT_DIR", help="the site built by rendermd and buildindex")
+def options() -> argparse.ArgumentParser:
+    """prezip's own flags, as a parent parser (``eblog build`` takes them too)."""
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument(
         "-o",
         "--output",
@@ -45,11 +42,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help=f"how long to wait for a rendermd or buildindex still writing OUT_DIR (default {DEFAULT_WAIT:g})",
     )
-    return parser.parse_args(argv)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m cmd.prezip",
+        description="Pack the built site into one deterministic zip (the server's precompressed store). "
+        "Entries carry the time SOURCE_DATE_EPOCH gives, else 1980-01-01.",
+        parents=[options(), common_flags("prezip")],
+    )
+    parser.add_argument("site", type=Path, metavar="OUT_DIR", help="the site built by rendermd and buildindex")
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Zip ``args.site`` to ``args.output`` (else stdout); the exit status."""
     if args.output is None and os.isatty(STDOUT):
         print("prezip: error: refusing to write a zip to a terminal; use -o FILE", file=sys.stderr)
         return 2
@@ -61,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         stamp = dos_stamp(source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH")))
-        chunks = zip_chunks(read_entries(args.site, wait=args.wait), stamp)
+        entries = read_entries(args.site, wait=args.wait)
+        chunks = zip_chunks(entries, stamp)
         if args.output is None:
             write_stream(STDOUT, chunks, "stdout")
         else:
@@ -70,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return report("prezip", [error])
     except OSError as error:  # any other refusal by the system, still one line
         return report("prezip", [os_failure(error)])
+    if args.verbosity >= VERBOSE:
+        print(f"prezip: {len(entries)} files from {args.site} to {args.output or 'stdout'}", file=sys.stderr)
     return 0
 
 

@@ -1,11 +1,37 @@
 """python -m cmd.rendermd ARTICLES_DIR OUT_DIR"""
 
 import argparse
+import dataclasses
+import os
 import sys
 from pathlib import Path
 
 from cmd.rendermd.build import render_site
+from cmd.shared.cli import QUIET, VERBOSE, common_flags
+from cmd.shared.config import CONFIG_FILE, SiteConfig
 from cmd.shared.errors import InputError, os_failure, report, report_group
+
+
+def settings_help() -> str:
+    """The epilog: the settings file and each of its keys with its default, read from SiteConfig itself."""
+    keys = "\n".join(
+        f"  {field.name} = {field.default!r}" for field in dataclasses.fields(SiteConfig) if field.name != "csp"
+    )
+    return (
+        f"settings: ARTICLES_DIR/{CONFIG_FILE} (TOML, optional; an unknown key is an error). Keys and defaults:\n"
+        f'{keys}\n  [csp]  sources added to the Content-Security-Policy, e.g. img-src = ["https://cdn.example"]'
+    )
+
+
+def options() -> argparse.ArgumentParser:
+    """rendermd's own flags, as a parent parser (``eblog build`` takes them too)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--drafts", action="store_true", help="also render articles marked draft")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    parser.add_argument(
+        "--strict", action="store_true", help="also list front matter keys eblog ignores (layout, weight...)"
+    )
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,22 +39,28 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m cmd.rendermd",
         description="Render Markdown articles into HTML pages: eblog's own layout, or a Jekyll, Hugo or Zola "
         "content tree as it is.",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[options(), common_flags("rendermd")],
     )
     parser.add_argument("articles", type=Path, metavar="ARTICLES_DIR")
     parser.add_argument("out", type=Path, metavar="OUT_DIR")
-    parser.add_argument("--drafts", action="store_true", help="also render articles marked draft")
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per core)")
-    parser.add_argument(
-        "--strict", action="store_true", help="also list front matter keys eblog ignores (layout, weight...)"
-    )
-    args = parser.parse_args(argv)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render ``args.articles`` into ``args.out``; the exit status."""
+    if args.verbosity >= VERBOSE:
+        settings = args.articles / CONFIG_FILE
+        print(f"rendermd: settings from {settings if settings.is_file() else 'the defaults'}", file=sys.stderr)
+        print(f"rendermd: {args.jobs or len(os.sched_getaffinity(0))} worker processes at most", file=sys.stderr)
     try:
         summary = render_site(
             args.articles,
             args.out,
             drafts=args.drafts,
             jobs=args.jobs,
-            progress=sys.stderr.isatty(),
+            progress=args.verbosity > QUIET and sys.stderr.isatty(),
             strict=args.strict,
         )
     except InputError as error:
@@ -37,10 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         return report("rendermd", [os_failure(error)])
     except ExceptionGroup as group:
         return report_group("rendermd", group)
-    print(f"rendermd: {summary.convention}", file=sys.stderr)
+    if args.verbosity > QUIET:
+        print(f"rendermd: {summary.convention}", file=sys.stderr)
     for warning in summary.warnings:
         print(f"rendermd: {warning}", file=sys.stderr)
-    print(summary.line(), file=sys.stderr)
+    if args.verbosity > QUIET:
+        print(summary.line(), file=sys.stderr)
     return 0
 
 

@@ -7,6 +7,7 @@ deployed rather than on what it says.
 """
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from cmd.shared import csp as content_policy
 from cmd.shared.errors import InputError
 
 CONFIG_FILE = "site.toml"
+# A key line (``name =``, ``"name" =``) or a table header (``[name]``, ``[name.sub]``), at the start of a line.
+TOML_KEY = re.compile(r"""^\s*(?:\[\s*(?P<table>[\w"'-]+)|(?P<key>[\w"'-]+)\s*[.=])""")
 DEFAULT_BASE_URL = "http://localhost:8080"
 
 
@@ -51,30 +54,61 @@ def load(articles_dir: Path) -> SiteConfig:
     if not path.exists():
         return SiteConfig()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"malformed site settings: {error}", path) from None
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", path) from None
-    return from_mapping(data, path)
+    return from_mapping(data, path, key_lines(text))
 
 
-def from_mapping(data: dict[str, Any], source: Path | str) -> SiteConfig:
+def key_lines(text: str) -> dict[str, int]:
+    """The line of each top-level key (``name = ...``, or a ``[name]`` table), for errors: tomllib gives none."""
+    lines: dict[str, int] = {}
+    in_table, open_quote = False, None
+    for number, line in enumerate(text.splitlines(), 1):
+        match = TOML_KEY.match(line) if open_quote is None else None
+        if match is not None and match.group("table") is not None:
+            in_table = True
+            lines.setdefault(match.group("table").strip("\"'"), number)
+        elif match is not None and not in_table:
+            lines.setdefault(match.group("key").strip("\"'"), number)
+        open_quote = still_open(line, open_quote)
+    return lines
+
+
+def still_open(line: str, open_quote: str | None) -> str | None:
+    """The multi-line string delimiter (three double or three single quotes) still open after ``line``, if any."""
+    if open_quote is not None:
+        return None if line.count(open_quote) % 2 else open_quote
+    return next((quote for quote in ('"""', "'''") if line.count(quote) % 2), None)
+
+
+def from_mapping(data: dict[str, Any], source: Path | str, lines: dict[str, int] | None = None) -> SiteConfig:
+    """Checked settings from ``data``; ``lines`` (key -> line in ``source``) puts the line in errors."""
+
+    def error(key: str, message: str) -> InputError:
+        return InputError(message, source, (lines or {}).get(key))
+
     fields = {field.name: field for field in dataclasses.fields(SiteConfig)}
     for key, value in data.items():
         if key not in fields:
-            raise InputError(f"unknown setting {key!r} (known: {', '.join(sorted(fields))})", source)
+            raise error(key, f"unknown setting {key!r} (known: {', '.join(sorted(fields))})")
         expected = dict if key == "csp" else type(fields[key].default)
         if type(value) is not expected:
-            raise InputError(f"setting {key!r} must be {expected.__name__}", source)
+            raise error(key, f"setting {key!r} must be {expected.__name__}")
     config = SiteConfig(**data)
     for name in ("feed_size", "paginate"):
         if getattr(config, name) < 1:
-            raise InputError(f"setting {name!r} must be at least 1", source)
+            raise error(name, f"setting {name!r} must be at least 1")
     url = urlsplit(config.base_url)
     if url.scheme not in ("http", "https") or not url.netloc:  # feeds are read away from the site
-        raise InputError(f"setting 'base_url' must be an absolute http(s) URL, got {config.base_url!r}", source)
+        raise error("base_url", f"setting 'base_url' must be an absolute http(s) URL, got {config.base_url!r}")
     if config.permalink and not config.permalink.startswith("/"):
-        raise InputError(f"setting 'permalink' must start with '/', got {config.permalink!r}", source)
-    content_policy.policy(config.csp, source)  # refused here, with the file's name, rather than at build time
+        raise error("permalink", f"setting 'permalink' must start with '/', got {config.permalink!r}")
+    try:  # refused here, with the file's name and the table's line, rather than at build time
+        content_policy.policy(config.csp, source)
+    except InputError as refused:
+        raise error("csp", refused.message) from None
     return dataclasses.replace(config, base_url=config.base_url.rstrip("/"))

@@ -28,7 +28,7 @@ def tools_digest() -> str:
     for name, distribution in SHAPING_LIBRARIES.items():
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
-            raise ModuleNotFoundError(f"{name} is not installed: install the 'render' dependency group")
+            raise ModuleNotFoundError(f"{name} is not installed: install the 'render' dependency group", name=name)
         origin = Path(spec.origin)
         digest.update(name.encode() + b"\0" + origin.read_bytes() + b"\0" + installed_as(origin, distribution).encode())
     return digest.hexdigest()

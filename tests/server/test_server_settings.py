@@ -132,7 +132,7 @@ def test_no_zip_at_all_says_how_to_build_one(tmp_path: Path) -> None:
     """A copy of the package without assets.zip, as in a fresh clone before ./scripts/serve ran."""
     shutil.copytree(ROOT / "server", tmp_path / "server", ignore=shutil.ignore_patterns("assets.zip", "__pycache__"))
     result = run_server([], cwd=tmp_path)
-    assert result.returncode == 2 and result.stdout == ""
+    assert result.returncode == 1 and result.stdout == ""  # a missing input, not a usage mistake
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert lines[0].startswith(f"eblog-server: error: no site to serve: {tmp_path / 'server' / 'assets.zip'} ")

@@ -202,7 +202,7 @@ def test_bad_site_settings_are_reported(sample_dir: Path, tmp_path: Path, capsys
     (sample_dir / "site.toml").write_text('title = "Blog"\nfeed_size = "ten"\n')
     status, lines = run(capsys, sample_dir, tmp_path / "out")
     assert status != 0
-    assert lines == [f"rendermd: error: {sample_dir / 'site.toml'}: setting 'feed_size' must be int"]
+    assert lines == [f"rendermd: error: {sample_dir / 'site.toml'}:2: setting 'feed_size' must be int"]
 
 
 # --- incremental runs --------------------------------------------------------
