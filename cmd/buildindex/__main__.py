@@ -5,9 +5,10 @@ import os
 import sys
 from pathlib import Path
 
-from cmd.buildindex.index import build_index
+from cmd.buildindex import stamp
 from cmd.shared.config import DEFAULT_BASE_URL
 from cmd.shared.errors import InputError, os_failure, report
+from cmd.shared.uptodate import skipped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         help="entries per feed (env EBLOG_FEED_SIZE; else site.toml's feed_size; else 20)",
     )
     args = parser.parse_args(argv)
+    if skipped(args.out, stamp.TOOL, stamp.asked(args.out, args.base_url, args.feed_size)):
+        return 0
+    from cmd.buildindex.index import build_index  # only now: a run with nothing to do never imports Jinja2
+
     try:
         summary = build_index(args.out, base_url=args.base_url, feed_size=args.feed_size)
     except InputError as error:

@@ -4,8 +4,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from cmd.rendermd.build import render_site
+from cmd.rendermd import stamp
 from cmd.shared.errors import InputError, os_failure, report, report_group
+from cmd.shared.uptodate import skipped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         "--strict", action="store_true", help="also list front matter keys eblog ignores (layout, weight...)"
     )
     args = parser.parse_args(argv)
+    if skipped(args.out, stamp.TOOL, stamp.asked(args.articles, args.out, drafts=args.drafts, strict=args.strict)):
+        return 0
+    from cmd.rendermd.build import render_site  # only now: a run with nothing to do never imports the libraries
+
     try:
         summary = render_site(
             args.articles,

@@ -12,6 +12,7 @@ from urllib.parse import quote
 BUILD_DIR = ".eblog"
 MANIFEST = f"{BUILD_DIR}/manifest.json"
 RENDER_CACHE = f"{BUILD_DIR}/render-cache.json"
+INCOMPLETE = f"{BUILD_DIR}/incomplete"  # the mark of a build that started and has not finished (buildlock)
 STATIC_DIR = "static"
 TAGS_DIR = "tags"
 CATEGORIES_DIR = "categories"
