@@ -4,9 +4,9 @@
 
 Runs the three tools as a user does (separate processes), cold (empty
 OUT_DIR) and warm (nothing changed), and after one article is edited; prints
-the median of --runs runs, and the peak memory of a cold run (the largest sum
-of resident memory over one tool's process tree, its workers included, sampled
-from /proc).  As baselines measured in the same run, it also times the
+the median of --runs runs, and the peak memory of a cold run (per tool, the
+largest sum of PSS over its process tree, its workers included, sampled from
+/proc every 20 ms).  As baselines measured in the same run, it also times the
 libraries alone over the same corpus in one process (pyromark's HTML and
 Pygments on every code block; no templates, no writes, one core): the ratio
 says what the pipeline costs beyond the work it cannot avoid, whatever the
@@ -65,41 +65,49 @@ def run_pipeline(articles: Path, out: Path, tools: Path = REPO) -> float:
     return time.perf_counter() - started
 
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
+def proportional_size(pid: int) -> int:
+    """Bytes of memory ``pid`` uses, pages shared with other processes (forked workers) split between them (PSS)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass  # gone meanwhile
+    return 0
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in ``root`` and all its descendants now (rendermd's workers too), from /proc."""
+def tree_memory(root: int) -> int:
+    """Bytes ``root`` and its descendants (rendermd's workers too) use now: their PSS summed, shared pages once."""
     parent: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                fields = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+                parent[int(entry.name)] = int(Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError):
                 continue  # gone meanwhile
-            parent[int(entry.name)], rss[int(entry.name)] = int(fields[1]), int(fields[21]) * PAGE
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += proportional_size(pid)
         stack.extend(child for child, of in parent.items() if of == pid)
     return total
 
 
-def run_pipeline_peak(articles: Path, out: Path, tools: Path = REPO) -> tuple[float, int]:
-    """Seconds, and the most memory any one tool's process tree held at once (sampled every 20 ms)."""
-    started, peak = time.perf_counter(), 0
+def run_pipeline_peak(articles: Path, out: Path, tools: Path = REPO) -> tuple[float, dict[str, int]]:
+    """Seconds, and per tool the most memory its process tree held at once (sampled every 20 ms)."""
+    started, peaks = time.perf_counter(), {}
     for command in pipeline_commands(articles, out):
+        peak = 0
         with tempfile.TemporaryFile("w+") as errors:  # not a pipe: nobody reads it while the tool runs
             process = subprocess.Popen([sys.executable, *command], cwd=tools, stdout=subprocess.DEVNULL, stderr=errors)
             while process.poll() is None:
-                peak = max(peak, tree_rss(process.pid))
+                peak = max(peak, tree_memory(process.pid))
                 time.sleep(0.02)
             if process.returncode != 0:
                 errors.seek(0)
                 sys.exit(f"pipeline.py: {' '.join(command)} failed:\n{errors.read()}")
-    return time.perf_counter() - started, peak
+        peaks[command[1].removeprefix("cmd.")] = peak
+    return time.perf_counter() - started, peaks
 
 
 HUGO_CONFIG = """baseURL = "https://example.org/"
@@ -203,7 +211,7 @@ class Timings:
     """One checkout's runs: cold (with its peak memory), warm with nothing changed, one article edited."""
 
     cold: list[float] = field(default_factory=list)
-    peak: list[int] = field(default_factory=list)
+    peak: list[dict[str, int]] = field(default_factory=list)
     warm: list[float] = field(default_factory=list)
     edited: list[float] = field(default_factory=list)
 
@@ -234,15 +242,20 @@ def growth(root: Path, count: int, checkouts: dict[str, Path], cold: dict[str, f
     write_corpus(articles, count * 10)
     print(f"\ngrowth: {count * 10} articles cold, one run each, against the median cold time at {count}:")
     for name, tools in checkouts.items():
-        seconds, peak = run_pipeline_peak(articles, root / f"{name}-out-x10", tools)
-        ratio = seconds / cold[name]
+        seconds, peaks = run_pipeline_peak(articles, root / f"{name}-out-x10", tools)
+        ratio, peak = seconds / cold[name], max(peaks.values())
         print(
             f"  {name:<10} {seconds:7.2f} s = {ratio:5.2f}x the {count} ({cold[name]:.2f} s; target <= 10.5x: "
             f"{'met' if ratio <= 10.5 else 'MISSED'}); peak memory {peak / 2**20:6.0f} MB "
-            f"(target <= 500 MB: {'met' if peak <= 500 * 2**20 else 'MISSED'}); load average {load()}"
+            f"(target <= 500 MB: {'met' if peak <= 500 * 2**20 else 'MISSED'}; {megabytes(peaks)}); "
+            f"load average {load()}"
         )
     largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"  largest single process of the whole bench (getrusage of children): {largest:.0f} MB")
+
+
+def megabytes(peaks: dict[str, int]) -> str:
+    return ", ".join(f"{tool} {peak / 2**20:.0f} MB" for tool, peak in peaks.items())
 
 
 def load() -> str:
@@ -261,7 +274,7 @@ def report(count: int, runs: int, timings: dict[str, Timings], base_s: float, fl
         label = {"cold": "pipeline cold", "warm": "pipeline warm, no change", "edited": "pipeline, one article edited"}
         cells = "".join(f"{seconds:>12.3f}" for seconds in medians[scenario])
         print(f"{label[scenario]:<30}{cells}{medians[scenario][0] / base_s:>19.2f}x")
-    peaks = "".join(f"{max(timings[name].peak) / 2**20:>9.0f} MB" for name in names)
+    peaks = "".join(f"{max(max(run.values()) for run in timings[name].peak) / 2**20:>9.0f} MB" for name in names)
     print(f"{'peak memory, cold (one tool)':<30}{peaks}")
     if len(names) > 1:
         ratios = ", ".join(

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from cmd.buildindex import stamp
-from cmd.shared.config import DEFAULT_BASE_URL
 from cmd.shared.errors import InputError, os_failure, report
+from cmd.shared.layout import DEFAULT_BASE_URL  # not from config: tomllib and dataclasses are not needed to skip
 from cmd.shared.uptodate import skipped
 
 

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from cmd.prezip import stamp as zip_stamp
-from cmd.shared.buildlock import DEFAULT_WAIT
 from cmd.shared.errors import InputError, os_failure, report
+from cmd.shared.layout import DEFAULT_WAIT  # not from buildlock, whose imports a skipped run does not need
 from cmd.shared.uptodate import skipped
 
 STDOUT = 1  # the descriptor itself: sys.stdout may be None (closed) or replaced, and its buffer is not needed

@@ -473,12 +473,18 @@ def render_site(
 
 
 def written_files(out_dir: Path) -> list[Path]:
-    """Every file a run leaves in OUT, as its cache lists them: a later run is skipped only while they stay."""
+    """What a run leaves in OUT, as its cache lists it: a later run is skipped only while all of it stays.
+
+    The fragments' folders stand for the fragments (a thousand stat calls fewer): a file added or
+    removed changes its folder's mtime, only rendermd writes there, and a full run, too, only asks
+    whether each fragment is still there.
+    """
     cache = load_cache(out_dir)
     theme_copy = out_dir / THEME_COPY
+    fragment_folders = sorted({(out_dir / fragment_file(name)).parent for name in cache["fragments"]})
     return [
         *(out_dir / name for name in [*cache["pages"], *cache["assets"], MANIFEST, RENDER_CACHE, STATIC_DIR]),
-        *(out_dir / fragment_file(name) for name in cache["fragments"]),
+        *fragment_folders,
         *([out_dir / cache["stylesheet"][0]] if cache["stylesheet"] else []),
         theme_copy,
         *(sorted(theme_copy.glob("*.html")) if theme_copy.is_dir() else []),

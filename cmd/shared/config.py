@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from cmd.shared import csp as content_policy
 from cmd.shared.errors import InputError
+from cmd.shared.layout import DEFAULT_BASE_URL
 
 CONFIG_FILE = "site.toml"
-DEFAULT_BASE_URL = "http://localhost:8080"
 
 
 @dataclass(frozen=True)

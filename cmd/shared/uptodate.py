@@ -172,7 +172,7 @@ class Watch:
 
     def keep(self, outputs: Iterable[Path | str], report: list[str]) -> None:
         """Write the stamp (or drop the old one, when the inputs cannot be vouched for)."""
-        from cmd.shared.files import write_atomic  # not on the fast path: only a full run writes
+        from cmd.shared.files import write_if_changed  # not on the fast path: only a full run writes
 
         path = stamp_path(self.out_dir, self.tool)
         if self.inputs is None or self.racy():
@@ -189,4 +189,4 @@ class Watch:
             "written": scan([], written),
             "report": report,
         }
-        write_atomic(path, json.dumps(stamp).encode())
+        write_if_changed(path, json.dumps(stamp).encode())  # the same stamp again is no write

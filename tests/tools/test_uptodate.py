@@ -295,3 +295,16 @@ def test_a_skipped_run_imports_none_of_the_libraries(
         skipped = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
         assert skipped.returncode == 0, skipped.stderr
         assert skipped.stdout.strip() == "[]", (tool, skipped.stdout)
+
+
+def test_a_fragment_deleted_from_out_is_rendered_again(
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The stamp watches the fragments' folder, not each fragment: a deletion still changes the folder."""
+    out = tmp_path / "out"
+    stamped(sample_dir, out, capsys)
+    fragment = out / ".eblog" / "fragments" / "beta.md.html"
+    body = fragment.read_bytes()
+    fragment.unlink()
+    assert rendermd_main([str(sample_dir), str(out)]) == 0
+    assert fragment.read_bytes() == body
