@@ -467,19 +467,16 @@ def render_site(
     # Every article read and checked: only now is OUT touched, under the build lock (see buildlock.py),
     # so prezip never packs half of this run, and one syncfs at the end replaces an fsync a page.
     with building(out_dir, "rendermd"):
-        summary = write_site(tree, published, settings, site_theme, out_dir, jobs, progress, strict, started)
-        watch.keep(written_files(out_dir), summary.report_unchanged())
-        return summary
+        return write_site(tree, published, settings, site_theme, out_dir, jobs, progress, strict, started, watch)
 
 
-def written_files(out_dir: Path) -> list[Path]:
+def written_files(out_dir: Path, cache: dict[str, Any]) -> list[Path]:
     """What a run leaves in OUT, as its cache lists it: a later run is skipped only while all of it stays.
 
     The fragments' folders stand for the fragments (a thousand stat calls fewer): a file added or
     removed changes its folder's mtime, only rendermd writes there, and a full run, too, only asks
     whether each fragment is still there.
     """
-    cache = load_cache(out_dir)
     theme_copy = out_dir / THEME_COPY
     fragment_folders = sorted({(out_dir / fragment_file(name)).parent for name in cache["fragments"]})
     return [
@@ -501,8 +498,9 @@ def write_site(
     progress: bool,
     strict: bool,
     started: float,
+    watch: Watch,
 ) -> Summary:
-    """The writing half of a render: pages, assets, manifest, cache."""
+    """The writing half of a render: pages, assets, manifest, cache, and the stamp that lets a next run skip."""
     cache = load_cache(out_dir)
     convention = tree.convention
     stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"], site_theme)
@@ -526,7 +524,7 @@ def write_site(
     if strict:
         warnings += ignored_keys(tree)
     rendered = sum(item.entry is not None for item in work.stale)
-    return Summary(
+    summary = Summary(
         rendered=rendered,
         unchanged=len(published) - rendered,
         removed=removed,
@@ -538,3 +536,5 @@ def write_site(
             tree, published, settings, stylesheet, page_common(settings, stylesheet, site_theme), overrides(out_dir)
         ),
     )
+    watch.keep(written_files(out_dir, cache), summary.report_unchanged())
+    return summary
