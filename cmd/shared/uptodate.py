@@ -66,7 +66,7 @@ def scan(deep: Sequence[str], shallow: Sequence[str], hidden: bool = True) -> Si
     signature = [file_state(path) for path in shallow]
     for root in deep:
         signature.append(file_state(root))
-        if os.path.isdir(root) and not os.path.islink(root):
+        if os.path.isdir(root):  # a root that is a link is walked through: its target's files are what is read
             walk(root, signature, hidden)
     return signature
 

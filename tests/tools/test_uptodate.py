@@ -308,3 +308,16 @@ def test_a_fragment_deleted_from_out_is_rendered_again(
     fragment.unlink()
     assert rendermd_main([str(sample_dir), str(out)]) == 0
     assert fragment.read_bytes() == body
+
+
+def test_an_articles_folder_given_as_a_link_is_watched_through_it(
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    linked = tmp_path / "linked-articles"
+    linked.symlink_to(sample_dir)
+    out = tmp_path / "out"
+    before = stamped(linked, out, capsys)
+    edit(sample_dir)
+    assert rendermd_main([str(linked), str(out)]) == 0
+    assert stamp_of(out, "rendermd") != before["rendermd"]
+    assert "An added sentence." in (out / "gamma-page.html").read_text(encoding="utf-8")
