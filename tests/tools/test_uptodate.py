@@ -259,6 +259,7 @@ def test_a_library_installed_on_the_import_path_is_a_change(tmp_path: Path, monk
     assert uptodate.unchanged(tmp_path, "test", ["key"]) is None
 
 
+@pytest.mark.slow  # six interpreter starts
 def test_a_skipped_run_imports_none_of_the_libraries(
     sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
