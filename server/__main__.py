@@ -1,7 +1,5 @@
 """python -m server [--host H] [--port P] [--zip FILE] [--workers N|auto] [--drain S] [limits...]; see --help."""
 
-import functools
-import logging
 import resource
 import signal
 import socket
@@ -53,14 +51,7 @@ def start(settings: Settings) -> int:
         print(f"eblog-server: error: {settings.host}:{settings.port}: {message}", file=sys.stderr)
         return 1
     with sock:
-        return load_and_serve(settings, [sock], functools.partial(announce, settings))
-
-
-def announce(settings: Settings) -> None:
-    """uvicorn's own "running on" line, which it leaves out when it is handed the socket."""
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    running = "Uvicorn running on http://%s:%d (Press CTRL+C to quit)"
-    logging.getLogger("uvicorn.error").info(running, host, settings.port)
+        return load_and_serve(settings, [sock])
 
 
 def load_and_serve(

@@ -275,5 +275,5 @@ def from_flags(flags: argparse.Namespace | None, env: Mapping[str, str]) -> Sett
     host = Settings.host if flags is None else flags.host
     verbosity = 0 if flags is None else flags.verbosity
     if verbosity < 0:
-        values["access_log"] = False
+        values["access_log"] = "off"
     return Settings(host=host, verbosity=verbosity, limits=limits, **values)  # type: ignore[arg-type]

@@ -5,10 +5,11 @@ import os
 import sys
 from pathlib import Path
 
-from cmd.buildindex.index import build_index
+from cmd.buildindex import stamp
 from cmd.shared.cli import QUIET, common_flags
-from cmd.shared.config import DEFAULT_BASE_URL
 from cmd.shared.errors import InputError, os_failure, report
+from cmd.shared.layout import DEFAULT_BASE_URL  # not from config: tomllib and dataclasses are not needed to skip
+from cmd.shared.uptodate import skipped
 
 
 def options() -> argparse.ArgumentParser:
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Index the site rendermd wrote in ``args.out``; the exit status."""
+    if skipped(
+        args.out, stamp.TOOL, stamp.asked(args.out, args.base_url, args.feed_size), quiet=args.verbosity <= QUIET
+    ):
+        return 0
+    from cmd.buildindex.index import build_index  # only now: a run with nothing to do never imports Jinja2
+
     try:
         summary = build_index(args.out, base_url=args.base_url, feed_size=args.feed_size)
     except InputError as error:

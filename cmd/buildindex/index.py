@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cmd.buildindex import stamp
 from cmd.shared import manifest as site_manifest
 from cmd.shared.buildlock import building
 from cmd.shared.config import from_mapping
@@ -29,6 +30,7 @@ from cmd.shared.layout import (
     BUILD_DIR,
     CATEGORIES_DIR,
     HEADERS_FILE,
+    MANIFEST,
     REDIRECTS_FILE,
     TAGS_DIR,
     encoded,
@@ -36,10 +38,12 @@ from cmd.shared.layout import (
     rooted,
 )
 from cmd.shared.records import Entry, Redirect, SectionEntry
-from cmd.shared.theme import overrides
-from cmd.shared.version import tools_digest
+from cmd.shared.theme import THEME_COPY, overrides
+from cmd.shared.uptodate import Watch
+from cmd.shared.version import TOOLS_ROOT, library_origins, tools_digest
 
 STATE = f"{BUILD_DIR}/index-state.json"
+UP_TO_DATE = "buildindex: up to date"
 RECENT_ON_404 = 5
 
 
@@ -52,7 +56,7 @@ class Summary:
 
     def line(self) -> str:
         if self.unchanged:
-            return f"buildindex: up to date in {self.seconds:.2f} s"
+            return f"{UP_TO_DATE} in {self.seconds:.2f} s"
         note = f" (its state in {STATE} was unreadable: everything rebuilt)" if self.state_damaged else ""
         return f"buildindex: {self.written} files written in {self.seconds:.2f} s{note}"
 
@@ -320,11 +324,19 @@ def read_state(out_dir: Path) -> tuple[dict[str, Any], bool]:
 def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | None = None) -> Summary:
     """Write the index pages, feeds and sitemap; skip all work when nothing they depend on changed."""
     started = time.perf_counter()
+    watch = Watch(
+        out_dir,
+        stamp.TOOL,
+        stamp.asked(out_dir, base_url, feed_size),
+        deep=[out_dir / THEME_COPY, TOOLS_ROOT],
+        shallow=[out_dir / MANIFEST, *library_origins()],
+    )  # before the manifest is read, so a rendermd that rewrites it meanwhile is seen by the next run
     manifest = site_manifest.read(out_dir)
     site = read_site(manifest, out_dir, base_url, feed_size)
     key = json.dumps([tools_digest(), manifest, site.settings], sort_keys=True)
     state, damaged = read_state(out_dir)
     if state.get("key") == key and all((out_dir / name).exists() for name in state["files"]):
+        watch.keep(written_files(out_dir, state["files"]), [UP_TO_DATE])
         return Summary(0, True, time.perf_counter() - started)
 
     files = render_files(out_dir, site)
@@ -333,4 +345,10 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
         for stale in set(state["files"]) - files.keys():
             remove(out_dir, stale)
         write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
+        watch.keep(written_files(out_dir, files), [UP_TO_DATE])
     return Summary(written, False, time.perf_counter() - started, damaged)
+
+
+def written_files(out_dir: Path, names: Iterable[str]) -> list[Path]:
+    """What a run leaves in OUT: a later run is skipped only while these stay as they are."""
+    return [out_dir / STATE, *(out_dir / name for name in names)]

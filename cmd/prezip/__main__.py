@@ -5,11 +5,11 @@ import os
 import sys
 from pathlib import Path
 
-from cmd.prezip.zipsite import dos_stamp, read_entries, zip_chunks
-from cmd.shared.buildlock import DEFAULT_WAIT
-from cmd.shared.cli import VERBOSE, common_flags
+from cmd.prezip import stamp as zip_stamp
+from cmd.shared.cli import QUIET, VERBOSE, common_flags
 from cmd.shared.errors import InputError, os_failure, report
-from cmd.shared.files import write_atomic, write_stream
+from cmd.shared.layout import DEFAULT_WAIT  # not from buildlock, whose imports a skipped run does not need
+from cmd.shared.uptodate import skipped
 
 STDOUT = 1  # the descriptor itself: sys.stdout may be None (closed) or replaced, and its buffer is not needed
 
@@ -67,14 +67,24 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if args.output is not None and skipped(
+        args.site, zip_stamp.TOOL, zip_stamp.asked(args.site, args.output, epoch), quiet=args.verbosity <= QUIET
+    ):
+        return 0
+    from cmd.prezip.zipsite import dos_stamp, read_entries, zip_chunks  # only now: not needed when nothing changed
+    from cmd.shared.files import write_atomic, write_stream
+
     try:
-        stamp = dos_stamp(source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH")))
+        stamp = dos_stamp(source_date_epoch(epoch))
+        watch = zip_stamp.watch(args.site, args.output, epoch)
         entries = read_entries(args.site, wait=args.wait)
         chunks = zip_chunks(entries, stamp)
         if args.output is None:
             write_stream(STDOUT, chunks, "stdout")
         else:
             write_atomic(args.output, chunks)
+            watch.keep([args.output], [])
     except InputError as error:
         return report("prezip", [error])
     except OSError as error:  # any other refusal by the system, still one line

@@ -21,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from cmd.shared.buildlock import DEFAULT_WAIT, reading
+from cmd.shared.buildlock import reading
 from cmd.shared.errors import InputError
 from cmd.shared.files import resolve_inside, write_atomic
-from cmd.shared.layout import BUILD_DIR
+from cmd.shared.layout import BUILD_DIR, DEFAULT_WAIT
 
 # Already compressed: DEFLATE would only add bytes and CPU.
 STORED_SUFFIXES = frozenset(

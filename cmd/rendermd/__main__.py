@@ -6,10 +6,11 @@ import os
 import sys
 from pathlib import Path
 
-from cmd.rendermd.build import render_site
+from cmd.rendermd import stamp
 from cmd.shared.cli import QUIET, VERBOSE, common_flags
 from cmd.shared.config import CONFIG_FILE, SiteConfig
 from cmd.shared.errors import InputError, os_failure, report, report_group
+from cmd.shared.uptodate import skipped
 
 
 def settings_help() -> str:
@@ -54,6 +55,15 @@ def run(args: argparse.Namespace) -> int:
         settings = args.articles / CONFIG_FILE
         print(f"rendermd: settings from {settings if settings.is_file() else 'the defaults'}", file=sys.stderr)
         print(f"rendermd: {args.jobs or len(os.sched_getaffinity(0))} worker processes at most", file=sys.stderr)
+    if skipped(
+        args.out,
+        stamp.TOOL,
+        stamp.asked(args.articles, args.out, drafts=args.drafts, strict=args.strict),
+        quiet=args.verbosity <= QUIET,
+    ):
+        return 0
+    from cmd.rendermd.build import render_site  # only now: a run with nothing to do never imports the libraries
+
     try:
         summary = render_site(
             args.articles,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cmd.rendermd import conventions, sources
+from cmd.rendermd import conventions, sources, stamp
 from cmd.rendermd.conventions.base import Convention
 from cmd.rendermd.fragment import Fragment
 from cmd.rendermd.sources import Page, Tree
@@ -33,10 +33,11 @@ from cmd.shared.buildlock import building
 from cmd.shared.csp import Policy
 from cmd.shared.errors import InputError
 from cmd.shared.files import remove, resolve_inside, write_atomic, write_if_changed
-from cmd.shared.layout import BUILD_DIR, RENDER_CACHE, STATIC_DIR
+from cmd.shared.layout import BUILD_DIR, MANIFEST, RENDER_CACHE, STATIC_DIR
 from cmd.shared.records import Entry, Redirect, SectionEntry
-from cmd.shared.theme import Theme, overrides
-from cmd.shared.version import tools_digest
+from cmd.shared.theme import THEME_COPY, Theme, overrides
+from cmd.shared.uptodate import Watch
+from cmd.shared.version import TOOLS_ROOT, library_origins, tools_digest
 
 if TYPE_CHECKING:  # pages imports markdown-it, Pygments and Jinja2: only a run with stale pages loads it
     from cmd.rendermd.pages import PageJob
@@ -68,12 +69,17 @@ class Summary:
     state: Rendered | None = field(default=None, repr=False, compare=False)
 
     def line(self) -> str:
+        return f"{self.counts()} in {self.seconds:.2f} s"
+
+    def counts(self) -> str:
         drafts = f", {self.drafts} drafts skipped" if self.drafts else ""
         warned = f", {len(self.warnings)} warnings" if self.warnings else ""
-        return (
-            f"rendermd: {self.rendered} rendered, {self.unchanged} unchanged, "
-            f"{self.removed} removed{drafts}{warned} in {self.seconds:.2f} s"
-        )
+        return f"rendermd: {self.rendered} rendered, {self.unchanged} unchanged, {self.removed} removed{drafts}{warned}"
+
+    def report_unchanged(self) -> list[str]:
+        """What the next run prints if it finds nothing changed (see stamp.up_to_date), less its time."""
+        same = dataclasses.replace(self, rendered=0, unchanged=self.rendered + self.unchanged, removed=0)
+        return [f"rendermd: {self.convention}", *(f"rendermd: {w}" for w in self.warnings), same.counts()]
 
 
 def fingerprint(*parts: object) -> str:
@@ -443,8 +449,16 @@ def render_site(
         raise InputError("articles directory not found", articles_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("the output path exists and is not a directory", out_dir)
+    watch = Watch(
+        out_dir,
+        stamp.TOOL,
+        stamp.asked(articles_dir, out_dir, drafts=drafts, strict=strict),
+        deep=[articles_dir, TOOLS_ROOT],
+        shallow=library_origins(),
+    )  # before anything is read, so a change made while this run reads is seen by the next one
     settings = site_config.load(articles_dir)
     convention: Convention = conventions.detect(articles_dir, settings.convention or None)
+    watch.add((articles_dir / settings.templates).resolve())  # the theme may live outside the articles
     site_theme = read_theme(articles_dir, settings, convention)
     tree = sources.load(
         convention, load_cache(out_dir)["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
@@ -453,7 +467,25 @@ def render_site(
     # Every article read and checked: only now is OUT touched, under the build lock (see buildlock.py),
     # so prezip never packs half of this run, and one syncfs at the end replaces an fsync a page.
     with building(out_dir, "rendermd"):
-        return write_site(tree, published, settings, site_theme, out_dir, jobs, progress, strict, started)
+        return write_site(tree, published, settings, site_theme, out_dir, jobs, progress, strict, started, watch)
+
+
+def written_files(out_dir: Path, cache: dict[str, Any]) -> list[Path]:
+    """What a run leaves in OUT, as its cache lists it: a later run is skipped only while all of it stays.
+
+    The fragments' folders stand for the fragments (a thousand stat calls fewer): a file added or
+    removed changes its folder's mtime, only rendermd writes there, and a full run, too, only asks
+    whether each fragment is still there.
+    """
+    theme_copy = out_dir / THEME_COPY
+    fragment_folders = sorted({(out_dir / fragment_file(name)).parent for name in cache["fragments"]})
+    return [
+        *(out_dir / name for name in [*cache["pages"], *cache["assets"], MANIFEST, RENDER_CACHE, STATIC_DIR]),
+        *fragment_folders,
+        *([out_dir / cache["stylesheet"][0]] if cache["stylesheet"] else []),
+        theme_copy,
+        *(sorted(theme_copy.glob("*.html")) if theme_copy.is_dir() else []),
+    ]
 
 
 def write_site(
@@ -466,8 +498,9 @@ def write_site(
     progress: bool,
     strict: bool,
     started: float,
+    watch: Watch,
 ) -> Summary:
-    """The writing half of a render: pages, assets, manifest, cache."""
+    """The writing half of a render: pages, assets, manifest, cache, and the stamp that lets a next run skip."""
     cache = load_cache(out_dir)
     convention = tree.convention
     stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"], site_theme)
@@ -491,7 +524,7 @@ def write_site(
     if strict:
         warnings += ignored_keys(tree)
     rendered = sum(item.entry is not None for item in work.stale)
-    return Summary(
+    summary = Summary(
         rendered=rendered,
         unchanged=len(published) - rendered,
         removed=removed,
@@ -503,3 +536,5 @@ def write_site(
             tree, published, settings, stylesheet, page_common(settings, stylesheet, site_theme), overrides(out_dir)
         ),
     )
+    watch.keep(written_files(out_dir, cache), summary.report_unchanged())
+    return summary

@@ -41,11 +41,9 @@ from pathlib import Path
 
 from cmd.shared.errors import InputError, os_failure
 from cmd.shared.files import one_sync_at_the_end, sync_directory, write_atomic
-from cmd.shared.layout import BUILD_DIR
+from cmd.shared.layout import BUILD_DIR, DEFAULT_WAIT, INCOMPLETE
 
 LOCK = f"{BUILD_DIR}/lock"
-INCOMPLETE = f"{BUILD_DIR}/incomplete"
-DEFAULT_WAIT = 60.0  # seconds; a cold build of 1,000 articles takes a few
 POLL = 0.05  # seconds between tries: flock itself cannot time out
 
 

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 from cmd.shared import csp as content_policy
 from cmd.shared.errors import InputError
+from cmd.shared.layout import DEFAULT_BASE_URL
 
 CONFIG_FILE = "site.toml"
 # A key line (``name =``, ``"name" =``) or a table header (``[name]``, ``[name.sub]``), at the start of a line.
 TOML_KEY = re.compile(r"""^\s*(?:\[\s*(?P<table>[\w"'-]+)|(?P<key>[\w"'-]+)\s*[.=])""")
-DEFAULT_BASE_URL = "http://localhost:8080"
 
 
 @dataclass(frozen=True)

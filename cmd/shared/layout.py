@@ -12,11 +12,14 @@ from urllib.parse import quote
 BUILD_DIR = ".eblog"
 MANIFEST = f"{BUILD_DIR}/manifest.json"
 RENDER_CACHE = f"{BUILD_DIR}/render-cache.json"
+INCOMPLETE = f"{BUILD_DIR}/incomplete"  # the mark of a build that started and has not finished (buildlock)
+DEFAULT_WAIT = 60.0  # seconds a tool waits for another holding OUT (buildlock); a cold build of 1,000 takes a few
 STATIC_DIR = "static"
 TAGS_DIR = "tags"
 CATEGORIES_DIR = "categories"
 REDIRECTS_FILE = "_redirects"  # Netlify's and Cloudflare Pages' format; the server reads it from the zip
 HEADERS_FILE = "_headers"
+DEFAULT_BASE_URL = "http://localhost:8080"  # where a site is served when nothing says otherwise (site.toml)
 URL_SAFE = "/:@!$&'()*+,;=-._~"
 
 

@@ -25,13 +25,21 @@ def tools_digest() -> str:
     files = sorted(p for p in TOOLS_ROOT.rglob("*") if p.suffix in TOOL_SUFFIXES and "__pycache__" not in p.parts)
     for path in files:
         digest.update(path.relative_to(TOOLS_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    for name, distribution in SHAPING_LIBRARIES.items():
+    for (name, distribution), origin in zip(SHAPING_LIBRARIES.items(), library_origins(), strict=True):
+        digest.update(name.encode() + b"\0" + origin.read_bytes() + b"\0" + installed_as(origin, distribution).encode())
+    return digest.hexdigest()
+
+
+@cache
+def library_origins() -> tuple[Path, ...]:
+    """The file each shaping library is imported from (its ``__init__.py``, or pyromark's extension)."""
+    origins = []
+    for name in SHAPING_LIBRARIES:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             raise ModuleNotFoundError(f"{name} is not installed: install the 'render' dependency group", name=name)
-        origin = Path(spec.origin)
-        digest.update(name.encode() + b"\0" + origin.read_bytes() + b"\0" + installed_as(origin, distribution).encode())
-    return digest.hexdigest()
+        origins.append(Path(spec.origin))
+    return tuple(origins)
 
 
 def installed_as(origin: Path, distribution: str) -> str:

@@ -194,9 +194,9 @@ def test_prezip_on_a_read_only_site(site: Path, tmp_path: Path, mounts: Mounts) 
 @pytest.mark.parametrize(
     ("tool", "library_call", "argv"),
     [
-        ("rendermd", "cmd.rendermd.__main__.render_site", ["articles", "out"]),
-        ("buildindex", "cmd.buildindex.__main__.build_index", ["out"]),
-        ("prezip", "cmd.prezip.__main__.read_entries", ["out", "-o", "a.zip"]),
+        ("rendermd", "cmd.rendermd.build.render_site", ["articles", "out"]),
+        ("buildindex", "cmd.buildindex.index.build_index", ["out"]),
+        ("prezip", "cmd.prezip.zipsite.read_entries", ["out", "-o", "a.zip"]),
     ],
 )
 def test_any_refused_operation_is_one_line(
