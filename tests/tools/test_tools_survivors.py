@@ -1,0 +1,73 @@
+"""Tests for mutants of cmd/ that the rest of the suite let live (see bench/mutation-survivors.md).
+
+Each one checks an exact value, written here, that the mutated code gets wrong.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from tools_support import BuiltSite
+
+from cmd.buildindex.__main__ import main as buildindex_main
+from cmd.rendermd.__main__ import main as rendermd_main
+
+
+def test_rss_dates_are_rfc_822_in_gmt(built_site: BuiltSite) -> None:
+    """RSS 2.0 readers expect "GMT", not "+0000", and the instant in UTC (beta is dated 12:30 at +02:00)."""
+    rss = (built_site.out / "rss.xml").read_text(encoding="utf-8")
+    assert re.findall(r"<pubDate>(.*?)</pubDate>", rss) == [
+        "Tue, 01 May 2001 00:00:00 GMT",
+        "Sun, 01 Apr 2001 08:00:00 GMT",
+        "Mon, 05 Mar 2001 00:00:00 GMT",
+        "Thu, 01 Feb 2001 10:30:00 GMT",
+        "Wed, 10 Jan 2001 00:00:00 GMT",
+    ]
+    assert re.findall(r"<lastBuildDate>(.*?)</lastBuildDate>", rss) == ["Tue, 01 May 2001 00:00:00 GMT"]
+
+
+def test_an_unknown_site_setting_is_one_clear_line_naming_the_file(
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt key (``titel``) must not reach SiteConfig(**data), whose TypeError would be a traceback."""
+    (sample_dir / "site.toml").write_text('titel = "Blog"\n', encoding="utf-8")
+    status = rendermd_main([str(sample_dir), str(tmp_path / "out")])
+    assert status == 1
+    known = "author, base_url, convention, csp, description, feed_size, language, license_name, license_url, paginate, "
+    known += "permalink, templates, title"
+    assert capsys.readouterr().err.splitlines() == [
+        f"rendermd: error: {sample_dir / 'site.toml'}: unknown setting 'titel' (known: {known})"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_a_feed_size_below_one_is_refused_and_the_feeds_are_kept(
+    built_site: BuiltSite, tmp_path: Path, capsys: pytest.CaptureFixture[str], size: str
+) -> None:
+    """An empty feed looks to every reader like a dead blog: 0 is an error, not a setting."""
+    out = Path(shutil.copytree(built_site.out, tmp_path / "out"))
+    before = (out / "rss.xml").read_bytes()
+    assert buildindex_main([str(out), "--feed-size", size]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "buildindex: error: buildindex settings: setting 'feed_size' must be at least 1"
+    ]
+    assert (out / "rss.xml").read_bytes() == before
+
+
+def test_a_feed_size_of_zero_in_site_toml_is_refused(
+    sample_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (sample_dir / "site.toml").write_text("feed_size = 0\n", encoding="utf-8")
+    assert rendermd_main([str(sample_dir), str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"rendermd: error: {sample_dir / 'site.toml'}: setting 'feed_size' must be at least 1"
+    ]
+
+
+def test_a_feed_size_of_one_gives_the_newest_article_alone(built_site: BuiltSite, tmp_path: Path) -> None:
+    out = Path(shutil.copytree(built_site.out, tmp_path / "out"))
+    assert buildindex_main([str(out), "--feed-size", "1", "--base-url", "https://blog.example.org"]) == 0
+    rss = (out / "rss.xml").read_text(encoding="utf-8")
+    assert re.findall(r"<link>(.*?)</link>", rss)[1:] == ["https://blog.example.org/epsilon"]
