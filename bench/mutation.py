@@ -40,6 +40,7 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 STATUS |= dict.fromkeys((24, -24, 152, 255), "timeout") | {37: "type check"}
 CAUGHT = ("killed", "timeout", "type check")
 MISSED = ("survived", "no tests", "suspicious")
+MISSED_CODES = frozenset({0, 5, 33})  # survived, no tests: what --survivors runs again
 # A mutant's name is its module, then the mutated function, e.g. server.site.xǁSiteǁanswer__mutmut_3.
 NAME_IN_TABLE = re.compile(r"^\|\s*`([\w.ǁ]+__mutmut_\d+)`")
 
@@ -98,6 +99,11 @@ def results(patterns: list[str]) -> dict[str, dict[str, int | None]]:
     return by_module
 
 
+def missed(patterns: list[str]) -> list[str]:
+    """The mutants of the last run that no test killed, to test again after adding tests."""
+    return [name for codes in results(patterns).values() for name, code in codes.items() if code in MISSED_CODES]
+
+
 def equivalents() -> set[str]:
     """The mutants bench/mutation-survivors.md lists as equivalent (a table row starting with the name)."""
     if not SURVIVORS_FILE.exists():
@@ -145,12 +151,15 @@ def main() -> None:
     parser.add_argument("modules", nargs="*", help="files or packages of server/ and cmd/ (default: all)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
     parser.add_argument("--report-only", action="store_true", help="print the results already in mutants/")
+    parser.add_argument("--survivors", action="store_true", help="test again only the last run's survivors")
     args = parser.parse_args()
     patterns = [pattern(module) for module in args.modules] or [p + ".*" for p in PACKAGES]
     cpus, load_before, start = os.cpu_count(), os.getloadavg(), time.monotonic()
     if not args.report_only:
         install()
-        run_mutmut(patterns if args.modules else [], args.max_children)
+        chosen = missed(patterns) if args.survivors else patterns if args.modules else []
+        if chosen or not (args.modules or args.survivors):  # mutmut with no name runs every mutant
+            run_mutmut(chosen, args.max_children)
     list_survivors(report(results(patterns)))
     elapsed = time.monotonic() - start
     load_after = os.getloadavg()
