@@ -8,10 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tools_support import BuiltSite
+from tools_support import BuiltSite, write_article
 
 from cmd.buildindex.__main__ import main as buildindex_main
 from cmd.rendermd.__main__ import main as rendermd_main
+from cmd.rendermd.build import render_site
 
 
 def test_rss_dates_are_rfc_822_in_gmt(built_site: BuiltSite) -> None:
@@ -71,3 +72,17 @@ def test_a_feed_size_of_one_gives_the_newest_article_alone(built_site: BuiltSite
     assert buildindex_main([str(out), "--feed-size", "1", "--base-url", "https://blog.example.org"]) == 0
     rss = (out / "rss.xml").read_text(encoding="utf-8")
     assert re.findall(r"<link>(.*?)</link>", rss)[1:] == ["https://blog.example.org/epsilon"]
+
+
+def test_reading_time_is_at_least_one_minute_and_words_over_230(tmp_path: Path) -> None:
+    """A 3-word note reads in "1 min", never "0"; at 230 words a minute, 1,264 words round to 5 and 1,266 to 6."""
+    articles = tmp_path / "articles"
+    write_article(articles, "note.md", "title: Note\ndate: 2001-01-01\n", "Three short words.\n")
+    write_article(articles, "shorter.md", "title: Shorter\ndate: 2001-01-02\n", "word " * 1264 + "\n")
+    write_article(articles, "longer.md", "title: Longer\ndate: 2001-01-03\n", "word " * 1266 + "\n")
+    render_site(articles, tmp_path / "out")
+    minutes = {
+        name: re.findall(r"· (\d+) min read", (tmp_path / "out" / f"{name}.html").read_text(encoding="utf-8"))
+        for name in ("note", "shorter", "longer")
+    }
+    assert minutes == {"note": ["1"], "shorter": ["5"], "longer": ["6"]}
