@@ -1,0 +1,40 @@
+"""Tests for mutants of server/ that the rest of the suite let live (see bench/mutation-survivors.md).
+
+Each one checks an exact value, written here, that the mutated code gets wrong.
+"""
+
+import pytest
+
+from server.headers_file import policy_in
+from server.negotiation import gzip_preferred
+
+STRICT = "default-src 'none'"
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzip"),
+    [
+        (b"gzip;foo=1;q=0", False),  # q is looked for among every parameter, not only the first
+        (b"gzip;q=0=1", False),  # a malformed q is 0: not acceptable
+        (b"gzip;q=1, identity", True),  # identity with no q is worth 1, a tie, and ties go to gzip
+        (b"identity;q=0.5, gzip;q=0.4", False),
+    ],
+)
+def test_q_parameters_of_accept_encoding(accept_encoding: bytes, gzip: bool) -> None:
+    assert gzip_preferred(accept_encoding) is gzip
+
+
+def test_a_headers_file_without_a_policy_sets_none() -> None:
+    """None, not "": the server then sends its own strict policy rather than an empty one."""
+    assert policy_in("# written by hand\n\n") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"  # an indented comment\n/*\n  Content-Security-Policy: {STRICT}\n",
+        f"/*\n Content-Security-Policy: {STRICT}\n",  # one space of indentation is enough
+    ],
+)
+def test_comments_and_indentation_in_a_headers_file(text: str) -> None:
+    assert policy_in(text) == STRICT
