@@ -13,6 +13,7 @@ from tools_support import BuiltSite, write_article
 from cmd.buildindex.__main__ import main as buildindex_main
 from cmd.rendermd.__main__ import main as rendermd_main
 from cmd.rendermd.build import render_site
+from cmd.shared import csp
 
 
 def test_rss_dates_are_rfc_822_in_gmt(built_site: BuiltSite) -> None:
@@ -86,3 +87,29 @@ def test_reading_time_is_at_least_one_minute_and_words_over_230(tmp_path: Path) 
         for name in ("note", "shorter", "longer")
     }
     assert minutes == {"note": ["1"], "shorter": ["5"], "longer": ["6"]}
+
+
+def test_a_directive_the_policy_does_not_name_falls_back_to_default_src() -> None:
+    assert csp.policy({}, "site.toml").sources("media-src") == ("'none'",)
+    assert csp.policy({"media-src": ["https:"]}, "site.toml").sources("media-src") == ("https:",)
+
+
+def test_inline_code_is_allowed_only_by_unsafe_inline() -> None:
+    assert not csp.policy({}, "site.toml").allows("script-src", inline=True)
+    assert csp.policy({"script-src": ["'unsafe-inline'"]}, "site.toml").allows("script-src", inline=True)
+    assert not csp.policy({}, "site.toml").allows("img-src")  # no URL and not inline: nothing to allow
+
+
+@pytest.mark.parametrize(
+    ("source", "url", "allowed"),
+    [
+        ("*.example.org", "https://cdn.example.org/a.png", True),
+        ("*.example.org", "https://evil.net/a.png", False),
+        ("*.example.org", "https://badexample.org/a.png", False),  # the dot is part of the wildcard
+        ("cdn.example.org", "https://cdn.example.org/a.png", True),  # no scheme: the page's
+        ("https://cdn.example.org", "https://cdn.example.org/a.png", True),
+        ("https://cdn.example.org", "http://cdn.example.org/a.png", False),  # a scheme given must match
+    ],
+)
+def test_which_image_urls_a_widened_policy_allows(source: str, url: str, allowed: bool) -> None:
+    assert csp.policy({"img-src": [source]}, "site.toml").allows("img-src", url) is allowed
