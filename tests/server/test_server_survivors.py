@@ -6,7 +6,7 @@ Each one checks an exact value, written here, that the mutated code gets wrong.
 import pytest
 
 from server.headers_file import policy_in
-from server.negotiation import gzip_preferred
+from server.negotiation import byte_range, gzip_preferred
 
 STRICT = "default-src 'none'"
 
@@ -38,3 +38,10 @@ def test_a_headers_file_without_a_policy_sets_none() -> None:
 )
 def test_comments_and_indentation_in_a_headers_file(text: str) -> None:
     assert policy_in(text) == STRICT
+
+
+def test_range_numbers_past_18_digits_all_stand_for_one_huge_number() -> None:
+    """Up to 18 digits a number is itself (so a last before the first is a bad range, ignored);
+    from 19 digits every number is the same huge one (so first == last, past the body: 416)."""
+    assert byte_range(b"bytes=999999999999999999-100000000000000000", 100) is None
+    assert byte_range(b"bytes=9999999999999999999-1000000000000000000", 100) == (-1, -1)
