@@ -22,9 +22,11 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -34,11 +36,13 @@ REPO = Path(__file__).resolve().parent.parent
 MUTANTS = REPO / "mutants"
 SURVIVORS_FILE = REPO / "bench" / "mutation-survivors.md"
 LOG = MUTANTS / "bench-mutation.log"
+RECHECKED = MUTANTS / "bench-rechecked.json"  # survivor -> the test that failed when run again, or ""
+FAST = "not docker and not slow and not browser and not articles"
 PACKAGES = ("server", "cmd")
 # mutmut's exit codes for a mutant (mutmut/stats.py); anything else is "suspicious".
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
 STATUS |= dict.fromkeys((24, -24, 152, 255), "timeout") | {37: "type check"}
-CAUGHT = ("killed", "timeout", "type check")
+CAUGHT = ("killed", "timeout", "type check", "rechecked")
 MISSED = ("survived", "no tests", "suspicious")
 MISSED_CODES = frozenset({0, 5, 33})  # survived, no tests: what --survivors runs again
 # A mutant's name is its module, then the mutated function, e.g. server.site.xǁSiteǁanswer__mutmut_3.
@@ -104,6 +108,39 @@ def missed(patterns: list[str]) -> list[str]:
     return [name for codes in results(patterns).values() for name, code in codes.items() if code in MISSED_CODES]
 
 
+def test_folder(name: str) -> str:
+    if name.startswith("server."):
+        return "tests/server"
+    return "tests/preview" if name.startswith("cmd.preview.") else "tests/tools"
+
+
+def recheck(names: list[str]) -> None:
+    """Each survivor again, against the whole fast selection of its test folder, with the tests as they are now.
+
+    mutmut runs only the tests that called the mutated function themselves: a test that uses an app
+    or a site that a fixture built during an earlier test is never chosen, though it may kill the
+    mutant (an alias redirect's 301 is only checked that way).  The trampoline mutmut puts in each
+    function serves the mutant named in MUTANT_UNDER_TEST, so pytest can run it directly in mutants/.
+    """
+    shutil.copytree(REPO / "tests", MUTANTS / "tests", dirs_exist_ok=True)
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mutmut"]["pytest_add_cli_args"]
+    found: dict[str, str] = json.loads(RECHECKED.read_text()) if RECHECKED.exists() else {}
+    for name in names:
+        command = [str(REPO / ".venv/bin/python"), "-m", "pytest", "-x", "-q", *extra, "-m", FAST, test_folder(name)]
+        done = subprocess.run(
+            command, cwd=MUTANTS, env={**os.environ, "MUTANT_UNDER_TEST": name}, capture_output=True, text=True
+        )
+        failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
+        found[name] = (failed or [f"exit {done.returncode}"])[0] if done.returncode else ""
+        print(f"  {name}: {'killed by ' + found[name] if found[name] else 'survived'}", flush=True)
+        RECHECKED.write_text(json.dumps(found, indent=1, ensure_ascii=False))
+
+
+def rechecked_kills() -> set[str]:
+    found: dict[str, str] = json.loads(RECHECKED.read_text()) if RECHECKED.exists() else {}
+    return {name for name, test in found.items() if test}
+
+
 def equivalents() -> set[str]:
     """The mutants bench/mutation-survivors.md lists as equivalent (a table row starting with the name)."""
     if not SURVIVORS_FILE.exists():
@@ -119,12 +156,14 @@ def score(caught: int, tested: int) -> str:
 def report(by_module: dict[str, dict[str, int | None]]) -> Tally:
     """The table per module; returns the total."""
     total = Tally()
-    columns = ("killed", "timeout", "survived", "no tests", "not checked")
+    columns = ("killed", "rechecked", "timeout", "survived", "no tests", "not checked")
+    killed_again = rechecked_kills()
     print(f"\n{'module':34} " + " ".join(f"{c:>11}" for c in columns) + "  score (killed/tested)")
     for module, codes in by_module.items():
         tally = Tally()
         for name, code in codes.items():
             status = "not checked" if code is None else STATUS.get(code, "suspicious")
+            status = "rechecked" if status in MISSED and name in killed_again else status
             tally.add(name, status)
             total.add(name, status)
         cells = " ".join(f"{tally.counts[c]:>11}" for c in columns)
@@ -152,6 +191,7 @@ def main() -> None:
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1, help="mutants tested at once")
     parser.add_argument("--report-only", action="store_true", help="print the results already in mutants/")
     parser.add_argument("--survivors", action="store_true", help="test again only the last run's survivors")
+    parser.add_argument("--recheck", action="store_true", help="run each survivor against its whole test folder")
     args = parser.parse_args()
     patterns = [pattern(module) for module in args.modules] or [p + ".*" for p in PACKAGES]
     cpus, load_before, start = os.cpu_count(), os.getloadavg(), time.monotonic()
@@ -160,6 +200,8 @@ def main() -> None:
         chosen = missed(patterns) if args.survivors else patterns if args.modules else []
         if chosen or not (args.modules or args.survivors):  # mutmut with no name runs every mutant
             run_mutmut(chosen, args.max_children)
+    if args.recheck:
+        recheck([name for name in missed(patterns) if name not in equivalents() | rechecked_kills()])
     list_survivors(report(results(patterns)))
     elapsed = time.monotonic() - start
     load_after = os.getloadavg()

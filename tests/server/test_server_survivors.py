@@ -7,6 +7,7 @@ import pytest
 
 from server.headers_file import policy_in
 from server.negotiation import byte_range, gzip_preferred
+from server.urls import location_of
 
 STRICT = "default-src 'none'"
 
@@ -45,3 +46,15 @@ def test_range_numbers_past_18_digits_all_stand_for_one_huge_number() -> None:
     from 19 digits every number is the same huge one (so first == last, past the body: 416)."""
     assert byte_range(b"bytes=999999999999999999-100000000000000000", 100) is None
     assert byte_range(b"bytes=9999999999999999999-1000000000000000000", 100) == (-1, -1)
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/caf\u00e9/(1)!:@x", "/caf%C3%A9/(1)!:@x"),  # RFC 3986 pchars stay as they are; non-ASCII is encoded
+        ("/p?a=1&b=2", "/p?a=1&b=2"),  # a query's = and & stay
+        ("/a?b?c", "/a?b?c"),  # the first ? starts the query; a later one is a plain query character
+    ],
+)
+def test_a_redirect_location_is_percent_encoded_only_where_it_must_be(target: str, location: str) -> None:
+    assert location_of(target) == location
