@@ -5,9 +5,10 @@ Each one checks an exact value, written here, that the mutated code gets wrong.
 
 import pytest
 
+from server.assets import SiteError
 from server.headers_file import policy_in
 from server.negotiation import byte_range, gzip_preferred
-from server.urls import location_of
+from server.urls import location_of, redirect_rules
 
 STRICT = "default-src 'none'"
 
@@ -58,3 +59,16 @@ def test_range_numbers_past_18_digits_all_stand_for_one_huge_number() -> None:
 )
 def test_a_redirect_location_is_percent_encoded_only_where_it_must_be(target: str, location: str) -> None:
     assert location_of(target) == location
+
+
+def test_a_redirect_from_a_path_with_a_query_is_refused_naming_the_line_and_the_path() -> None:
+    with pytest.raises(SiteError) as error:
+        redirect_rules("# moved\n/search?q=1 /find\n")
+    assert (
+        str(error.value) == "_redirects:2: FROM must be a plain path starting with / (no splat, no query): /search?q=1"
+    )
+
+
+def test_an_absolute_redirect_target_is_kept_as_written() -> None:
+    """Only a path target is percent-decoded (to be encoded once, later): a URL keeps its %2F."""
+    assert redirect_rules("/old https://example.org/a%2Fb 302\n") == [(1, "/old", "https://example.org/a%2Fb", 302)]
