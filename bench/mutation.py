@@ -121,12 +121,15 @@ def recheck(names: list[str]) -> None:
     or a site that a fixture built during an earlier test is never chosen, though it may kill the
     mutant (an alias redirect's 301 is only checked that way).  The trampoline mutmut puts in each
     function serves the mutant named in MUTANT_UNDER_TEST, so pytest can run it directly in mutants/.
+    The tests written for survivors run first: with -x, a kill is then found in seconds.
     """
     shutil.copytree(REPO / "tests", MUTANTS / "tests", dirs_exist_ok=True)
     extra = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mutmut"]["pytest_add_cli_args"]
     found: dict[str, str] = json.loads(RECHECKED.read_text()) if RECHECKED.exists() else {}
     for name in names:
-        command = [str(REPO / ".venv/bin/python"), "-m", "pytest", "-x", "-q", *extra, "-m", FAST, test_folder(name)]
+        folder = test_folder(name)
+        first = sorted(str(path.relative_to(REPO)) for path in (REPO / folder).glob("test_*_survivors.py"))
+        command = [str(REPO / ".venv/bin/python"), "-m", "pytest", "-x", "-q", *extra, "-m", FAST, *first, folder]
         done = subprocess.run(
             command, cwd=MUTANTS, env={**os.environ, "MUTANT_UNDER_TEST": name}, capture_output=True, text=True
         )
