@@ -8,7 +8,7 @@ import pytest
 from server.assets import SiteError
 from server.headers_file import policy_in
 from server.negotiation import byte_range, gzip_preferred
-from server.urls import location_of, redirect_rules
+from server.urls import location_of, redirect_rules, url_table
 
 STRICT = "default-src 'none'"
 
@@ -72,3 +72,14 @@ def test_a_redirect_from_a_path_with_a_query_is_refused_naming_the_line_and_the_
 def test_an_absolute_redirect_target_is_kept_as_written() -> None:
     """Only a path target is percent-decoded (to be encoded once, later): a URL keeps its %2F."""
     assert redirect_rules("/old https://example.org/a%2Fb 302\n") == [(1, "/old", "https://example.org/a%2Fb", 302)]
+
+
+def test_a_redirect_target_with_a_fragment_is_checked_without_it() -> None:
+    _, redirects = url_table(["hello.html"], "/old /hello#top\n")
+    assert redirects["/old"].status == 301
+
+
+def test_every_redirect_rule_is_checked_not_only_the_first_to_a_real_page() -> None:
+    with pytest.raises(SiteError) as error:
+        url_table(["hello.html"], "/a /hello\n/b /nowhere\n")
+    assert str(error.value) == "_redirects:2: /b redirects to /nowhere, which nothing answers"
