@@ -38,9 +38,9 @@ def test_an_unknown_site_setting_is_one_clear_line_naming_the_file(
     assert status == 1
     known = "author, base_url, convention, csp, description, feed_size, language, license_name, license_url, paginate, "
     known += "permalink, templates, title"
-    assert capsys.readouterr().err.splitlines() == [
-        f"rendermd: error: {sample_dir / 'site.toml'}: unknown setting 'titel' (known: {known})"
-    ]
+    [line] = capsys.readouterr().err.splitlines()
+    where = re.escape(f"rendermd: error: {sample_dir / 'site.toml'}") + "(:1)?"  # the line, where the build knows it
+    assert re.fullmatch(where + re.escape(f": unknown setting 'titel' (known: {known})"), line), line
     assert not (tmp_path / "out").exists()
 
 
@@ -63,9 +63,9 @@ def test_a_feed_size_of_zero_in_site_toml_is_refused(
 ) -> None:
     (sample_dir / "site.toml").write_text("feed_size = 0\n", encoding="utf-8")
     assert rendermd_main([str(sample_dir), str(tmp_path / "out")]) == 1
-    assert capsys.readouterr().err.splitlines() == [
-        f"rendermd: error: {sample_dir / 'site.toml'}: setting 'feed_size' must be at least 1"
-    ]
+    [line] = capsys.readouterr().err.splitlines()
+    where = re.escape(f"rendermd: error: {sample_dir / 'site.toml'}") + "(:1)?"
+    assert re.fullmatch(where + re.escape(": setting 'feed_size' must be at least 1"), line), line
 
 
 def test_a_feed_size_of_one_gives_the_newest_article_alone(built_site: BuiltSite, tmp_path: Path) -> None:
