@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmd.shared.errors import InputError
+from cmd.shared.errors import InputError, toml_line
 
 FENCES = {"---": "yaml", "+++": "toml"}
 # Characters XML 1.0 cannot carry (C0 controls but tab, newline and carriage return;
@@ -130,11 +130,8 @@ def load_toml(block: str, path: Path) -> object:
     try:
         return tomllib.loads(block)
     except tomllib.TOMLDecodeError as error:
-        match = re.search(r"at line (\d+)", str(error))
-        line: int | None = int(match.group(1)) + 1 if match else None
-        if line is None and "end of document" in str(error):  # the block's last line
-            line = block.count("\n") + 2
-        raise InputError(f"malformed TOML front matter: {error}", path, line) from None
+        line = toml_line(error, block)
+        raise InputError(f"malformed TOML front matter: {error}", path, None if line is None else line + 1) from None
 
 
 def read(source: bytes, path: Path, *, required: bool = True) -> Document:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cmd.shared import csp as content_policy
-from cmd.shared.errors import InputError
+from cmd.shared.errors import InputError, toml_line
 from cmd.shared.layout import DEFAULT_BASE_URL
 
 CONFIG_FILE = "site.toml"
@@ -56,8 +56,10 @@ def load(articles_dir: Path) -> SiteConfig:
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise InputError(f"malformed site settings: {error}", path) from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"malformed site settings: {error}", path, toml_line(error, text)) from None
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", path) from None
     return from_mapping(data, path, key_lines(text))

@@ -1,5 +1,6 @@
 """The errors every tool reports as one line, and the report itself."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -52,3 +53,13 @@ def report_group(tool: str, group: BaseExceptionGroup[BaseException]) -> int:
     if len(errors) != len(group.exceptions):
         raise group
     return report(tool, errors)
+
+
+def toml_line(error: ValueError, text: str) -> int | None:
+    """The 1-based line of ``text`` a tomllib error is about: tomllib says it only in its message."""
+    found = re.search(r"at line (\d+)", str(error))
+    if found:
+        return int(found.group(1))
+    if "end of document" in str(error):
+        return text.count("\n") + 1
+    return None
