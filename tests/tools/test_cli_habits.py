@@ -122,8 +122,8 @@ def test_progress_shows_on_a_terminal_only(tmp_path: Path) -> None:
         ('title = "T"\n"bogus" = 1\n', "2: unknown setting 'bogus'"),
         ('title = "T"\n\n[csp]\nimg-src = 5\n', "3: [csp] 'img-src' must be a list of sources"),
         ('description = """\nbase_url = x\n"""\nbase_url = "ftp://x"\n', "4: setting 'base_url' must be an absolute"),
-        ('title = "T"\n\nfeed_size = = 3\n', "3: malformed site settings: Invalid value (at line 3, column 13)"),
-        ('title = "T"\ndescription = "no end', "2: malformed site settings: Unterminated string"),
+        ('title = "T"\n\nfeed_size = = 3\n', "3: malformed site settings: "),
+        ('title = "T"\ndescription = "no end', "2: malformed site settings: "),
     ],
 )
 def test_site_toml_errors_carry_the_line(tmp_path: Path, settings: str, message: str) -> None:
