@@ -14,7 +14,7 @@ COMMANDS = {
     "new": ("eblog.scaffold", 'write a new article with its front matter: eblog new "My first post"'),
     "build": ("eblog.build", "rendermd, buildindex and prezip in one go: eblog build [ARTICLES] [OUT]"),
     "serve": ("eblog.serve", "build, then serve the zip as production does (or serve --zip FILE as it is)"),
-    "preview": ("cmd.preview.__main__", "serve ARTICLES live, rebuilt on every save (the preview extra)"),
+    "preview": ("eblog.preview", "serve ARTICLES live, rebuilt on every save (the preview extra)"),
 }
 OURS = frozenset({"cmd", "server", "eblog"})  # missing one of these is a broken install, not a missing extra
 EXTRAS = {"build": "eblog[build]", "new": "eblog[build]", "serve": "eblog[build]", "preview": "eblog[preview]"}

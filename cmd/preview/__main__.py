@@ -28,9 +28,9 @@ from cmd.shared.errors import InputError
 from server.protocol import EblogProtocol
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
+def parse(argv: list[str] | None, prog: str = "python -m cmd.preview") -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m cmd.preview",
+        prog=prog,
         description="Serve the site built from ARTICLES, rebuilt on every save, with open pages reloaded.",
         parents=[common_flags("preview")],
     )
@@ -104,8 +104,9 @@ async def serve(loop: Loop, app: PreviewApp, sock: socket.socket, articles: Path
         rebuilding.cancel()
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m cmd.preview") -> int:
+    """``prog``: the name --help and usage errors give (``eblog preview`` runs this too)."""
+    args = parse(argv, prog)
     host = args.host
     if not is_loopback(host):
         say(f"warning: --host {host} lets other machines reach the preview, drafts included; 127.0.0.1 keeps it here")

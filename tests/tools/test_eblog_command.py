@@ -160,3 +160,10 @@ def test_serve_on_a_port_in_use_exits_1_naming_it(tmp_path: Path) -> None:
         result = eblog("serve", "--zip", str(tmp_path / "out.zip"), "--host", "127.0.0.1", "--port", str(port))
     assert result.returncode == 1
     assert result.stderr == f"eblog-server: error: 127.0.0.1:{port}: address already in use\n"
+
+
+def test_every_command_names_itself_in_its_usage() -> None:
+    for command in ("new", "build", "serve", "preview"):
+        result = eblog(command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(f"usage: eblog {command} "), result.stdout
