@@ -1,20 +1,22 @@
 """python -m cmd.rendermd ARTICLES_DIR OUT_DIR"""
 
 import argparse
-import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from cmd.rendermd import stamp
 from cmd.shared.cli import QUIET, VERBOSE, common_flags
-from cmd.shared.config import CONFIG_FILE, SiteConfig
 from cmd.shared.errors import InputError, os_failure, report, report_group
 from cmd.shared.uptodate import skipped
 
 
 def settings_help() -> str:
     """The epilog: the settings file and each of its keys with its default, read from SiteConfig itself."""
+    import dataclasses
+
+    from cmd.shared.config import CONFIG_FILE, SiteConfig
+
     keys = "\n".join(
         f"  {field.name} = {field.default!r}" for field in dataclasses.fields(SiteConfig) if field.name != "csp"
     )
@@ -35,12 +37,19 @@ def options() -> argparse.ArgumentParser:
     return parser
 
 
+class HelpWithSettings(argparse.ArgumentParser):
+    """The settings' epilog is made only when help is shown: a run with nothing to do never loads config."""
+
+    def format_help(self) -> str:
+        self.epilog = settings_help()
+        return super().format_help()
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = HelpWithSettings(
         prog="python -m cmd.rendermd",
         description="Render Markdown articles into HTML pages: eblog's own layout, or a Jekyll, Hugo or Zola "
         "content tree as it is.",
-        epilog=settings_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[options(), common_flags("rendermd")],
     )
@@ -52,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     """Render ``args.articles`` into ``args.out``; the exit status."""
     if args.verbosity >= VERBOSE:
+        from cmd.shared.config import CONFIG_FILE
+
         settings = args.articles / CONFIG_FILE
         print(f"rendermd: settings from {settings if settings.is_file() else 'the defaults'}", file=sys.stderr)
         print(f"rendermd: {args.jobs or len(os.sched_getaffinity(0))} worker processes at most", file=sys.stderr)
