@@ -23,7 +23,7 @@ from cmd.preview.loop import Loop, say
 from cmd.preview.served import Served
 from cmd.rendermd import conventions
 from cmd.shared import config as site_config
-from cmd.shared.cli import common_flags
+from cmd.shared.cli import QUIET, common_flags
 from cmd.shared.errors import InputError
 from server.protocol import EblogProtocol
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m cmd.preview") -> 
         shown = f"[{host}]" if ":" in host else host
         drafts = "drafts left out" if args.no_drafts else "drafts shown"
         summary = f"preview: http://{shown}:{sock.getsockname()[1]}/ serving {args.articles} ({drafts}); Ctrl-C stops"
-        loop = Loop(builder, served, news, args.articles)
+        loop = Loop(builder, served, news, args.articles, quiet=args.verbosity <= QUIET)
         loop.first()
         assert served.site is not None
         app = PreviewApp(served.site, summary, news)

@@ -49,8 +49,9 @@ def moved_pages(before: Rendered | None, after: Rendered | None) -> dict[str, st
 class Loop:
     """Runs builds as changes come (see the module docstring) and reports each in one line."""
 
-    def __init__(self, builder: Builder, served: Served, news: News, articles: Path):
+    def __init__(self, builder: Builder, served: Served, news: News, articles: Path, *, quiet: bool = False):
         self.builder = builder
+        self.quiet = quiet  # -q: errors and warnings only, no line for a build that went well
         self.served = served
         self.app: PreviewApp | None = None  # set by ``run``: the first build comes before the app
         self.news = news
@@ -165,7 +166,12 @@ class Loop:
         elif not quiet:
             # Events with nothing new behind them (a save of the same text, the tail of a git
             # operation that came after its build): said, but no build and no reload.
-            say(f"nothing changed ({outcome.seconds * 1000:.0f} ms)")
+            self.tell(f"nothing changed ({outcome.seconds * 1000:.0f} ms)")
+
+    def tell(self, line: str) -> None:
+        """A line about a build that went well: said unless -q."""
+        if not self.quiet:
+            say(line)
 
     def swap(self) -> None:
         assert self.served.site is not None and self.app is not None
@@ -181,11 +187,11 @@ class Loop:
             count = len(outcome.problems)
             say(f"the site was not rebuilt ({count} problem{'s' if count > 1 else ''}); the last good one is served")
         elif outcome.kind == "pages":
-            say(f"rebuilt {', '.join(outcome.written)} in {milliseconds:.0f} ms")
+            self.tell(f"rebuilt {', '.join(outcome.written)} in {milliseconds:.0f} ms")
         else:
-            say(f"rebuilt the site in {milliseconds:.0f} ms ({outcome.rendered} pages rendered)")
+            self.tell(f"rebuilt the site in {milliseconds:.0f} ms ({outcome.rendered} pages rendered)")
             if self.news.problems:
-                say("the problems are fixed")
+                self.tell("the problems are fixed")
         for warning in outcome.warnings:
             if warning not in self.warned:
                 say(warning)

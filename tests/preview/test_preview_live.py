@@ -212,3 +212,19 @@ def test_a_busy_port_is_one_line(tmp_path: Path, preview: Preview) -> None:
     )
     assert result.returncode == 1
     assert result.stderr == f"preview: error: cannot listen on 127.0.0.1:{preview.port}: Address already in use\n"
+
+
+def test_quiet_says_only_errors_and_warnings(tmp_path: Path) -> None:
+    articles = copy_articles(tmp_path / "articles")
+    preview = start_preview(articles, tmp_path, "-q")
+    try:
+        article = articles / "introduction.md"
+        article.write_text(article.read_text().replace("Introducing eblog", "Introducing eblog, quietly", 1))
+        preview.wait_for(lambda: preview.serves("/introduction", "Introducing eblog, quietly"), "the edit served")
+        article.write_text("---\ntitle: [unclosed\n---\nBroken.\n")
+        preview.wait_for(lambda: any(": error: " in line or "error:" in line for line in preview.lines()), "the error")
+    finally:
+        assert preview.stop() == 0
+    lines = preview.lines()
+    assert not [line for line in lines if line.startswith(("preview: rebuilt", "preview: nothing changed"))], lines
+    assert any(line.startswith("preview: error: ") and "introduction.md" in line for line in lines), lines
