@@ -4,12 +4,16 @@
 #   docker run --rm -p 8080:8080 eblog
 #   docker build --build-arg VARIANT=minimal -t eblog:minimal .    the same server on an empty base
 #
+#   docker build --target test .       the test suite, in a stage the image does not wait for
+#
 # Three stages, named as in the article: `tooling` (interpreter, installer, dependencies, the tools),
-# `builder` (tests, then articles -> assets.zip), `run` (only what serving needs); and a further
-# step past the article's: `minimal-tree` and `minimal-base`, the server on an empty base. `run`
-# stays last, so a plain build gives the image; VARIANT picks the base it starts from, so both
-# images share one definition of how the server runs. There is no `# syntax=` line on purpose:
-# the Dockerfile frontend built into the engine is used, so the build pulls no frontend image.
+# `builder` (articles -> assets.zip), `run` (only what serving needs); beside them, `test` (the test
+# suite), `server` (the server's bytecode) and `commit`, which nothing on the image's path waits
+# for without need; and a further step past the article's: `minimal-tree` and `minimal-base`, the
+# server on an empty base. `run` stays last, so a plain build gives the image; VARIANT picks the
+# base it starts from, so both images share one definition of how the server runs. There is no
+# `# syntax=` line on purpose: the Dockerfile frontend built into the engine is used, so the build
+# pulls no frontend image.
 
 # One base for every stage: a venv records the path of its interpreter, so the server's venv built
 # in `tooling` runs unchanged in `run`. Swap it with --build-arg (the benchmarks do); never `latest`.
@@ -62,11 +66,12 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     UV_PROJECT_ENVIRONMENT=/opt/serve /opt/uv/bin/uv sync --frozen --no-install-project --only-group serve --compile-bytecode \
     && find /opt/serve -name '*.so' -exec strip --strip-unneeded {} +
 
-# Everything the build runs: render (the tools), serve and test (the test suite), as the `dev` group.
+# What the tools need (the `render` group: pyromark, Jinja2, Pygments, PyYAML), and nothing the
+# tests or the linters need: a lock change reinstalls and recompiles only this on the image's path.
 # Compiled to bytecode too: every later RUN starts from this layer, and would otherwise compile
-# pyromark, Pygments, Jinja2 and pytest again on each build (about half of an article rebuild).
+# Pygments and Jinja2 again on each build (about half of an article rebuild).
 RUN --mount=type=cache,target=/root/.cache/uv \
-    UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group dev --compile-bytecode
+    UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group render --compile-bytecode
 
 # The build venv first on PATH, so `python` below is the one with the tools' dependencies.
 ENV PATH=/opt/build/bin:$PATH
@@ -78,28 +83,39 @@ COPY cmd/ cmd/
 RUN python -m compileall -q cmd
 
 # ---------------------------------------------------------------------------------------------------
-# builder: tests first (they need the code, not the articles), then the articles become assets.zip.
-FROM tooling AS builder
+# test: the test suite, a target of its own (`docker build --target test .`, which CI runs beside
+# the image build). No stage of the image copies from it, so BuildKit never builds it for the image:
+# a server edit no longer waits half a minute for the tests before its image exists. Run inside
+# the build, they cost a server edit 31.7 of its 32.2 s and a lock change as much (the build
+# benchmark's logs, bench/results/docker_build-logs/). A failing test fails this target.
+FROM tooling AS test
 
-# The helpers the tests share with bench/ and docker/minimal (testing/: the sample site, the server
-# as a process, ports): they change less often than the tests.
+# The test and lint packages on top of the tools' venv (the `dev` group), only here.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group dev --compile-bytecode
+
+# The helpers the tests share with bench/ and docker/minimal (the sample site, the server as a
+# process, ports): they change less often than the tests.
 COPY testing/ testing/
-# The tests, then the server code: both change more often than the tools, less often than articles.
+# The tests, then the code they test: from least to most often changed.
 COPY tests/ tests/
+# The server code last: an edit to it reruns only the test run below.
 COPY server/ server/
 
-# The server's bytecode, compiled once here and shipped to `run`: "unchecked-hash" pycs do not depend
-# on file times and are never re-checked against the source, which is right in an immutable image.
-# Then the test suite: a failing test fails the build. Both before the articles' COPY, so an article
-# edit does not rerun them; the tests write no bytecode or pytest cache, so the code `run` copies
-# stays exactly as compiled. Left out: the Docker tests (no engine in here; .dockerignore keeps them
-# out of the context), the tests marked `articles`, which read the real articles/ (not copied yet;
-# rendermd below stops the build at a bad article anyway), and those marked `slow` and `browser`
-# (real servers, load, Chromium): CI runs all of them outside, and a server edit's rebuild waits
-# on the fast tests only.
-RUN python -m compileall -q --invalidation-mode unchecked-hash server \
-    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider \
-        -m "not docker and not articles and not slow and not browser"
+# Left out: the Docker tests (no engine in here; .dockerignore keeps them out of the context), the
+# tests marked `articles` (they read articles/, which this stage has no need to copy), and those
+# marked `slow` and `browser` (real servers, load, Chromium): CI runs all of them outside. No
+# bytecode or pytest cache written: nothing here is kept.
+RUN PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker and not articles and not slow and not browser"
+
+# ---------------------------------------------------------------------------------------------------
+# builder: the articles become assets.zip. It needs the tools, not the server (but for the one
+# module below): a server edit does not rerun it.
+FROM tooling AS builder
+
+# The one server module the tools import (server/version.py, for their --version), alone: an edit
+# to the rest of the server leaves this layer, and the render after it, cached.
+COPY server/__init__.py server/version.py server/
 
 # The articles, the most often changed input: only the layers from here on rerun after an edit.
 COPY articles/ articles/
@@ -108,7 +124,7 @@ COPY articles/ articles/
 # default (the zip epoch, and no Last-Modified). Pass `--build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`.
 # The site's address, for the absolute URLs of the feeds and the sitemap (buildindex reads it; else
 # articles/site.toml's base_url, else http://localhost:8080, and the build warns). Both declared
-# here, after the tests, so a new value reruns only the render.
+# here, after the articles' COPY, so a new value reruns only the render.
 ARG SOURCE_DATE_EPOCH
 ARG EBLOG_BASE_URL
 
@@ -130,6 +146,18 @@ RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \
         echo "eblog: warning: the feeds and sitemap point to http://localhost:8080; build with --build-arg EBLOG_BASE_URL=https://your.site (or set base_url in articles/site.toml)" >&2; fi \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
+
+# ---------------------------------------------------------------------------------------------------
+# server: the server's code and its bytecode, on the bare base: it depends neither on the lock nor
+# on the tools, so a server edit reruns this stage and the image's last layers, and nothing else.
+FROM ${PYTHON_IMAGE} AS server
+
+# The code, where `run` has it.
+COPY server/ /app/server/
+
+# Its bytecode, compiled once here and shipped: "unchecked-hash" pycs do not depend on file times
+# and are never re-checked against the source, which is right in an immutable image.
+RUN python -m compileall -q --invalidation-mode unchecked-hash /app/server
 
 # ---------------------------------------------------------------------------------------------------
 # commit: the commit the image is built from, read from git's files without installing git.
@@ -160,9 +188,9 @@ COPY docker/minimal/ docker/minimal/
 COPY docker/healthcheck.py /app/
 COPY testing/ports.py testing/server_sample.py testing/__init__.py testing/
 
-# The server exactly as both images ship it (compiled in `builder`), where they have it. COPY
+# The server exactly as both images ship it (compiled in `server`), where they have it. COPY
 # --from is cached by the bytes copied: an article edit reruns builder's last steps, not this stage.
-COPY --from=builder /src/server/ /app/server/
+COPY --from=server /app/server/ /app/server/
 
 # 1. Trace: start the server from /app as the image does, on a sample site, and ask for every
 #    kind of answer (each route, gzip, HEAD, 304, 206, 416, 301, 404, 405, 400, 412, bytes that
@@ -252,7 +280,7 @@ ENTRYPOINT ["python", "-m", "server"]
 # 1. The HEALTHCHECK's script (changes almost never).
 COPY docker/healthcheck.py healthcheck.py
 # 2. The server code with its bytecode (changes with the code).
-COPY --from=builder /src/server/ server/
+COPY --from=server /app/server/ server/
 # 3. The commit (changes with every commit; a few bytes).
 COPY --from=commit /out/commit.txt server/commit.txt
 # 4. The site (changes with every article edit): the last layer, so that is all an edit ships.

@@ -28,6 +28,7 @@ SCENARIO_TITLES = {
     "server": "warm, server code edited",
     "lock": "warm, a dependency changed in uv.lock",
 }
+EDIT_NAMES = {"article": "an article edit", "server": "a server edit", "lock": "a lock change"}
 
 
 def find(report: Report, step: str, scenario: str) -> dict[str, Any] | None:
@@ -65,34 +66,61 @@ def load_text(load: list[float] | None, cores: int) -> str:
     return f"load average {' '.join(f'{x:.2f}' for x in load)} on {cores} CPUs"
 
 
-def targets(report: Report) -> list[dict[str, Any]]:
-    """The three targets, each as a ratio with the machine's load beside it; left out when a step was not built."""
-    cores = report["machine"]["cores"]
-    checks: list[tuple[str, float, int, list[dict[str, Any]], str]] = []
-    naive, fast = find(report, NAIVE, "article"), find(report, SLIM, "article")
-    if naive and fast:
-        ratio = naive["seconds"] / fast["seconds"]
-        needs = f"it needed {naive['seconds'] / 20:.2f} s, measured {fast['seconds']:.2f} s"
-        checks.append((f"after an article edit, {SLIM} faster than {NAIVE}", ratio, 20, [naive, fast], needs))
-    sizes = {r["step"]: r for r in report["results"]}
-    for step, goal in ((SLIM, 5), (MINIMAL, 25)):
+# The speed targets: after each everyday edit, the optimized build (4) this many times faster than the
+# naive one (1). 50x after an article edit is the article's headline; a server edit in at most a
+# quarter of the naive time, a lock change in at most a third.
+SPEEDUP_GOALS = {"article": 50, "server": 4, "lock": 3}
+# The size targets: each image this many times smaller than the naive one, and the minimal image's ceiling.
+SIZE_GOALS = {SLIM: 5, MINIMAL: 25}
+MINIMAL_CEILING_MB = 24
+
+
+def target(name: str, ratio: float, goal: float, needs: str, load: list[float] | None, cores: int) -> dict[str, Any]:
+    """A target whose figure must reach goal (a speedup, or a size ratio), with by how much it missed."""
+    return {
+        "target": name,
+        "ratio": round(ratio, 1),
+        "goal": goal,
+        "met": ratio >= goal,
+        "short_by_pct": 0.0 if ratio >= goal else round(100 * (goal - ratio) / goal, 1),
+        "needs": needs,
+        "load": load,
+        "cores": cores,
+    }
+
+
+def speed_targets(report: Report, cores: int) -> list[dict[str, Any]]:
+    found = []
+    for scenario, goal in SPEEDUP_GOALS.items():
+        naive, fast = find(report, NAIVE, scenario), find(report, SLIM, scenario)
+        if naive and fast:
+            needs = f"it needed {naive['seconds'] / goal:.2f} s, measured {fast['seconds']:.2f} s"
+            name = f"after {EDIT_NAMES[scenario]}, {SLIM} faster than {NAIVE}"
+            load = load_of(report, naive, fast)
+            found.append(target(name, naive["seconds"] / fast["seconds"], goal, needs, load, cores))
+    return found
+
+
+def size_targets(report: Report, cores: int) -> list[dict[str, Any]]:
+    sizes = {r["step"]: r["size"] for r in report["results"]}
+    found = []
+    for step, goal in SIZE_GOALS.items():
         if NAIVE in sizes and step in sizes:
-            ratio = sizes[NAIVE]["size"] / sizes[step]["size"]
-            needs = f"it needed {sizes[NAIVE]['size'] / goal / MB:.1f} MB, measured {sizes[step]['size'] / MB:.1f} MB"
-            checks.append((f"{step} image smaller than {NAIVE}'s", ratio, goal, [], needs))
-    return [
-        {
-            "target": name,
-            "ratio": round(ratio, 1),
-            "goal": goal,
-            "met": ratio >= goal,
-            "short_by_pct": 0.0 if ratio >= goal else round(100 * (goal - ratio) / goal, 1),
-            "needs": needs,
-            "load": load_of(report, *cells),
-            "cores": cores,
-        }
-        for name, ratio, goal, cells, needs in checks
-    ]
+            needs = f"it needed {sizes[NAIVE] / goal / MB:.1f} MB, measured {sizes[step] / MB:.1f} MB"
+            name = f"{step} image smaller than {NAIVE}'s"
+            found.append(target(name, sizes[NAIVE] / sizes[step], goal, needs, load_of(report), cores))
+    if MINIMAL in sizes:
+        # As a ratio too: the ceiling over the size, which reaches 1 when the image fits under it.
+        needs = f"it needed at most {MINIMAL_CEILING_MB} MB, measured {sizes[MINIMAL] / MB:.1f} MB"
+        name = f"{MINIMAL} image within {MINIMAL_CEILING_MB} MB (ceiling / size)"
+        found.append(target(name, MINIMAL_CEILING_MB * MB / sizes[MINIMAL], 1, needs, load_of(report), cores))
+    return found
+
+
+def targets(report: Report) -> list[dict[str, Any]]:
+    """Every target as a ratio with the machine's load beside it; left out when a step was not built."""
+    cores = report["machine"]["cores"]
+    return speed_targets(report, cores) + size_targets(report, cores)
 
 
 def target_line(target: dict[str, Any]) -> str:

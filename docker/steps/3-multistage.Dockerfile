@@ -3,10 +3,13 @@
 #   docker build -f docker/steps/3-multistage.Dockerfile -t eblog:multistage .
 #
 # Changed from step 2: three stages, named as in the article. `tooling` and `builder` hold the
-# installer, every dependency group, the tools and the tests, and run the tests and the render;
-# `run` starts again from the slim base and copies over only the server's runtime venv (the
-# `serve` group, compiled, extension modules stripped), the server code and assets.zip. The run
-# stage also gets what a production image wants: a non-root user, a HEALTHCHECK, no pip.
+# installer, the tools' dependencies and the tools, and run the render; `run` starts again from
+# the slim base and copies over only the server's runtime venv (the `serve` group, compiled,
+# extension modules stripped), the server code and assets.zip. The run stage also gets what a
+# production image wants: a non-root user, a HEALTHCHECK, no pip. Stages also take the tests off
+# the image's path: `test` (`docker build --target test`) runs them, and no stage of the image
+# waits for it; `server` compiles the server on the bare base, so a server edit reruns neither
+# the installs nor the render.
 # What the article says it buys: the image shrinks to the base plus a few MB (no compiler, git,
 # -dev libraries, installer, caches, render or test packages), and an article edit ships one
 # small layer. Not yet bought: a changed lock reinstalls with an empty installer cache, so every
@@ -58,8 +61,8 @@ COPY pyproject.toml uv.lock ./
 RUN UV_PROJECT_ENVIRONMENT=/opt/serve /opt/uv/bin/uv sync --frozen --no-install-project --only-group serve --compile-bytecode \
     && find /opt/serve -name '*.so' -exec strip --strip-unneeded {} +
 
-# Everything the build runs: render, serve and test, as the `dev` group, compiled to bytecode once.
-RUN UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group dev --compile-bytecode
+# What the tools need (the `render` group), compiled to bytecode once; the test packages are `test`'s.
+RUN UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group render --compile-bytecode
 
 # The build venv first on PATH, so `python` below is the one with the tools' dependencies.
 ENV PATH=/opt/build/bin:$PATH
@@ -71,21 +74,30 @@ COPY cmd/ cmd/
 RUN python -m compileall -q cmd
 
 # ---------------------------------------------------------------------------------------------------
-# builder: tests first (they need the code, not the articles), then the articles become assets.zip.
-FROM tooling AS builder
+# test: the test suite, as a target of its own (`docker build --target test`); the image never waits for it.
+FROM tooling AS test
 
-# The helpers the tests share with bench/ and docker/minimal (testing/: the sample site, the server
-# as a process, ports): they change less often than the tests.
+# The test and lint packages on top of the tools' venv (the `dev` group), only here.
+RUN UV_PROJECT_ENVIRONMENT=/opt/build /opt/uv/bin/uv sync --frozen --no-install-project --only-group dev --compile-bytecode
+
+# The helpers the tests share with bench/ and docker/minimal (the sample site, the server as a
+# process, ports): they change less often than the tests.
 COPY testing/ testing/
-# The tests, then the server code: both change more often than the tools, less often than articles.
+# The tests, then the code they test: from least to most often changed.
 COPY tests/ tests/
-# The server code, in its own layer: an edit to it reruns the tests below, not the installs above.
+# The server code last: an edit to it reruns only the test run below.
 COPY server/ server/
 
-# The server's bytecode (unchecked-hash: never re-checked against the source in an immutable
-# image), then the test suite: a failing test fails the build. Both before the articles' COPY.
-RUN python -m compileall -q --invalidation-mode unchecked-hash server \
-    && PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker and not articles and not slow and not browser"
+# The fast tests (as in step 2's selection): a failing test fails this target.
+RUN PYTHONDONTWRITEBYTECODE=1 python -m pytest -q -p no:cacheprovider -m "not docker and not articles and not slow and not browser"
+
+# ---------------------------------------------------------------------------------------------------
+# builder: the articles become assets.zip, with the tools; of the server, only the module they import.
+FROM tooling AS builder
+
+# The one server module the tools import (server/version.py, for their --version), alone: an edit
+# to the rest of the server leaves this layer, and the render after it, cached.
+COPY server/__init__.py server/version.py server/
 
 # The articles, the most often changed input: only the layers from here on rerun after an edit.
 COPY articles/ articles/
@@ -100,6 +112,16 @@ RUN python -m cmd.rendermd articles /tmp/site \
     && python -m cmd.buildindex /tmp/site \
     && mkdir -p /out \
     && python -m cmd.prezip /tmp/site -o /out/assets.zip
+
+# ---------------------------------------------------------------------------------------------------
+# server: the server's code and its bytecode, on the bare base: neither the lock nor the tools touch it.
+FROM ${PYTHON_IMAGE} AS server
+
+# The code, where `run` has it.
+COPY server/ /app/server/
+
+# Its bytecode (unchecked-hash: never re-checked against the source in an immutable image).
+RUN python -m compileall -q --invalidation-mode unchecked-hash /app/server
 
 # ---------------------------------------------------------------------------------------------------
 # commit: the commit, in a stage of its own so an article edit does not rerun it.
@@ -155,7 +177,7 @@ ENTRYPOINT ["python", "-m", "server"]
 # The HEALTHCHECK's script (changes almost never).
 COPY docker/healthcheck.py healthcheck.py
 # The server code with its bytecode (changes with the code).
-COPY --from=builder /src/server/ server/
+COPY --from=server /app/server/ server/
 # The commit (changes with every commit).
 COPY --from=commit /out/commit.txt server/commit.txt
 # The site (changes with every article edit): the last layer, so that is all an edit ships.

@@ -12,7 +12,7 @@ from testing.ci import required, unavailable
 from testing.figures import print_figures
 from tests.deploy.deploy_support import FIGURES, REPO
 
-# The Docker build runs the suite on a copy of tests/, server/ and cmd/ alone: without deploy/,
+# The Docker test stage runs the suite on a copy of tests/, server/ and cmd/ alone: without deploy/,
 # bench/ and README.md there is nothing here to test, so nothing is collected.
 if not (REPO / "deploy").is_dir():
     collect_ignore_glob = ["test_*.py"]

@@ -358,13 +358,12 @@ def test_article_edit_reruns_only_the_steps_after_the_articles(
 ) -> None:
     build, marker = after_article_edit
     assert not_cached(build.log.stage("tooling")) == [], "dependency and tool layers must come from the cache"
-    assert not_cached(steps_with(build.log, "tooling", "--only-group serve", "--only-group dev", "COPY cmd/")) == []
-    assert not_cached(steps_with(build.log, "builder", "COPY tests/", "COPY server/", "pytest")) == [], (
-        "the tests need the code, not the articles: an article edit must not rerun them"
-    )
+    assert not_cached(steps_with(build.log, "tooling", "--only-group serve", "--only-group render", "COPY cmd/")) == []
+    assert build.log.stage("test") == [], "the image waits for no test: the suite is `--target test`'s"
     before, after = split_at(build.log.stage("builder"), "COPY articles/")
-    assert not_cached(before) == []
+    assert not_cached(before) == [], "the server module the tools import is the same"
     assert cached(after) == [], "every step from the articles' COPY on must run again"
+    assert not_cached(build.log.stage("server")) == [], "an article edit must not recompile the server"
     assert not_cached(build.log.stage("commit")) == [], "an article edit must not rerun the commit stage"
     assert not_cached(build.log.stage("run-base")) == [], "nor the base of the image"
     kept, _ = split_at(build.log.stage("run"), "COPY --from=builder /out/assets.zip")
@@ -375,15 +374,38 @@ def test_article_edit_reruns_only_the_steps_after_the_articles(
     assert zip_grep(docker, build.tag, marker), "the edited article is not in the new assets.zip"
 
 
-def test_server_edit_keeps_the_dependency_layers(docker: Engine, after_server_edit: Build) -> None:
+def test_server_edit_reruns_only_the_server_stage_and_the_last_layers(docker: Engine, after_server_edit: Build) -> None:
     build = after_server_edit
     assert not_cached(build.log.stage("tooling")) == [], "dependency and tool layers must come from the cache"
-    assert not_cached(steps_with(build.log, "tooling", "--only-group serve", "--only-group dev", "COPY cmd/")) == []
-    assert not build.log.step("builder", "COPY server/").cached
+    assert not_cached(steps_with(build.log, "tooling", "--only-group serve", "--only-group render", "COPY cmd/")) == []
+    assert build.log.stage("test") == [], "the image waits for no test: the suite is `--target test`'s"
+    assert not_cached(build.log.stage("builder")) == [], "the site needs the tools, not the server: no render"
+    assert not build.log.step("server", "COPY server/").cached
     assert not_cached(build.log.stage("run-base")) == [], "the image's dependency layer must come from the cache"
-    kept, rerun = split_at(build.log.stage("run"), "COPY --from=builder /src/server/")
+    kept, rerun = split_at(build.log.stage("run"), "COPY --from=server /app/server/")
     assert not_cached(kept) == []
     assert not rerun[0].cached
+
+
+FAILING_TEST = """
+def test_fails_on_purpose() -> None:
+    assert 1 + 1 == 3, "failed on purpose by the Docker test"
+"""
+
+
+def test_the_test_target_runs_the_suite_and_a_failing_test_fails_it(
+    docker: Engine, tmp_path: Path, after_server_edit: Build
+) -> None:
+    """The suite is off the image's path, not gone: `--target test` runs it, and one failure fails the build."""
+    tree = copy_tree(tmp_path / "eblog")
+    (tree / "tests" / "tools" / "test_fails_on_purpose.py").write_text(FAILING_TEST)
+    build = docker.build(tree, f"eblog-test-{RUN_ID}:tests", target="test", check=False)
+    assert not build.image, "a failing test must fail the test target"
+    summary = re.search(r"(\d+) failed, (\d+) passed", build.log.text)
+    assert summary, build.log.text[-3000:]
+    failed, passed = int(summary[1]), int(summary[2])
+    assert failed == 1 and "test_fails_on_purpose.py::test_fails_on_purpose" in build.log.text
+    assert passed > 1000, f"only {passed} tests ran in the test stage"
 
 
 def test_without_git_the_commit_is_unknown(

@@ -122,7 +122,7 @@ def test_multistage_is_the_dockerfile_without_cache_mounts() -> None:
     """Step 4 is the Dockerfile itself; step 3 differs from it only in RUNs that use a cache mount there,
     and in what the Dockerfile adds for step 5 (the minimal stages, and `run` on the base VARIANT names)."""
     mine, project = stages(STEPS_DIR / "3-multistage.Dockerfile"), stages(ROOT / "Dockerfile")
-    assert list(mine) == ["tooling", "builder", "commit", "run-base", "run"]
+    assert list(mine) == ["tooling", "test", "builder", "server", "commit", "run-base", "run"]
     assert [name for name in project if name not in mine] == ["minimal-tree", "minimal-base"]
     assert not [i for i in instructions(STEPS_DIR / "3-multistage.Dockerfile") if "type=cache" in i.text]
     for name, instructions_3 in mine.items():
