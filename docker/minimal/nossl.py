@@ -7,8 +7,9 @@ connection; uvicorn the defaults of its --ssl-* options, which eblog's command l
 offer). The real module needs OpenSSL's libssl and libcrypto (and libzstd, which libcrypto
 links): 8.5 MB, a third of the image, for code no request runs. This stand-in, compiled
 to the tree's ssl.pyc, keeps those imports working with the same values, and any attempt to
-use TLS fails at once with an error saying why. A name an importer needs and this module lacks
-fails the image's build: the verify step imports everything the server does.
+use TLS fails at once with an error saying why; the CA bundle goes too, as nothing could read it.
+A name an importer needs and this module lacks fails the image's build: the verify step imports
+everything the server does, and a TLS use on its paths (urllib's opener made one) fails there.
 """
 
 from enum import IntEnum
