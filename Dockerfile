@@ -199,7 +199,8 @@ COPY --from=server /app/server/ /app/server/
 #    Each process records its sys.modules and the shared objects it mapped.
 # 2. Assemble /minimal from that record (docker/minimal/tree.py): the interpreter, the libraries
 #    ldd finds for it and for the extension modules, the traced standard library as bytecode, the
-#    traced modules of the serve venv, the CA bundle, passwd and group. No hand-kept file list.
+#    traced modules of the serve venv, passwd and group; `ssl` is a stand-in without OpenSSL
+#    (docker/minimal/nossl.py: the server speaks plain HTTP). No hand-kept file list.
 # 3. Verify: the same requests and checks again, the server chrooted into /minimal as uid 10001,
 #    so it can use nothing outside the tree; a module the trace missed fails the build here.
 # One RUN: the trace is an input of the tree, not something to keep in a layer.
@@ -216,14 +217,12 @@ FROM scratch AS minimal-base
 # As in run-base, and the values docker/minimal/image.py holds (the verify step ran with them; the
 # Docker test checks both agree): `python` from the tree, the serve packages on sys.path (the
 # tree has no venv: a bare directory needs no pyvenv.cfg nor interpreter links), no bytecode
-# written at run time, logs unbuffered, UTF-8 (glibc's built-in C.UTF-8: no locale files), and
-# the CA bundle for OpenSSL (the tree has the bundle only, not OpenSSL's directory of links).
+# written at run time, logs unbuffered, UTF-8 (glibc's built-in C.UTF-8: no locale files).
 ENV PATH=/usr/local/bin:/usr/bin \
     PYTHONPATH=/opt/serve/packages \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    LANG=C.UTF-8 \
-    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+    LANG=C.UTF-8
 
 # The tree (changes with the lock, the base or what the server imports): one layer, and the same
 # bytes after a server edit that imports nothing new, so that layer stays cached. The tree's

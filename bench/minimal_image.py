@@ -19,7 +19,7 @@ set-up). Then:
   (background load on a shared machine then weighs on both alike).
 Containers run with --network host on 127.0.0.1:--port, access log off (the log goes through the
 engine's logging driver, whose cost is not the image's). Everything this run tagged is removed
-at the end unless --keep. Targets: minimal <= 30 MB (aim 20), cold start no slower than
+at the end unless --keep. Targets: minimal <= 24 MB (aim 20), cold start no slower than
 slim, requests/s within 5% of slim.
 """
 
@@ -219,7 +219,7 @@ def report(engine: Engine, tags: dict[str, str], args: argparse.Namespace) -> No
     print(
         f"\nimage size: slim {sizes['slim'] / MB:.1f} MB, minimal {sizes['minimal'] / MB:.1f} MB "
         f"({sizes['minimal'] / sizes['slim']:.3f} of slim, {sizes['slim'] / sizes['minimal']:.1f}x smaller)  "
-        f"target <= 30 MB (aim 20): {verdict(30 * MB / sizes['minimal'], 1.0)}"
+        f"target <= 24 MB (aim 20): {verdict(24 * MB / sizes['minimal'], 1.0)}"
     )
     parts = composition(engine, tags["minimal"])
     print("\nminimal image, composition (MB, file bytes):")

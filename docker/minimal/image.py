@@ -6,15 +6,13 @@ tests/docker checks that the built image carries exactly them, so the two cannot
 
 # The image's ENV: `python` from the tree's interpreter (/usr/local/bin in the official base,
 # /usr/bin in the Debian look-alike), the serve venv's modules on sys.path, no bytecode
-# written at run time, logs unbuffered, UTF-8, and where OpenSSL finds the CA bundle (the
-# tree has only the bundle, not OpenSSL's directory of links to it).
+# written at run time, logs unbuffered, UTF-8. No SSL_CERT_FILE: the tree has no TLS (nossl.py).
 IMAGE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin",
     "PYTHONPATH": "/opt/serve/packages",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONUNBUFFERED": "1",
     "LANG": "C.UTF-8",
-    "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
 }
 PACKAGES = IMAGE_ENV["PYTHONPATH"]
 # The HEALTHCHECK's command, run from WORKDIR: docker/healthcheck.py, copied there by the Dockerfile.

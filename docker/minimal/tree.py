@@ -15,12 +15,15 @@ library by itself (no PYTHONHOME) whichever base it came from:
 - every shared library that ldd lists for the interpreter and the extension modules shipped,
   plus any other the traced processes mapped (a dlopen), and an ld.so.cache for them, so a
   library outside the loader's default directories (the official image's libpython) is found;
-- the CA bundle, and /etc/passwd and /etc/group naming root and the image's user.
+- /etc/passwd and /etc/group naming root and the image's user.
 Modules no traced run imported are left out, whole distributions included (h11, idna); what is
 imported only off the exercised paths is named in lazy-modules.txt, which smoke.py imports in the
-trace. Binaries and libraries are stripped of symbols they do not need to run. Bytecode is
-compiled with unchecked hashes (no timestamps): the same sources give the same tree, so the
-image's layer stays cached. The server's own package is not in the tree; the Dockerfile copies it.
+trace. TLS is left out although traced: `ssl` is replaced by nossl.py, and the OpenSSL modules
+(_ssl, _hashlib: hashlib then uses its built-in hashes) go, and with them libssl, libcrypto and
+libzstd, which nothing else links; no CA bundle either (see nossl.py for why that is safe).
+Binaries and libraries are stripped of symbols they do not need to run. Bytecode is compiled
+with unchecked hashes (no timestamps): the same sources give the same tree, so the image's layer
+stays cached. The server's own package is not in the tree; the Dockerfile copies it.
 """
 
 import importlib.util
@@ -38,7 +41,10 @@ from image import APP, PACKAGES, USER
 STDLIB = Path(sysconfig.get_path("stdlib"))
 PURELIB = Path(sysconfig.get_path("purelib"))  # the serve venv's site-packages (run by its python)
 LDD_LINE = re.compile(r"^\s*(?:\S+ => )?(/\S+) \(0x[0-9a-f]+\)$")
-CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# The traced modules the tree does not take from the base: replaced by a file of docker/minimal/,
+# or left out (their importers do without them, which the verify step proves).
+STAND_INS = {"ssl": Path(__file__).with_name("nossl.py")}
+LEFT_OUT = {"_ssl", "_hashlib"}
 SHELLS = {"sh", "bash", "dash", "busybox", "ash", "zsh"}
 
 
@@ -46,19 +52,19 @@ class TreeError(Exception):
     """The trace names something the tree cannot be made from; the message says what."""
 
 
-def read_trace(trace: Path) -> tuple[set[Path], set[Path], set[Path]]:
-    """Executables, module files and mapped shared objects the traced processes used."""
+def read_trace(trace: Path) -> tuple[set[Path], dict[str, Path], set[Path]]:
+    """Executables, modules (name: file) and mapped shared objects the traced processes used."""
     executables: set[Path] = set()
-    modules: set[Path] = set()
+    modules: dict[str, Path] = {}
     mapped: set[Path] = set()
     for line in trace.read_text().splitlines():
         kind, _, rest = line.partition(" ")
         if kind == "executable":
             executables.add(Path(rest))
         elif kind == "module":
-            _name, _, file = rest.partition(" ")
+            name, _, file = rest.partition(" ")
             if file != "-":
-                modules.add(Path(file))
+                modules[name] = Path(file)
         elif kind == "mapped":
             mapped.add(Path(rest))
     if len(executables) != 1:
@@ -93,12 +99,14 @@ def copy_elf(source: Path, target: Path) -> int:
     return target.stat().st_size
 
 
-def add_stdlib(root: Path, modules: set[Path]) -> tuple[int, int, list[Path]]:
+def add_stdlib(root: Path, modules: dict[str, Path]) -> tuple[int, int, list[Path]]:
     """The traced standard library: bytes of bytecode, bytes of extension modules, the extensions."""
     code = native = 0
     extensions: list[Path] = []
-    for file in sorted(m for m in modules if m.is_relative_to(STDLIB)):
-        if file.suffix == ".py":
+    for name, file in sorted((n, f) for n, f in modules.items() if f.is_relative_to(STDLIB)):
+        if name in STAND_INS and file.suffix == ".py":
+            code += compile_to(STAND_INS[name], inside(root, file.with_suffix(".pyc")), file)
+        elif file.suffix == ".py":
             code += compile_to(file, inside(root, file.with_suffix(".pyc")), file)
         elif file.suffix == ".so":
             native += copy_elf(file, inside(root, file))
@@ -108,11 +116,11 @@ def add_stdlib(root: Path, modules: set[Path]) -> tuple[int, int, list[Path]]:
     return code, native, extensions
 
 
-def add_packages(root: Path, modules: set[Path]) -> tuple[int, int, list[Path]]:
+def add_packages(root: Path, modules: dict[str, Path]) -> tuple[int, int, list[Path]]:
     """The traced modules of the serve venv: bytes of Python, bytes of extension modules, the extensions."""
     code = native = 0
     extensions: list[Path] = []
-    for file in sorted(m for m in modules if m.is_relative_to(PURELIB)):
+    for file in sorted(m for m in modules.values() if m.is_relative_to(PURELIB)):
         shown_as = Path(PACKAGES) / file.relative_to(PURELIB)
         target = inside(root, shown_as)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,18 +137,24 @@ def add_packages(root: Path, modules: set[Path]) -> tuple[int, int, list[Path]]:
     return code, native, extensions
 
 
-def libraries(elves: list[Path], mapped: set[Path]) -> list[Path]:
-    """The shared libraries the ELF files link (ldd: the loader's own answer, transitively),
-    plus those the traced processes mapped that ldd did not name (loaded by dlopen)."""
+def linked(elf: Path) -> set[Path]:
+    """The shared libraries an ELF file links (ldd: the loader's own answer, transitively)."""
     found: set[Path] = set()
-    for elf in elves:
-        output = subprocess.run(["ldd", str(elf)], capture_output=True, text=True, check=True).stdout
-        for line in output.splitlines():
-            if match := LDD_LINE.match(line):
-                found.add(Path(match[1]))
-            elif "not found" in line:
-                raise TreeError(f"{elf}: {line.strip()}")
-    known = {path.resolve() for path in found} | {path.resolve() for path in elves}
+    output = subprocess.run(["ldd", str(elf)], capture_output=True, text=True, check=True).stdout
+    for line in output.splitlines():
+        if match := LDD_LINE.match(line):
+            found.add(Path(match[1]))
+        elif "not found" in line:
+            raise TreeError(f"{elf}: {line.strip()}")
+    return found
+
+
+def libraries(elves: list[Path], left_out: list[Path], mapped: set[Path]) -> list[Path]:
+    """The shared libraries the shipped ELF files link, plus those the traced processes mapped
+    that no traced ELF file links (loaded by dlopen). What only left-out modules link goes."""
+    found = {lib for elf in elves for lib in linked(elf)}
+    explained = found | {lib for elf in left_out for lib in linked(elf)} | {*elves, *left_out}
+    known = {path.resolve() for path in explained}
     found |= {path for path in mapped if path.resolve() not in known}
     return sorted(found)
 
@@ -166,15 +180,13 @@ def add_interpreter(root: Path, executable: Path) -> int:
 
 
 def add_etc(root: Path) -> int:
-    """The CA bundle, and the two users the image knows: root, and the one it runs as."""
+    """The two users the image knows: root, and the one it runs as."""
     etc = root / "etc"
-    (etc / "ssl" / "certs").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(CA_BUNDLE, inside(root, CA_BUNDLE))
     (etc / "passwd").write_text(
         f"root:x:0:0:root:/root:/sbin/nologin\neblog:x:{USER}:{USER}:eblog:/nonexistent:/sbin/nologin\n"
     )
     (etc / "group").write_text(f"root:x:0:\neblog:x:{USER}:\n")
-    return sum(f.stat().st_size for f in (inside(root, CA_BUNDLE), etc / "passwd", etc / "group"))
+    return sum(f.stat().st_size for f in (etc / "passwd", etc / "group"))
 
 
 def build(trace: Path, root: Path) -> dict[str, int]:
@@ -183,15 +195,18 @@ def build(trace: Path, root: Path) -> dict[str, int]:
         shutil.rmtree(root)
     (root / "etc").mkdir(parents=True)
     (executable,), modules, mapped = read_trace(trace)
+    left_out = [modules.pop(name) for name in sorted(LEFT_OUT & modules.keys())]
     strays = sorted(
-        str(m) for m in modules if not (m.is_relative_to(STDLIB) or m.is_relative_to(PURELIB) or m.is_relative_to(APP))
+        str(m)
+        for m in modules.values()
+        if not (m.is_relative_to(STDLIB) or m.is_relative_to(PURELIB) or m.is_relative_to(APP))
     )
     if strays:
         raise TreeError(f"modules from outside the standard library, the serve venv and {APP}: {strays}")
     sizes = {"interpreter": add_interpreter(root, executable)}
     sizes["stdlib"], sizes["stdlib extensions"], native = add_stdlib(root, modules)
     sizes["packages"], sizes["package extensions"], package_native = add_packages(root, modules)
-    sizes["libraries"] = add_libraries(root, libraries([executable, *native, *package_native], mapped))
+    sizes["libraries"] = add_libraries(root, libraries([executable, *native, *package_native], left_out, mapped))
     sizes["etc"] = add_etc(root)
     shells = sorted(str(p) for p in root.rglob("*") if p.name in SHELLS)
     if shells:
