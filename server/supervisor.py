@@ -209,14 +209,18 @@ class Supervisor:
 
     def spawn(self) -> None:
         ready, ready_end = os.pipe()
+        # Held back across the fork: the child starts with our do-nothing handlers, and a stop signal
+        # delivered before it has its own would be lost; blocked, it waits for them.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
         pid = os.fork()
         if pid == 0:
             os.close(ready)
-            self.become_worker(ready_end)
+            self.become_worker(ready_end, mask)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(ready_end)
         self.workers[pid] = Worker(pid, ready)
 
-    def become_worker(self, ready_end: int) -> NoReturn:
+    def become_worker(self, ready_end: int, mask: set[int | signal.Signals]) -> NoReturn:
         """In the child: leave the supervisor's signal handling and pipes behind, then serve."""
         code = 1
         try:
@@ -226,6 +230,7 @@ class Supervisor:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             for sig in FORWARDED:
                 signal.signal(sig, exit_cleanly)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal held back since the fork stops it now
             for fd in (self.lifeline_end, self.wakeup, self.wakeup_end):
                 os.close(fd)
             for worker in self.workers.values():
