@@ -114,6 +114,15 @@ def load_cache(out_dir: Path) -> dict[str, Any]:
     return cached
 
 
+def cache_identity(out_dir: Path) -> tuple[int, ...] | None:
+    """Which render cache file is there: every save is a new file (a rename), so a new inode and mtime."""
+    try:
+        st = os.stat(out_dir / RENDER_CACHE)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def save_cache(out_dir: Path, cache: dict[str, Any]) -> None:
     write_atomic(out_dir / RENDER_CACHE, json.dumps(cache, sort_keys=True).encode())
 
@@ -228,8 +237,9 @@ def plan(
     out_dir: Path,
 ) -> Plan:
     """Decide, page by page, what must be rendered again."""
-    policy = settings.policy().header()
+    policy = fingerprint(settings.policy().header())
     common = page_common(settings, stylesheet, site_theme)
+    common_digest = fingerprint(common)  # once, not once a page: the site's settings are most of a context
     links_of = neighbours([page for page in published if page.date is not None])
     old_fragments = {name: Fragment.from_json(data) for name, data in cache["fragments"].items()}
     result = Plan([], {}, {})
@@ -242,7 +252,8 @@ def plan(
         name = page.source.file.name
         item = page_work(page, tree.convention.name, policy, common, links_of)
         assert item.entry is not None
-        result.pages[page.output] = fingerprint(item.key, item.entry.to_json(), item.context)
+        own = {key: value for key, value in item.context.items() if key not in common}
+        result.pages[page.output] = fingerprint(item.key, item.entry.to_json(), common_digest, own)
         body = current(name, item.key)
         if body and cache["pages"].get(page.output) == result.pages[page.output] and (out_dir / page.output).exists():
             result.fragments[name] = body
@@ -460,14 +471,17 @@ def render_site(
     convention: Convention = conventions.detect(articles_dir, settings.convention or None)
     watch.add((articles_dir / settings.templates).resolve())  # the theme may live outside the articles
     site_theme = read_theme(articles_dir, settings, convention)
+    seen, cache = cache_identity(out_dir), load_cache(out_dir)
     tree = sources.load(
-        convention, load_cache(out_dir)["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
+        convention, cache["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
     )
     published = in_order(page for page in tree.pages if drafts or not page.draft)
     # Every article read and checked: only now is OUT touched, under the build lock (see buildlock.py),
     # so prezip never packs half of this run, and one syncfs at the end replaces an fsync a page.
     with building(out_dir, "rendermd"):
-        return write_site(tree, published, settings, site_theme, out_dir, jobs, progress, strict, started, watch)
+        if cache_identity(out_dir) != seen:  # another run wrote it since: its record of OUT is the true one
+            cache = load_cache(out_dir)
+        return write_site(tree, published, settings, site_theme, out_dir, cache, jobs, progress, strict, started, watch)
 
 
 def written_files(out_dir: Path, cache: dict[str, Any]) -> list[Path]:
@@ -494,6 +508,7 @@ def write_site(
     settings: site_config.SiteConfig,
     site_theme: Theme,
     out_dir: Path,
+    cache: dict[str, Any],
     jobs: int | None,
     progress: bool,
     strict: bool,
@@ -501,7 +516,6 @@ def write_site(
     watch: Watch,
 ) -> Summary:
     """The writing half of a render: pages, assets, manifest, cache, and the stamp that lets a next run skip."""
-    cache = load_cache(out_dir)
     convention = tree.convention
     stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"], site_theme)
     site_theme.install(out_dir)

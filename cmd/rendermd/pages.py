@@ -127,7 +127,7 @@ def build_page(job: PageJob) -> Fragment:
             if job.context["toc"]
             else []
         )
-        env = environment(context["site"]["language"], job.templates, context["theme"])
+        env = environment(context["site"]["language"], job.templates, context["theme"], job.out_dir)
         body = rooted(body, context["base"])  # a site under /blog: its bodies' /x links are /blog/x
         html = env.get_template("article.html").render(article=entry, path=entry.url, toc=toc, body=body, **context)
         write_text_atomic(job.out_dir / job.page_file, html)

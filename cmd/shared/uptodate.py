@@ -39,6 +39,13 @@ class Unwatchable(Exception):
     """A walk met something whose changes stat cannot vouch for (a symbolic link)."""
 
 
+def racy(changes: list[int], since_ns: int) -> bool:
+    """Whether any of these ctimes is so close to ``since_ns`` that a later change could keep the same stat."""
+    whole_seconds = bool(changes) and all(ns % 1_000_000_000 == 0 for ns in changes)
+    margin = RACY_NS_WHOLE_SECONDS if whole_seconds else RACY_NS
+    return any(ns >= since_ns - margin for ns in changes)
+
+
 def file_state(path: str) -> list[object]:
     try:
         st = os.stat(path, follow_symlinks=False)
@@ -169,10 +176,7 @@ class Watch:
     def racy(self) -> bool:
         """Whether an input changed so recently that a second change in the same tick would look the same."""
         assert self.inputs is not None
-        changes = [int(str(state[2])) for state in self.inputs if len(state) > 1]
-        whole_seconds = bool(changes) and all(ns % 1_000_000_000 == 0 for ns in changes)
-        margin = RACY_NS_WHOLE_SECONDS if whole_seconds else RACY_NS
-        return any(ns >= self.started_ns - margin for ns in changes)
+        return racy([int(str(state[2])) for state in self.inputs if len(state) > 1], self.started_ns)
 
     def keep(self, outputs: Iterable[Path | str], report: list[str]) -> None:
         """Write the stamp (or drop the old one, when the inputs cannot be vouched for)."""
