@@ -11,9 +11,7 @@ collected, so that one run reports them all.
 
 import datetime as dt
 import hashlib
-import os
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -23,7 +21,7 @@ from cmd.rendermd.conventions import paths
 from cmd.rendermd.conventions.base import Convention, SourceFile
 from cmd.rendermd.conventions.fields import Fields, read_fields
 from cmd.shared.errors import InputError
-from cmd.shared.uptodate import racy
+from cmd.shared.uptodate import settled_stat
 
 # URLs buildindex writes (and /index, which the server sends to /): no page may take one.
 GENERATED = frozenset(
@@ -148,18 +146,6 @@ def read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", path) from None
-
-
-def settled_stat(path: Path) -> tuple[int, ...] | None:
-    """(size, mtime, ctime, inode) of ``path``; None when it changed too recently for a stat to vouch for it."""
-    now = time.time_ns()
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None  # reading it says what is wrong
-    if racy([st.st_ctime_ns], now):
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def cached_reading(cached: dict[str, Any] | None, key: str, digest: str | None = None) -> Reading | None:

@@ -46,6 +46,19 @@ def racy(changes: list[int], since_ns: int) -> bool:
     return any(ns >= since_ns - margin for ns in changes)
 
 
+def settled_stat(path: Path) -> tuple[int, ...] | None:
+    """(size, mtime, ctime, inode) of ``path``, to know it unchanged later by; None when it changed too
+    recently for that (a second change within the same tick would leave the same stat), or is unreadable."""
+    now = time.time_ns()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if racy([st.st_ctime_ns], now):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def file_state(path: str) -> list[object]:
     try:
         st = os.stat(path, follow_symlinks=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from cmd.prezip import zipsite
 from cmd.prezip.__main__ import main
 from cmd.prezip.zipsite import build_zip
 from tests.tools.tools_support import BuiltSite, gzip_member, run_tool
@@ -350,3 +351,55 @@ def test_a_zip_written_to_a_file_on_stdout_is_synced(
     assert status == 0
     assert ("fsync", str(target)) in calls
     assert open_zip(target.read_bytes()).namelist() == sorted(FILES)
+
+
+def settled_pack(site: Path, zipped: Path) -> None:
+    """prezip -o once the files are older than a file-system tick, so that its index vouches for them by stat."""
+    time.sleep(0.1)
+    assert main([str(site), "-o", str(zipped)]) == 0
+
+
+def test_an_unchanged_file_is_copied_from_the_last_zip_not_read(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
+    read: list[str] = []
+    real_read = zipsite.read_file
+
+    def read_file(file: zipsite.SiteFile) -> bytes:
+        read.append(str(file.name))
+        return real_read(file)
+
+    monkeypatch.setattr(zipsite, "read_file", read_file)
+    settled_pack(tree, zipped)
+    assert read == ["rss.xml"]
+    assert zipped.read_bytes() == build_zip(tree)
+
+
+def test_a_zip_changed_since_it_was_indexed_is_not_copied_from(tree: Path, tmp_path: Path) -> None:
+    """Same size, one byte of a stored member flipped: the CRC-32 of the whole zip tells it from the one indexed."""
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    data = bytearray(zipped.read_bytes())
+    data[data.index(FILES["img/logo.png"][0][:64]) + 10] ^= 0xFF
+    zipped.write_bytes(bytes(data))
+    settled_pack(tree, zipped)
+    assert zipped.read_bytes() == build_zip(tree)
+
+
+@pytest.mark.parametrize("index", ["{not json", "[]", '{"format": 1, "zip": [], "members": {}}', "\xff"])
+def test_a_damaged_zip_index_is_a_note_and_a_full_pack(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], index: str
+) -> None:
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    capsys.readouterr()
+    (tree / ".eblog" / "zip-index.json").write_text(index, encoding="latin-1")
+    (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
+    settled_pack(tree, zipped)
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("prezip: its index .eblog/zip-index.json was "), line
+    assert line.endswith(": every file packed again"), line
+    assert zipped.read_bytes() == build_zip(tree)
