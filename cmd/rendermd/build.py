@@ -246,7 +246,7 @@ def plan(
 
     def current(name: str, key: str) -> Fragment | None:
         old = old_fragments.get(name)
-        return old if old is not None and old.key == key and (out_dir / fragment_file(name)).exists() else None
+        return old if old is not None and old.key == key and in_out(out_dir, fragment_file(name)) else None
 
     for page in published:
         name = page.source.file.name
@@ -255,7 +255,7 @@ def plan(
         own = {key: value for key, value in item.context.items() if key not in common}
         result.pages[page.output] = fingerprint(item.key, item.entry.to_json(), common_digest, own)
         body = current(name, item.key)
-        if body and cache["pages"].get(page.output) == result.pages[page.output] and (out_dir / page.output).exists():
+        if body and cache["pages"].get(page.output) == result.pages[page.output] and in_out(out_dir, page.output):
             result.fragments[name] = body
         else:
             result.stale.append(dataclasses.replace(item, fragment=body))
@@ -268,6 +268,11 @@ def plan(
             else:
                 result.stale.append(Stale(section.index, key, None))
     return result
+
+
+def in_out(out_dir: Path, name: str) -> bool:
+    """Whether OUT holds ``name``: asked of every page and fragment, so without building a Path each time."""
+    return os.path.exists(os.path.join(out_dir, name))
 
 
 def ensure_stylesheet(out_dir: Path, cached: object, site_theme: Theme) -> str:

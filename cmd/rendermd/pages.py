@@ -11,12 +11,10 @@ import contextlib
 import ctypes
 import gc
 import hashlib
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -157,6 +155,10 @@ def build_pages(jobs: list[PageJob], workers: int, progress: bool) -> list[Fragm
     gc.set_threshold(YOUNG_COLLECTION, *threshold[1:])
     try:
         if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
+            # Imported here: 25 ms of imports that a run rendering a page or two does not need.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             # fork: workers inherit the imported libraries (and the collector's threshold)
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(

@@ -10,6 +10,7 @@ collected, so that one run reports them all.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -188,6 +189,7 @@ def title_of(source: Source, convention: Convention) -> str:
     return " ".join(word[:1].upper() + word[1:] for word in words) or source.file.stem
 
 
+@functools.cache  # a site has far fewer terms than pages that name them
 def term_slug(term: str) -> str:
     """A tag's or category's page name: its letters (any script, lowercase) and digits, runs of
     anything else one hyphen; ``+`` and ``#`` are spelled out, so C, C++ and C# stay three tags."""

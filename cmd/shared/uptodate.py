@@ -81,13 +81,32 @@ def walk(folder: str, signature: Signature, hidden: bool) -> None:
             walk(entry.path, signature, hidden)
 
 
-def scan(deep: Sequence[str], shallow: Sequence[str], hidden: bool = True) -> Signature:
-    """The stat of each of ``shallow`` and of everything under each of ``deep``; Unwatchable on a link."""
+# Each tree the skip check walked in this process, with the time its walk began: the Watch of the
+# full run that follows takes it (once) instead of walking the same thousand files again. A walk
+# made earlier is as good: a file changed since is seen by the next run, and the racy rule counts
+# from the walk's own start.
+EARLIER: dict[tuple[str, bool], tuple[int, Signature]] = {}
+
+
+def walk_root(root: str, hidden: bool) -> Signature:
+    signature = [file_state(root)]
+    if os.path.isdir(root):  # a root that is a link is walked through: its target's files are what is read
+        walk(root, signature, hidden)
+    return signature
+
+
+def scan(deep: Sequence[str], shallow: Sequence[str], hidden: bool = True, remember: bool = False) -> Signature:
+    """The stat of each of ``shallow`` and of everything under each of ``deep``; Unwatchable on a link.
+
+    ``remember``: keep each walk in ``EARLIER`` for the Watch that may follow.
+    """
     signature = [file_state(path) for path in shallow]
     for root in deep:
-        signature.append(file_state(root))
-        if os.path.isdir(root):  # a root that is a link is walked through: its target's files are what is read
-            walk(root, signature, hidden)
+        started_ns = time.time_ns()
+        states = walk_root(root, hidden)
+        if remember:
+            EARLIER[root, hidden] = (started_ns, states)
+        signature += states
     return signature
 
 
@@ -128,7 +147,7 @@ def unchanged(out_dir: Path, tool: str, key: object) -> list[str] | None:
     if not (isinstance(deep, list) and isinstance(shallow, list) and isinstance(outputs, list)):
         return None
     try:
-        inputs_now = scan(deep, shallow, hidden=stamp.get("hidden") is not False)
+        inputs_now = scan(deep, shallow, hidden=stamp.get("hidden") is not False, remember=True)
     except (Unwatchable, OSError):
         return None
     if inputs_now != stamp.get("inputs") or scan([], outputs) != stamp.get("written"):
@@ -171,9 +190,19 @@ class Watch:
         self.shallow = [*(os.path.abspath(path) for path in shallow), *import_path()]
         self.started_ns = time.time_ns()
         try:
-            self.inputs: Signature | None = scan(self.deep, self.shallow, hidden)
+            self.inputs: Signature | None = scan([], self.shallow)
+            for root in self.deep:
+                self.inputs += self.walked(root)
         except (Unwatchable, OSError):
             self.inputs = None
+
+    def walked(self, root: str) -> Signature:
+        """The states under ``root``: the skip check's walk if it made one, else a walk now."""
+        earlier = EARLIER.pop((root, self.hidden), None)
+        if earlier is None:
+            return walk_root(root, self.hidden)
+        self.started_ns = min(self.started_ns, earlier[0])
+        return earlier[1]
 
     def add(self, folder: Path) -> None:
         """Watch ``folder`` too, once the run knows it reads it (and before it does)."""
@@ -182,7 +211,7 @@ class Watch:
             return
         self.deep.append(folder_name)
         try:
-            self.inputs += scan([folder_name], [], self.hidden)
+            self.inputs += self.walked(folder_name)
         except (Unwatchable, OSError):
             self.inputs = None
 
