@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from cmd.shared.buildlock import reading
 from cmd.shared.errors import InputError
-from cmd.shared.files import resolve_inside, write_atomic
+from cmd.shared.files import read_checked, resolve_inside, write_checked
 from cmd.shared.layout import BUILD_DIR, DEFAULT_WAIT
 from cmd.shared.uptodate import settled_stat
 
@@ -142,16 +142,6 @@ def deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def cached_stream(path: Path) -> bytes | None:
-    """A stream from the cache; None when it is missing, or torn (its CRC-32 does not match)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    stream, check = data[:-4], data[-4:]
-    return stream if stream and zlib.crc32(stream).to_bytes(4, "little") == check else None
-
-
 def stream_key(data: bytes) -> str:
     """A stream's name in the cache: the settings are part of it, as a stream made at another
     level or by another zlib would make a warm build differ from a cold one."""
@@ -163,12 +153,11 @@ def compressed(cache: Path, contents: list[bytes], keep: Iterable[str] = ()) -> 
     """The cache key and raw DEFLATE stream of each of ``contents``: from the cache where it has one, else
     made and cached.  Streams neither asked for nor in ``keep`` (the members reused whole) are dropped.
 
-    Cache entries are written without fsync: one per file would cost more than
-    the compression, and a stream torn by a crash fails its CRC-32 next time.
+    Cache entries are written without fsync (see write_checked): a stream torn by a crash fails its CRC-32.
     """
     cache.mkdir(parents=True, exist_ok=True)
     keys = [stream_key(data) for data in contents]
-    streams = {index: stream for index, key in enumerate(keys) if (stream := cached_stream(cache / key)) is not None}
+    streams = {index: stream for index, key in enumerate(keys) if (stream := read_checked(cache / key)) is not None}
     missing = [index for index in range(len(keys)) if index not in streams]
     if missing:
         from concurrent.futures import ThreadPoolExecutor  # 10 ms of imports (logging...) a run reusing all skips
@@ -176,7 +165,7 @@ def compressed(cache: Path, contents: list[bytes], keep: Iterable[str] = ()) -> 
         with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
             for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=True):
                 streams[index] = stream
-                write_atomic(cache / keys[index], [stream, zlib.crc32(stream).to_bytes(4, "little")], durable=False)
+                write_checked(cache / keys[index], stream)
     current = {*keys, *keep}
     for stale in cache.iterdir():
         if stale.name not in current and not stale.name.startswith("."):  # dot: another run's temp file

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -33,7 +34,7 @@ from cmd.shared.buildlock import building
 from cmd.shared.csp import Policy
 from cmd.shared.errors import InputError
 from cmd.shared.files import remove, resolve_inside, write_atomic, write_if_changed
-from cmd.shared.layout import BUILD_DIR, MANIFEST, RENDER_CACHE, STATIC_DIR
+from cmd.shared.layout import BUILD_DIR, HIGHLIGHTED, MANIFEST, RENDER_CACHE, STATIC_DIR
 from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.theme import THEME_COPY, Theme, overrides
 from cmd.shared.uptodate import Watch
@@ -389,6 +390,15 @@ def copy_assets(out_dir: Path, wanted: dict[str, Path], previous: list[str]) -> 
     return sorted(wanted)
 
 
+def drop_other_versions(out_dir: Path) -> None:
+    """Code blocks highlighted by other versions of the tools: never read again."""
+    folder = out_dir / HIGHLIGHTED
+    if folder.is_dir():
+        for other in folder.iterdir():
+            if other.name != tools_digest()[:16]:
+                shutil.rmtree(other, ignore_errors=True)
+
+
 def drop_old_stylesheets(out_dir: Path, stylesheet: str, assets: list[str]) -> None:
     for old_css in (out_dir / STATIC_DIR).glob("style.*.css"):
         if old_css.name != Path(stylesheet).name and f"{STATIC_DIR}/{old_css.name}" not in assets:
@@ -526,6 +536,7 @@ def write_site(
     site_theme.install(out_dir)
     work = plan(tree, published, settings, stylesheet, site_theme, cache, out_dir)
     run_jobs(work, tree, settings, cache, out_dir, jobs, progress)
+    drop_other_versions(out_dir)
     removed = remove_gone(out_dir, cache, work)
     assets = copy_assets(out_dir, assets_to_copy(tree, published, work.fragments), cache["assets"])
     drop_old_stylesheets(out_dir, stylesheet, assets)

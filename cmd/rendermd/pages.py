@@ -25,9 +25,10 @@ from cmd.rendermd.conventions.base import Convention
 from cmd.rendermd.fragment import Fragment
 from cmd.shared.csp import Policy
 from cmd.shared.files import write_text_atomic
-from cmd.shared.layout import rooted
+from cmd.shared.layout import HIGHLIGHTED, rooted
 from cmd.shared.records import Entry
 from cmd.shared.theme import Theme, environment, stylesheet
+from cmd.shared.version import tools_digest
 
 PARALLEL_THRESHOLD = 32  # below this, starting worker processes costs more than it saves
 YOUNG_COLLECTION = 20_000  # allocations between two collections of the youngest generation (Python's: 700)
@@ -92,7 +93,8 @@ def render_body(job: PageJob) -> tuple[Fragment, str]:
         warnings.append(f"{job.source}:{job.body_line + line - 1}: warning: {message}; {shown}")
 
     text = job.convention.preprocess(job.markdown, job.links, warn)
-    rendered = markdown.render(_parser(), text, asset_base=job.asset_base, policy=job.policy)
+    kept = job.out_dir / HIGHLIGHTED / tools_digest()[:16]
+    rendered = markdown.render(_parser(), text, asset_base=job.asset_base, policy=job.policy, kept=kept)
     fragment = Fragment(
         key=job.fragment_key,
         html_digest=hashlib.sha256(rendered.html.encode()).hexdigest(),

@@ -9,6 +9,7 @@ import ctypes
 import os
 import stat
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -121,6 +122,22 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = T
         if isinstance(error, OSError):
             raise os_failure(error, path) from None
         raise
+
+
+def write_checked(path: Path, data: bytes) -> None:
+    """A cache entry: ``data`` and its CRC-32, renamed into place without fsync (one per entry costs
+    more than the entry saves); an entry torn by a crash fails its CRC-32 in ``read_checked``."""
+    write_atomic(path, [data, zlib.crc32(data).to_bytes(4, "little")], durable=False)
+
+
+def read_checked(path: Path) -> bytes | None:
+    """A cache entry's data; None when it is missing, empty or torn (its CRC-32 does not match)."""
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        return None
+    data, check = stored[:-4], stored[-4:]
+    return data if data and zlib.crc32(data).to_bytes(4, "little") == check else None
 
 
 def write_text_atomic(path: Path, text: str) -> None:
