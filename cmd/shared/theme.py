@@ -77,7 +77,11 @@ def compiled_templates(out_dir: Path) -> "jinja2.BytecodeCache":
 
     folder = out_dir / COMPILED
     folder.mkdir(parents=True, exist_ok=True)
-    return Cache(str(folder), f"{tools_digest()[:16]}-%s.cache")
+    version = tools_digest()[:16]
+    for other in folder.glob("*.cache"):
+        if not other.name.startswith(f"{version}-"):  # compiled by other tools: never read again
+            other.unlink(missing_ok=True)
+    return Cache(str(folder), f"{version}-%s.cache")
 
 
 @dataclass(frozen=True)
