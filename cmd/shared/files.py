@@ -125,9 +125,18 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], *, durable: bool = T
 
 
 def write_checked(path: Path, data: bytes) -> None:
-    """A cache entry: ``data`` and its CRC-32, renamed into place without fsync (one per entry costs
-    more than the entry saves); an entry torn by a crash fails its CRC-32 in ``read_checked``."""
-    write_atomic(path, [data, zlib.crc32(data).to_bytes(4, "little")], durable=False)
+    """A cache entry: ``data`` and its CRC-32, written in place, with no temp file, rename or fsync
+    (on a cold build they cost more than the entries save). An entry torn by a crash, or read
+    while another process writes it, fails its CRC-32 in ``read_checked``, so it is made again."""
+    checked = data + zlib.crc32(data).to_bytes(4, "little")
+    try:
+        try:
+            path.write_bytes(checked)
+        except FileNotFoundError:  # the cache's first entry: its folder is made once
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(checked)
+    except OSError as error:
+        raise os_failure(error, path) from None
 
 
 def read_checked(path: Path) -> bytes | None:
