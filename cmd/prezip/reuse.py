@@ -2,7 +2,8 @@
 
 Beside the zip it writes (``-o``), prezip keeps an index in OUT (``INDEX``):
 the zip's path, length and CRC-32, and per member the stat its file had and
-where its bytes lie in the zip.  The next run copies the member of every
+where its bytes lie in the zip, and what made them (the tools' digest,
+zlib's version, the level).  The next run copies the member of every
 file that still has that stat straight out of the old zip.  The old zip is
 used only if it is, byte for byte, the one the index describes (its CRC-32 is
 checked, a few ms for a site of 1,000 pages), and a stat is recorded only
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cmd.prezip.zipsite import Entry
+from cmd.prezip.zipsite import LEVEL, Entry
 from cmd.shared.files import write_atomic
 from cmd.shared.layout import BUILD_DIR
 
@@ -67,6 +68,8 @@ def load(site: Path, output: Path) -> tuple[Previous | None, str | None]:
         return None, f"its index {INDEX} was unreadable: every file packed again"
     if not well_formed(index):
         return None, f"its index {INDEX} was damaged or from another version: every file packed again"
+    if index["made_by"] != made_by():
+        return None, None  # members made otherwise (other tools, zlib or level) would differ from a cold build's
     path, size, crc = index["zip"]
     try:
         data = output.read_bytes() if path == os.path.abspath(output) else b""
@@ -77,8 +80,15 @@ def load(site: Path, output: Path) -> tuple[Previous | None, str | None]:
     return Previous(data, index["members"]), None
 
 
+def made_by() -> list[object]:
+    """What decides a member's bytes besides its file: the tools (which files are stored), zlib and the level."""
+    from cmd.shared.version import tools_digest
+
+    return [tools_digest(), zlib.ZLIB_RUNTIME_VERSION, LEVEL]
+
+
 def well_formed(index: object) -> bool:
-    if not isinstance(index, dict) or index.get("format") != FORMAT:
+    if not isinstance(index, dict) or index.get("format") != FORMAT or "made_by" not in index:
         return False
     where, members = index.get("zip"), index.get("members")
     if not (isinstance(where, list) and len(where) == 3 and isinstance(members, dict)):
@@ -100,5 +110,6 @@ def save(site: Path, output: Path, entries: list[Entry], payloads: list[int], ta
         for entry, offset in zip(entries, payloads, strict=True)
         if entry.stat is not None
     }
-    index = {"format": FORMAT, "zip": [os.path.abspath(output), tally.size, tally.crc], "members": members}
+    where = [os.path.abspath(output), tally.size, tally.crc]
+    index = {"format": FORMAT, "made_by": made_by(), "zip": where, "members": members}
     write_atomic(site / INDEX, json.dumps(index).encode(), durable=False)  # torn by a crash: unreadable, unused

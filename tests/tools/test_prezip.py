@@ -4,6 +4,7 @@ import gzip
 import io
 import os
 import random
+import re
 import shutil
 import subprocess
 import time
@@ -402,4 +403,27 @@ def test_a_damaged_zip_index_is_a_note_and_a_full_pack(
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("prezip: its index .eblog/zip-index.json was "), line
     assert line.endswith(": every file packed again"), line
+    assert zipped.read_bytes() == build_zip(tree)
+
+
+def test_members_made_by_other_tools_are_not_copied(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another version of the tools, zlib or level may store or compress a file otherwise: every file is read."""
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    index = tree / ".eblog" / "zip-index.json"
+    index.write_text(re.sub(r'"made_by": \[[^]]*\]', '"made_by": ["other tools", "1.2.3", 1]', index.read_text()))
+    (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
+    read: list[str] = []
+    real_read = zipsite.read_file
+
+    def read_file(file: zipsite.SiteFile) -> bytes:
+        read.append(str(file.name))
+        return real_read(file)
+
+    monkeypatch.setattr(zipsite, "read_file", read_file)
+    settled_pack(tree, zipped)
+    assert sorted(read) == sorted(FILES)
+    assert capsys.readouterr().err == ""  # not damage: nothing to say
     assert zipped.read_bytes() == build_zip(tree)
