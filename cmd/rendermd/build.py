@@ -313,6 +313,7 @@ def run_jobs(
     workers = jobs or len(os.sched_getaffinity(0))  # the cores this process may use, as in a container
     for name, fragment in zip(names, build_pages(page_jobs, workers, progress), strict=True):
         work.fragments[name] = fragment
+    drop_other_versions(out_dir)
 
 
 def page_job(
@@ -536,7 +537,6 @@ def write_site(
     site_theme.install(out_dir)
     work = plan(tree, published, settings, stylesheet, site_theme, cache, out_dir)
     run_jobs(work, tree, settings, cache, out_dir, jobs, progress)
-    drop_other_versions(out_dir)
     removed = remove_gone(out_dir, cache, work)
     assets = copy_assets(out_dir, assets_to_copy(tree, published, work.fragments), cache["assets"])
     drop_old_stylesheets(out_dir, stylesheet, assets)
