@@ -360,12 +360,8 @@ def settled_pack(site: Path, zipped: Path) -> None:
     assert main([str(site), "-o", str(zipped)]) == 0
 
 
-def test_an_unchanged_file_is_copied_from_the_last_zip_not_read(
-    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    zipped = tmp_path / "a.zip"
-    settled_pack(tree, zipped)
-    (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
+def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files prezip reads from now on, as it reads them."""
     read: list[str] = []
     real_read = zipsite.read_file
 
@@ -374,6 +370,16 @@ def test_an_unchanged_file_is_copied_from_the_last_zip_not_read(
         return real_read(file)
 
     monkeypatch.setattr(zipsite, "read_file", read_file)
+    return read
+
+
+def test_an_unchanged_file_is_copied_from_the_last_zip_not_read(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
+    read = files_read(monkeypatch)
     settled_pack(tree, zipped)
     assert read == ["rss.xml"]
     assert zipped.read_bytes() == build_zip(tree)
@@ -415,14 +421,7 @@ def test_members_made_by_other_tools_are_not_copied(
     index = tree / ".eblog" / "zip-index.json"
     index.write_text(re.sub(r'"made_by": \[[^]]*\]', '"made_by": ["other tools", "1.2.3", 1]', index.read_text()))
     (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
-    read: list[str] = []
-    real_read = zipsite.read_file
-
-    def read_file(file: zipsite.SiteFile) -> bytes:
-        read.append(str(file.name))
-        return real_read(file)
-
-    monkeypatch.setattr(zipsite, "read_file", read_file)
+    read = files_read(monkeypatch)
     settled_pack(tree, zipped)
     assert sorted(read) == sorted(FILES)
     assert capsys.readouterr().err == ""  # not damage: nothing to say
