@@ -2,7 +2,8 @@
 
 Everything is derived from the manifest rendermd wrote, so the run is cheap;
 still, when neither the manifest nor the tools nor the settings changed,
-nothing is rendered at all and the files on disk stay untouched.
+nothing is rendered at all and the files on disk stay untouched, and
+otherwise only the files whose inputs changed are rendered (see ``Writer``).
 
 Lists are paged as Hugo pages them (``/page/2/``, ``/tags/x/page/2/``,
 ``/posts/page/2/``), ``site.toml``'s ``paginate`` articles a page; the feeds
@@ -11,13 +12,16 @@ keep only the newest ``feed_size``.
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
+import os
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cmd.buildindex import stamp
@@ -41,6 +45,9 @@ from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.theme import THEME_COPY, overrides
 from cmd.shared.uptodate import Watch
 from cmd.shared.version import TOOLS_ROOT, library_origins, tools_digest
+
+if TYPE_CHECKING:
+    import jinja2
 
 STATE = f"{BUILD_DIR}/index-state.json"
 UP_TO_DATE = "buildindex: up to date"
@@ -157,20 +164,55 @@ def read_site(manifest: dict[str, Any], out_dir: Path, base_url: str | None, fee
 
 
 class Writer:
-    """Renders the templates into a {file: text} table, the common context added once."""
+    """Renders the templates into a {file: text} table, the common context added once.
 
-    def __init__(self, site: Site, templates: Path | None):
-        from cmd.buildindex.feeds import rfc822  # Jinja2 is only imported when work is needed
+    Each file's inputs (its template, path and context, the site's ``frame``)
+    are fingerprinted first; a file whose fingerprint is the one the last run
+    recorded, and which is still on disk as that run left it, is not rendered
+    again: after one article is edited, only the lists, tag pages and feeds
+    that show it are.
+    """
+
+    def __init__(self, site: Site, templates: Path | None, frame: str, previous: dict[str, list[Any]], out_dir: Path):
+        self.site, self.templates, self.frame, self.previous, self.out_dir = site, templates, frame, previous, out_dir
+        self.common = {"site": site.settings, "stylesheet": site.stylesheet, "base": site.base_path}
+        self.files: dict[str, str] = {}  # rendered by this run
+        self.fingerprints: dict[str, str] = {}  # every file this run owns
+        self.digests: dict[int, str] = {}  # id of a record in the context -> its digest
+
+    @cached_property
+    def env(self) -> "jinja2.Environment":
+        from cmd.buildindex.feeds import rfc822  # Jinja2 is only imported when something is rendered
         from cmd.shared.theme import environment
 
-        self.env = environment(site.settings["language"], templates, site.theme).overlay()
-        self.env.filters["rfc822"] = rfc822
-        self.env.filters["encoded"] = encoded
-        self.common = {"site": site.settings, "stylesheet": site.stylesheet, "base": site.base_path}
-        self.files: dict[str, str] = {}
+        env = environment(self.site.settings["language"], self.templates, self.site.theme, self.out_dir).overlay()
+        env.filters["rfc822"] = rfc822
+        env.filters["encoded"] = encoded
+        return env
+
+    def record_digest(self, record: object) -> str:
+        """A record (an Entry, a SectionEntry) in a fingerprint: the digest of its fields, made once."""
+        found = self.digests.get(id(record))
+        if found is None:
+            fields = json.dumps([type(record).__name__, vars(record)], sort_keys=True, default=self.record_digest)
+            found = self.digests[id(record)] = hashlib.sha256(fields.encode()).hexdigest()
+        return found
+
+    def produce(self, file: str, inputs: object, make: Callable[[], str]) -> None:
+        """Own ``file``; render it with ``make`` unless ``inputs`` are those of the copy on disk."""
+        text = json.dumps([self.frame, file, inputs], sort_keys=True, default=self.record_digest)
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()
+        self.fingerprints[file] = fingerprint
+        if self.previous.get(file) != [fingerprint, *on_disk(self.out_dir / file)]:
+            self.files[file] = make()
+
+    def render(self, file: str, template: str, **context: Any) -> None:
+        self.produce(
+            file, [template, context], lambda: self.env.get_template(template).render(**self.common, **context)
+        )
 
     def page(self, file: str, template: str, path: str, **context: Any) -> None:
-        self.files[file] = self.env.get_template(template).render(path=path, **self.common, **context)
+        self.render(file, template, path=path, **context)
 
     def paged(self, base: str, template: str, items: list[Any], size: int, **context: Any) -> None:
         """A list page and its follow-ups: ``base``, then ``base/page/2/``..."""
@@ -178,6 +220,15 @@ class Writer:
         for number, chunk in enumerate(chunks, 1):
             url, file = list_page(base, number)
             self.page(file, template, url, items=chunk, pager=pagination(base, number, len(chunks)), **context)
+
+
+def on_disk(path: Path) -> list[int]:
+    """What says a file is still the one a run wrote: size, mtime, ctime, inode (a rename makes a new one)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return []
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 # The taxonomies that get pages: (folder, the field of Entry that holds the terms).
@@ -243,13 +294,9 @@ def write_feeds(writer: Writer, site: Site, out_dir: Path) -> None:
     size = site.settings["feed_size"]
     entries = feed_entries(out_dir, site.articles[:size], site.settings["base_url"])
     updated = latest(changed(a) for a in site.articles[:size])
-    writer.files["rss.xml"] = writer.env.get_template("rss.xml").render(
-        entries=entries, updated=updated, **writer.common
-    )
-    writer.files["atom.xml"] = writer.env.get_template("atom.xml").render(
-        entries=entries, updated=updated, **writer.common
-    )
-    writer.files["feed.json"] = json_feed(site.settings, entries)
+    writer.render("rss.xml", "rss.xml", entries=entries, updated=updated)
+    writer.render("atom.xml", "atom.xml", entries=entries, updated=updated)
+    writer.produce("feed.json", entries, lambda: json_feed(site.settings, entries))
 
 
 def sitemap_urls(site: Site) -> list[dict[str, str | None]]:
@@ -295,20 +342,18 @@ def headers_file(site: Site) -> str:
     return f"/*\n  Content-Security-Policy: {site.csp}\n"
 
 
-def render_files(out_dir: Path, site: Site) -> dict[str, str]:
-    """Every file buildindex owns, as path -> text."""
-    writer = Writer(site, overrides(out_dir))
+def render_files(writer: Writer, site: Site, out_dir: Path) -> None:
+    """Every file buildindex owns: ``writer`` renders those whose inputs changed."""
     write_lists(writer, site, out_dir)
     write_feeds(writer, site, out_dir)
-    writer.files["sitemap.xml"] = writer.env.get_template("sitemap.xml").render(urls=sitemap_urls(site))
-    writer.files[REDIRECTS_FILE] = redirects_file(site)
-    writer.files[HEADERS_FILE] = headers_file(site)
-    return writer.files
+    writer.render("sitemap.xml", "sitemap.xml", urls=sitemap_urls(site))
+    writer.produce(REDIRECTS_FILE, site.redirects, lambda: redirects_file(site))
+    writer.produce(HEADERS_FILE, site.csp, lambda: headers_file(site))
 
 
 def read_state(out_dir: Path) -> tuple[dict[str, Any], bool]:
-    """The last run's key and files, and whether a state file was there but unreadable."""
-    empty: dict[str, Any] = {"key": None, "files": []}
+    """The last run's key and files (name -> [fingerprint, stat]), and whether a state file was there but unreadable."""
+    empty: dict[str, Any] = {"key": None, "files": {}}
     try:
         state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
     except (FileNotFoundError, NotADirectoryError):
@@ -316,13 +361,13 @@ def read_state(out_dir: Path) -> tuple[dict[str, Any], bool]:
     except (ValueError, UnicodeDecodeError):
         return empty, True
     files = state.get("files") if isinstance(state, dict) else None
-    if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+    if not isinstance(files, dict) or not all(isinstance(record, list) for record in files.values()):
         return empty, True  # an old or damaged one: build everything again
     return state, False
 
 
 def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | None = None) -> Summary:
-    """Write the index pages, feeds and sitemap; skip all work when nothing they depend on changed."""
+    """Write the index pages, feeds and sitemap; only those whose inputs changed, none when nothing did."""
     started = time.perf_counter()
     watch = Watch(
         out_dir,
@@ -333,18 +378,23 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
     )  # before the manifest is read, so a rendermd that rewrites it meanwhile is seen by the next run
     manifest = site_manifest.read(out_dir)
     site = read_site(manifest, out_dir, base_url, feed_size)
-    key = json.dumps([tools_digest(), manifest, site.settings], sort_keys=True)
+    key = hashlib.sha256(json.dumps([tools_digest(), manifest, site.settings], sort_keys=True).encode()).hexdigest()
     state, damaged = read_state(out_dir)
-    if state.get("key") == key and all((out_dir / name).exists() for name in state["files"]):
+    if state.get("key") == key and all(
+        record[1:] == on_disk(out_dir / name) for name, record in state["files"].items()
+    ):
         watch.keep(written_files(out_dir, state["files"]), [UP_TO_DATE])
         return Summary(0, True, time.perf_counter() - started)
 
-    files = render_files(out_dir, site)
+    frame = json.dumps([tools_digest(), site.settings, site.stylesheet, site.base_path, site.theme], sort_keys=True)
+    writer = Writer(site, overrides(out_dir), frame, state["files"], out_dir)
+    render_files(writer, site, out_dir)
     with building(out_dir, "buildindex"):  # prezip waits, and never packs half of these files
-        written = sum(write_if_changed(out_dir / name, text.encode("utf-8")) for name, text in files.items())
-        for stale in set(state["files"]) - files.keys():
+        written = sum(write_if_changed(out_dir / name, text.encode("utf-8")) for name, text in writer.files.items())
+        for stale in state["files"].keys() - writer.fingerprints.keys():
             remove(out_dir, stale)
-        write_atomic(out_dir / STATE, json.dumps({"key": key, "files": sorted(files)}).encode())
+        files = {name: [fingerprint, *on_disk(out_dir / name)] for name, fingerprint in writer.fingerprints.items()}
+        write_atomic(out_dir / STATE, json.dumps({"key": key, "files": files}, sort_keys=True).encode())
         watch.keep(written_files(out_dir, files), [UP_TO_DATE])
     return Summary(written, False, time.perf_counter() - started, damaged)
 

@@ -72,18 +72,25 @@ def run(args: argparse.Namespace) -> int:
         args.site, zip_stamp.TOOL, zip_stamp.asked(args.site, args.output, epoch), quiet=args.verbosity <= QUIET
     ):
         return 0
-    from cmd.prezip.zipsite import dos_stamp, read_entries, zip_chunks  # only now: not needed when nothing changed
+    from cmd.prezip import reuse  # only now: not needed when nothing changed
+    from cmd.prezip.zipsite import dos_stamp, read_entries, zip_chunks
     from cmd.shared.files import write_atomic, write_stream
 
     try:
         stamp = dos_stamp(source_date_epoch(epoch))
         watch = zip_stamp.watch(args.site, args.output, epoch)
-        entries = read_entries(args.site, wait=args.wait)
-        chunks = zip_chunks(entries, stamp)
+        previous, note = reuse.load(args.site, args.output) if args.output is not None else (None, None)
+        if note:
+            print(f"prezip: {note}", file=sys.stderr)
+        entries = read_entries(args.site, wait=args.wait, previous=previous)
+        payloads: list[int] = []
+        tally = reuse.Tally()
+        chunks = tally.through(zip_chunks(entries, stamp, payloads))
         if args.output is None:
             write_stream(STDOUT, chunks, "stdout")
         else:
             write_atomic(args.output, chunks)
+            reuse.save(args.site, args.output, entries, payloads, tally)
             watch.keep([args.output], [])
     except InputError as error:
         return report("prezip", [error])

@@ -3,28 +3,32 @@
 The zip is written here rather than with ``zipfile``, because ``zipfile``
 cannot take an already-compressed stream: with our own writer a file whose
 bytes have not changed reuses its DEFLATE stream from the cache in
-OUT_DIR/.eblog/deflate (keyed by content hash), and new files are compressed
-on every core at once (zlib releases the GIL).  The format written is the
-plain subset every reader, ``zipfile`` included, accepts: no extra fields, no
+OUT_DIR/.eblog/deflate (keyed by content hash), new files are compressed
+on every core at once (zlib releases the GIL), and a file unchanged since the
+last zip written with ``-o`` is not even read (cmd.prezip.reuse).  The format
+written is the plain subset every reader, ``zipfile`` included, accepts: no extra fields, no
 data descriptors; zip64 records only where a count, size or offset does not
 fit the classic fields (65,535 entries, 4 GiB), so a small site's zip has none.
 """
 
 import hashlib
-import itertools
 import os
 import struct
 import time
 import zlib
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from cmd.shared.buildlock import reading
 from cmd.shared.errors import InputError
-from cmd.shared.files import resolve_inside, write_atomic
+from cmd.shared.files import read_checked, resolve_inside, write_checked
 from cmd.shared.layout import BUILD_DIR, DEFAULT_WAIT
+from cmd.shared.uptodate import settled_stat
+
+if TYPE_CHECKING:
+    from cmd.prezip.reuse import Previous
 
 # Already compressed: DEFLATE would only add bytes and CPU.
 STORED_SUFFIXES = frozenset(
@@ -56,6 +60,8 @@ class Entry:
     crc: int
     size: int
     payload: bytes  # the stored bytes or the raw DEFLATE stream
+    key: str = ""  # the DEFLATE cache's name for the stream ("" when stored)
+    stat: tuple[int, ...] | None = None  # the file's stat when read, if settled (see cmd.prezip.reuse)
 
 
 def dos_stamp(seconds: int | None) -> tuple[int, int]:
@@ -136,58 +142,72 @@ def deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def cached_stream(path: Path) -> bytes | None:
-    """A stream from the cache; None when it is missing, or torn (its CRC-32 does not match)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    stream, check = data[:-4], data[-4:]
-    return stream if stream and zlib.crc32(stream).to_bytes(4, "little") == check else None
+def stream_key(data: bytes) -> str:
+    """A stream's name in the cache: the settings are part of it, as a stream made at another
+    level or by another zlib would make a warm build differ from a cold one."""
+    salt = f"{CACHE_FORMAT}-{LEVEL}-{zlib.ZLIB_RUNTIME_VERSION}-".encode()
+    return hashlib.sha256(salt + data).hexdigest()
 
 
-def compressed(cache: Path, contents: list[bytes]) -> list[bytes]:
-    """The raw DEFLATE stream of each of ``contents``: from the cache where it has one, else made and cached.
+def compressed(cache: Path, contents: list[bytes], keep: Iterable[str] = ()) -> list[tuple[str, bytes]]:
+    """The cache key and raw DEFLATE stream of each of ``contents``: from the cache where it has one, else
+    made and cached.  Streams neither asked for nor in ``keep`` (the members reused whole) are dropped.
 
-    Cache entries are written without fsync: one per file would cost more than
-    the compression, and a stream torn by a crash fails its CRC-32 next time.
+    Cache entries are written without fsync (see write_checked): a stream torn by a crash fails its CRC-32.
     """
     cache.mkdir(parents=True, exist_ok=True)
-    # The settings are part of the key: a stream made at another level or by another zlib
-    # would make a warm build differ from a cold one.
-    salt = f"{CACHE_FORMAT}-{LEVEL}-{zlib.ZLIB_RUNTIME_VERSION}-".encode()
-    keys = [hashlib.sha256(salt + data).hexdigest() for data in contents]
-    streams = {index: stream for index, key in enumerate(keys) if (stream := cached_stream(cache / key)) is not None}
+    keys = [stream_key(data) for data in contents]
+    streams = {index: stream for index, key in enumerate(keys) if (stream := read_checked(cache / key)) is not None}
     missing = [index for index in range(len(keys)) if index not in streams]
     if missing:
+        from concurrent.futures import ThreadPoolExecutor  # 10 ms of imports (logging...) a run reusing all skips
+
         with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
             for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=True):
                 streams[index] = stream
-                write_atomic(cache / keys[index], [stream, zlib.crc32(stream).to_bytes(4, "little")], durable=False)
-    current = set(keys)
+                write_checked(cache / keys[index], stream)
+    current = {*keys, *keep}
     for stale in cache.iterdir():
         if stale.name not in current and not stale.name.startswith("."):  # dot: another run's temp file
             stale.unlink(missing_ok=True)
-    return [streams[index] for index in range(len(keys))]
+    return [(keys[index], streams[index]) for index in range(len(keys))]
 
 
-def read_entries(site: Path, *, wait: float = DEFAULT_WAIT) -> list[Entry]:
-    """Every public file, compressed where that helps, read while no build can change the site."""
+def is_deflated(file: SiteFile) -> bool:
+    return file.name.suffix.lower() not in STORED_SUFFIXES
+
+
+def read_entries(site: Path, *, wait: float = DEFAULT_WAIT, previous: "Previous | None" = None) -> list[Entry]:
+    """Every public file, compressed where that helps, read while no build can change the site.
+
+    With ``previous`` (the last zip), a file whose stat is the one it had then is not read: its member is copied.
+    """
     with reading(site, wait=wait):  # first: it checks that ``site`` is a directory before anything is made in it
         files = site_files(site)
-        contents = [read_file(file) for file in files]
-        deflated = [file.name.suffix.lower() not in STORED_SUFFIXES for file in files]
-        streams = iter(compressed(site / DEFLATE_CACHE, list(itertools.compress(contents, deflated))))
-    return [  # the streams come in the order of the files they belong to
-        Entry(
-            name=str(file.name),
-            method=METHOD_DEFLATED if deflate_it else METHOD_STORED,
-            crc=zlib.crc32(data),
-            size=len(data),
-            payload=next(streams) if deflate_it else data,
-        )
-        for file, data, deflate_it in zip(files, contents, deflated, strict=True)
+        stats = [settled_stat(file.real) for file in files]
+        reused = [reusable(previous, file, stat) for file, stat in zip(files, stats, strict=True)]
+        fresh = [index for index, entry in enumerate(reused) if entry is None]
+        contents = {index: read_file(files[index]) for index in fresh}
+        deflated = [index for index in fresh if is_deflated(files[index])]
+        kept = (entry.key for entry in reused if entry is not None and entry.key)
+        made = compressed(site / DEFLATE_CACHE, [contents[index] for index in deflated], kept)
+    streams = dict(zip(deflated, made, strict=True))
+    return [
+        packed(files[index], contents[index], stats[index], streams.get(index)) if entry is None else entry
+        for index, entry in enumerate(reused)
     ]
+
+
+def reusable(previous: "Previous | None", file: SiteFile, stat: tuple[int, ...] | None) -> Entry | None:
+    if previous is None or stat is None:
+        return None
+    return previous.entry(str(file.name), stat)
+
+
+def packed(file: SiteFile, data: bytes, stat: tuple[int, ...] | None, stream: tuple[str, bytes] | None) -> Entry:
+    """The member for a file read this run: its DEFLATE stream (and the stream's key), or its bytes as they are."""
+    method, key, payload = (METHOD_DEFLATED, *stream) if stream else (METHOD_STORED, "", data)
+    return Entry(str(file.name), method, zlib.crc32(data), len(data), payload, key, stat)
 
 
 def zip64_field(*values: int) -> bytes:
@@ -246,13 +266,18 @@ def end_records(count: int, size: int, offset: int) -> bytes:
     return zip64_end + locator + end
 
 
-def zip_chunks(entries: list[Entry], stamp: tuple[int, int]) -> Iterator[bytes]:
-    """The zip in pieces: each entry's local header and data, then the central directory and its end records."""
+def zip_chunks(entries: list[Entry], stamp: tuple[int, int], payloads: list[int] | None = None) -> Iterator[bytes]:
+    """The zip in pieces: each entry's local header and data, then the central directory and its end records.
+
+    ``payloads``, when given, gets the offset of each entry's data in the zip, in order.
+    """
     directory: list[bytes] = []
     offset = 0
     for entry in entries:
         local, record = entry_records(entry, stamp, offset)
         yield local
+        if payloads is not None:
+            payloads.append(offset + len(local))
         yield entry.payload
         directory.append(record)
         offset += len(local) + len(entry.payload)

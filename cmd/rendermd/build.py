@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -33,7 +34,7 @@ from cmd.shared.buildlock import building
 from cmd.shared.csp import Policy
 from cmd.shared.errors import InputError
 from cmd.shared.files import remove, resolve_inside, write_atomic, write_if_changed
-from cmd.shared.layout import BUILD_DIR, MANIFEST, RENDER_CACHE, STATIC_DIR
+from cmd.shared.layout import BUILD_DIR, HIGHLIGHTED, MANIFEST, RENDER_CACHE, STATIC_DIR
 from cmd.shared.records import Entry, Redirect, SectionEntry
 from cmd.shared.theme import THEME_COPY, Theme, overrides
 from cmd.shared.uptodate import Watch
@@ -112,6 +113,15 @@ def load_cache(out_dir: Path) -> dict[str, Any]:
     if cached.get("tools") != empty["tools"]:
         return {**empty, "pages": cached["pages"], "assets": cached["assets"]}
     return cached
+
+
+def cache_identity(out_dir: Path) -> tuple[int, ...] | None:
+    """Which render cache file is there: every save is a new file (a rename), so a new inode and mtime."""
+    try:
+        st = os.stat(out_dir / RENDER_CACHE)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def save_cache(out_dir: Path, cache: dict[str, Any]) -> None:
@@ -228,23 +238,25 @@ def plan(
     out_dir: Path,
 ) -> Plan:
     """Decide, page by page, what must be rendered again."""
-    policy = settings.policy().header()
+    policy = fingerprint(settings.policy().header())
     common = page_common(settings, stylesheet, site_theme)
+    common_digest = fingerprint(common)  # once, not once a page: the site's settings are most of a context
     links_of = neighbours([page for page in published if page.date is not None])
     old_fragments = {name: Fragment.from_json(data) for name, data in cache["fragments"].items()}
     result = Plan([], {}, {})
 
     def current(name: str, key: str) -> Fragment | None:
         old = old_fragments.get(name)
-        return old if old is not None and old.key == key and (out_dir / fragment_file(name)).exists() else None
+        return old if old is not None and old.key == key and in_out(out_dir, fragment_file(name)) else None
 
     for page in published:
         name = page.source.file.name
         item = page_work(page, tree.convention.name, policy, common, links_of)
         assert item.entry is not None
-        result.pages[page.output] = fingerprint(item.key, item.entry.to_json(), item.context)
+        own = {key: value for key, value in item.context.items() if key not in common}
+        result.pages[page.output] = fingerprint(item.key, item.entry.to_json(), common_digest, own)
         body = current(name, item.key)
-        if body and cache["pages"].get(page.output) == result.pages[page.output] and (out_dir / page.output).exists():
+        if body and cache["pages"].get(page.output) == result.pages[page.output] and in_out(out_dir, page.output):
             result.fragments[name] = body
         else:
             result.stale.append(dataclasses.replace(item, fragment=body))
@@ -257,6 +269,11 @@ def plan(
             else:
                 result.stale.append(Stale(section.index, key, None))
     return result
+
+
+def in_out(out_dir: Path, name: str) -> bool:
+    """Whether OUT holds ``name``: asked of every page and fragment, so without building a Path each time."""
+    return os.path.exists(os.path.join(out_dir, name))
 
 
 def ensure_stylesheet(out_dir: Path, cached: object, site_theme: Theme) -> str:
@@ -296,6 +313,7 @@ def run_jobs(
     workers = jobs or len(os.sched_getaffinity(0))  # the cores this process may use, as in a container
     for name, fragment in zip(names, build_pages(page_jobs, workers, progress), strict=True):
         work.fragments[name] = fragment
+    drop_other_versions(out_dir)
 
 
 def page_job(
@@ -371,6 +389,15 @@ def copy_assets(out_dir: Path, wanted: dict[str, Path], previous: list[str]) -> 
     for gone in set(previous) - wanted.keys():
         remove(out_dir, gone)
     return sorted(wanted)
+
+
+def drop_other_versions(out_dir: Path) -> None:
+    """Code blocks highlighted by other versions of the tools: never read again."""
+    folder = out_dir / HIGHLIGHTED
+    if folder.is_dir():
+        for other in folder.iterdir():
+            if other.name != tools_digest()[:16]:
+                shutil.rmtree(other, ignore_errors=True)
 
 
 def drop_old_stylesheets(out_dir: Path, stylesheet: str, assets: list[str]) -> None:
@@ -460,14 +487,17 @@ def render_site(
     convention: Convention = conventions.detect(articles_dir, settings.convention or None)
     watch.add((articles_dir / settings.templates).resolve())  # the theme may live outside the articles
     site_theme = read_theme(articles_dir, settings, convention)
+    seen, cache = cache_identity(out_dir), load_cache(out_dir)
     tree = sources.load(
-        convention, load_cache(out_dir)["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
+        convention, cache["sources"], convention.name, permalink=settings.permalink or None, drafts=drafts
     )
     published = in_order(page for page in tree.pages if drafts or not page.draft)
     # Every article read and checked: only now is OUT touched, under the build lock (see buildlock.py),
     # so prezip never packs half of this run, and one syncfs at the end replaces an fsync a page.
     with building(out_dir, "rendermd"):
-        return write_site(tree, published, settings, site_theme, out_dir, jobs, progress, strict, started, watch)
+        if cache_identity(out_dir) != seen:  # another run wrote it since: its record of OUT is the true one
+            cache = load_cache(out_dir)
+        return write_site(tree, published, settings, site_theme, out_dir, cache, jobs, progress, strict, started, watch)
 
 
 def written_files(out_dir: Path, cache: dict[str, Any]) -> list[Path]:
@@ -494,6 +524,7 @@ def write_site(
     settings: site_config.SiteConfig,
     site_theme: Theme,
     out_dir: Path,
+    cache: dict[str, Any],
     jobs: int | None,
     progress: bool,
     strict: bool,
@@ -501,7 +532,6 @@ def write_site(
     watch: Watch,
 ) -> Summary:
     """The writing half of a render: pages, assets, manifest, cache, and the stamp that lets a next run skip."""
-    cache = load_cache(out_dir)
     convention = tree.convention
     stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"], site_theme)
     site_theme.install(out_dir)

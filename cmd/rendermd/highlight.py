@@ -8,19 +8,20 @@ single ``<pre><code>`` around them, and the line numbers itself.
 """
 
 import functools
+import hashlib
 import io
 import re
 from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
+from cmd.shared.files import read_checked, write_checked
 
-from cmd.rendermd import lexing
+if TYPE_CHECKING:  # Pygments is imported when a block is lexed: a page whose blocks are all kept needs none of it
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
 
 CSS_CLASS = "highlight"
-FORMATTER = HtmlFormatter(nowrap=True, classprefix="")
 LANG_RE = re.compile(r"\s*(?:\{\s*\.([^\s,={}]+)|([^\s,={}]+))")
 ATTR_RE = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*("[^"]*"|'[^']*'|\[[^\]]*\]|[^,\s}]+)""")
 TAB_SIZE = 4
@@ -55,8 +56,11 @@ def line_set(spec: str, lowest: int, highest: int) -> frozenset[int]:
 
 
 @functools.cache
-def lexer_for(lang: str) -> Lexer | None:
+def lexer_for(lang: str) -> "Lexer | None":
     """The lexer for a language name, or None for a missing or unknown one (shown as plain text)."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     if not lang:
         return None
     try:
@@ -65,26 +69,54 @@ def lexer_for(lang: str) -> Lexer | None:
         return None
 
 
-def highlighted_lines(code: str, lang: str) -> list[str]:
-    """The code as HTML, one string per source line, each with balanced tags."""
+@functools.cache
+def formatter() -> "HtmlFormatter[str]":
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True, classprefix="")
+
+
+def highlighted_lines(code: str, lang: str, kept: Path | None = None) -> list[str]:
+    """The code as HTML, one string per source line, each with balanced tags.
+
+    ``kept``: a folder of blocks highlighted before (see cmd.rendermd.build), by language and code.
+    Compiling a lexer's rules costs more than lexing a page's code: an article edited
+    around unchanged code blocks takes their HTML from there, without importing Pygments.
+    """
     # Tabs become spaces here, not in each lexer (some have their own idea of a tab): after
     # a line-number span a tab would only reach the next tab stop.
     code = code.removesuffix("\n").expandtabs(TAB_SIZE)
+    if not lang:
+        return escape(code, quote=False).split("\n")
+    entry = kept / hashlib.sha256(f"{lang}\0{code}".encode()).hexdigest() if kept else None
+    found = read_checked(entry) if entry else None
+    if found is not None:
+        return found.decode("utf-8").split("\n")
+    html = lexed(code, lang)
+    if entry:
+        write_checked(entry, html.encode("utf-8"))
+    return html.split("\n")
+
+
+def lexed(code: str, lang: str) -> str:
+    """The code as HTML, its lines joined; escaped as it is when no lexer knows ``lang``."""
+    from cmd.rendermd import lexing
+
     lexer = lexer_for(lang)
     if lexer is None:
-        return escape(code, quote=False).split("\n")
+        return escape(code, quote=False)
     # The newline goes in, and comes off the output: session lexers (console, pycon, psql...)
     # only emit a line once its newline arrives, so without it they drop the last line.
     # Pygments closes every span at the end of each line, so splitting is safe.
     html = io.StringIO()
-    FORMATTER.format(lexing.tokens(lexer, code + "\n"), html)
-    return html.getvalue().removesuffix("\n").split("\n")
+    formatter().format(lexing.tokens(lexer, code + "\n"), html)
+    return html.getvalue().removesuffix("\n")
 
 
-def render_fence(code: str, info: str, *, highlight: bool = True) -> str:
+def render_fence(code: str, info: str, *, highlight: bool = True, kept: Path | None = None) -> str:
     """The HTML of one fenced code block: a single <pre><code>, valid and class-styled."""
     lang, attrs = parse_info(info)
-    lines = highlighted_lines(code, lang if highlight else "")
+    lines = highlighted_lines(code, lang if highlight else "", kept)
     if attrs.get("linenos", "false").lower() in TRUE_WORDS:
         start = int(attrs["linenostart"]) if attrs.get("linenostart", "").isdigit() else 1
         width = len(str(start + len(lines) - 1))
@@ -111,6 +143,8 @@ def stylesheet(light_style: str = "xcode", dark_style: str = "github-dark") -> s
     Two styles whose every token class is at least 4.5:1 against their own background, on plain
     and on marked lines (WCAG AA; measured by tests/a11y, where "friendly" and "monokai" failed).
     """
+    from pygments.formatters import HtmlFormatter
+
     light = HtmlFormatter(style=light_style, classprefix="").get_style_defs(f".{CSS_CLASS}")
     dark = HtmlFormatter(style=dark_style, classprefix="").get_style_defs(f".{CSS_CLASS}")
     dark = "\n".join("  " + line for line in dark.splitlines())

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import pyromark
@@ -248,8 +249,8 @@ class HtmlWriter:
     blocks (their text is gathered), images (only the alt text counts) and autolinks.
     """
 
-    def __init__(self, base: str | None, policy: Policy) -> None:
-        self.base, self.policy = base, policy
+    def __init__(self, base: str | None, policy: Policy, kept: Path | None = None) -> None:
+        self.base, self.policy, self.kept = base, policy, kept  # kept: highlighted blocks (highlight.py)
         self.notes = Notes()
         self.footnotes = Footnotes()
         self.out: list[str] = []
@@ -537,7 +538,7 @@ class HtmlWriter:
             self.notes.highlighted_chars += len(code)
         else:
             self.notes.plain_code_blocks += 1
-        self._close(render_fence(code, self.code_info, highlight=highlight))
+        self._close(render_fence(code, self.code_info, highlight=highlight, kept=self.kept))
 
     def _html_block(self, _: None) -> None:
         self._open("HtmlBlock", "", after_item_text="")
@@ -677,12 +678,15 @@ def landmark_lines(md: Parser, text: str, wanted: set[int]) -> dict[int, int]:
     return lines
 
 
-def render(md: Parser, text: str, *, asset_base: str | None = None, policy: Policy = DEFAULT_POLICY) -> Rendered:
+def render(
+    md: Parser, text: str, *, asset_base: str | None = None, policy: Policy = DEFAULT_POLICY, kept: Path | None = None
+) -> Rendered:
     """The body as HTML, with what it contains and refers to.
 
-    ``asset_base`` is a page bundle's folder URL: relative links resolve against it.
+    ``asset_base`` is a page bundle's folder URL: relative links resolve against it;
+    ``kept`` a folder of code blocks highlighted before (see highlight.highlighted_lines).
     """
-    writer = HtmlWriter(asset_base, policy)
+    writer = HtmlWriter(asset_base, policy, kept)
     writer.feed(events(md, text))
     html = writer.finish()
     notes = writer.notes

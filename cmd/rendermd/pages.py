@@ -11,12 +11,10 @@ import contextlib
 import ctypes
 import gc
 import hashlib
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -27,9 +25,10 @@ from cmd.rendermd.conventions.base import Convention
 from cmd.rendermd.fragment import Fragment
 from cmd.shared.csp import Policy
 from cmd.shared.files import write_text_atomic
-from cmd.shared.layout import rooted
+from cmd.shared.layout import HIGHLIGHTED, rooted
 from cmd.shared.records import Entry
 from cmd.shared.theme import Theme, environment, stylesheet
+from cmd.shared.version import tools_digest
 
 PARALLEL_THRESHOLD = 32  # below this, starting worker processes costs more than it saves
 YOUNG_COLLECTION = 20_000  # allocations between two collections of the youngest generation (Python's: 700)
@@ -94,7 +93,8 @@ def render_body(job: PageJob) -> tuple[Fragment, str]:
         warnings.append(f"{job.source}:{job.body_line + line - 1}: warning: {message}; {shown}")
 
     text = job.convention.preprocess(job.markdown, job.links, warn)
-    rendered = markdown.render(_parser(), text, asset_base=job.asset_base, policy=job.policy)
+    kept = job.out_dir / HIGHLIGHTED / tools_digest()[:16]
+    rendered = markdown.render(_parser(), text, asset_base=job.asset_base, policy=job.policy, kept=kept)
     fragment = Fragment(
         key=job.fragment_key,
         html_digest=hashlib.sha256(rendered.html.encode()).hexdigest(),
@@ -127,7 +127,7 @@ def build_page(job: PageJob) -> Fragment:
             if job.context["toc"]
             else []
         )
-        env = environment(context["site"]["language"], job.templates, context["theme"])
+        env = environment(context["site"]["language"], job.templates, context["theme"], job.out_dir)
         body = rooted(body, context["base"])  # a site under /blog: its bodies' /x links are /blog/x
         html = env.get_template("article.html").render(article=entry, path=entry.url, toc=toc, body=body, **context)
         write_text_atomic(job.out_dir / job.page_file, html)
@@ -157,6 +157,10 @@ def build_pages(jobs: list[PageJob], workers: int, progress: bool) -> list[Fragm
     gc.set_threshold(YOUNG_COLLECTION, *threshold[1:])
     try:
         if workers > 1 and len(jobs) >= PARALLEL_THRESHOLD:
+            # Imported here: 25 ms of imports that a run rendering a page or two does not need.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             # fork: workers inherit the imported libraries (and the collector's threshold)
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(

@@ -1,18 +1,20 @@
 """The first step of a render: a content tree becomes checked records, before anything is written.
 
 The tree's convention (eblog's own, Jekyll, Hugo, Zola) finds the files and
-says where each page lives; this module reads each file (from the cache when
-its bytes have not changed), checks what it says, and checks the records
+says where each page lives; this module reads each file (not at all when the
+cache has it at the same stat, and parses it again only when its bytes
+changed), checks what it says, and checks the records
 against each other: two pages on one URL, an old URL that is some page's
 current one, a link to a page that does not exist.  Every problem is
 collected, so that one run reports them all.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cmd.rendermd import frontmatter
@@ -20,6 +22,7 @@ from cmd.rendermd.conventions import paths
 from cmd.rendermd.conventions.base import Convention, SourceFile
 from cmd.rendermd.conventions.fields import Fields, read_fields
 from cmd.shared.errors import InputError
+from cmd.shared.uptodate import settled_stat
 
 # URLs buildindex writes (and /index, which the server sends to /): no page may take one.
 GENERATED = frozenset(
@@ -67,9 +70,20 @@ class Source:
     """A source file's bytes and what they say."""
 
     file: SourceFile
-    data: bytes
+    loaded: bytes | None  # None when the cache vouched for the file by its stat: read only if needed
     digest: str
     reading: Reading
+    stat: tuple[int, ...] | None = None  # (size, mtime, ctime, inode) as read; None when too recent to vouch
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes: those this run read, else read now and checked against the digest cached."""
+        if self.loaded is not None:
+            return self.loaded
+        data = read_bytes(self.file.path)
+        if hashlib.sha256(data).hexdigest() != self.digest:
+            raise InputError("changed while rendermd was running: run it again", self.file.path)
+        return data
 
     def body(self) -> str:
         """The Markdown body, characters no output can carry replaced."""
@@ -128,16 +142,34 @@ class Tree:
     drafts_skipped: int
 
 
-def read_source(file: SourceFile, cached: dict[str, Any] | None, key: str, convention: Convention) -> Source:
-    """Read one file; the cache spares parsing it again when its bytes and the tools are the same."""
+def read_bytes(path: Path) -> bytes:
     try:
-        data = file.path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", file.path) from None
+        raise InputError(f"cannot read: {error.strerror}", path) from None
+
+
+def cached_reading(cached: dict[str, Any] | None, key: str, digest: str | None = None) -> Reading | None:
+    """The cached reading, if it is for these tools and (when given) these bytes, and readable."""
+    if not cached or cached.get("key") != key or (digest is not None and cached.get("digest") != digest):
+        return None
+    try:
+        return Reading.from_json(cached["reading"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a damaged entry: the file is parsed again
+
+
+def read_source(file: SourceFile, cached: dict[str, Any] | None, key: str, convention: Convention) -> Source:
+    """Read one file; the cache spares reading it when its stat is the same, parsing it when its bytes are."""
+    seen = settled_stat(file.path)
+    if cached and seen is not None and cached.get("stat") == list(seen) and isinstance(cached.get("digest"), str):
+        reading = cached_reading(cached, key)
+        if reading is not None:
+            return Source(file, None, cached["digest"], reading, seen)
+    data = read_bytes(file.path)
     digest = hashlib.sha256(data).hexdigest()
-    if cached and cached.get("digest") == digest and cached.get("key") == key:
-        return Source(file, data, digest, Reading.from_json(cached["reading"]))
-    return Source(file, data, digest, parse(file, data, convention))
+    reading = cached_reading(cached, key, digest) or parse(file, data, convention)
+    return Source(file, data, digest, reading, seen)
 
 
 def parse(file: SourceFile, data: bytes, convention: Convention) -> Reading:
@@ -157,6 +189,7 @@ def title_of(source: Source, convention: Convention) -> str:
     return " ".join(word[:1].upper() + word[1:] for word in words) or source.file.stem
 
 
+@functools.cache  # a site has far fewer terms than pages that name them
 def term_slug(term: str) -> str:
     """A tag's or category's page name: its letters (any script, lowercase) and digits, runs of
     anything else one hyphen; ``+`` and ``#`` are spelled out, so C, C++ and C# stay three tags."""
@@ -364,9 +397,14 @@ def tag_redirects(pages: list[Page]) -> dict[str, str]:
 
 
 def cache_entries(tree: Tree, key: str) -> dict[str, Any]:
-    """What the next run may reuse: each file's reading, keyed by its bytes and the convention."""
+    """What the next run may reuse: each file's reading, keyed by its bytes (or its stat) and the convention."""
     sources = [page.source for page in tree.pages] + [s.index for s in tree.sections if s.index is not None]
     return {
-        source.file.name: {"digest": source.digest, "key": key, "reading": source.reading.to_json()}
+        source.file.name: {
+            "digest": source.digest,
+            "key": key,
+            "stat": source.stat and list(source.stat),
+            "reading": source.reading.to_json(),
+        }
         for source in sources
     }

@@ -39,6 +39,26 @@ class Unwatchable(Exception):
     """A walk met something whose changes stat cannot vouch for (a symbolic link)."""
 
 
+def racy(changes: list[int], since_ns: int) -> bool:
+    """Whether any of these ctimes is so close to ``since_ns`` that a later change could keep the same stat."""
+    whole_seconds = bool(changes) and all(ns % 1_000_000_000 == 0 for ns in changes)
+    margin = RACY_NS_WHOLE_SECONDS if whole_seconds else RACY_NS
+    return any(ns >= since_ns - margin for ns in changes)
+
+
+def settled_stat(path: Path) -> tuple[int, ...] | None:
+    """(size, mtime, ctime, inode) of ``path``, to know it unchanged later by; None when it changed too
+    recently for that (a second change within the same tick would leave the same stat), or is unreadable."""
+    now = time.time_ns()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if racy([st.st_ctime_ns], now):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def file_state(path: str) -> list[object]:
     try:
         st = os.stat(path, follow_symlinks=False)
@@ -61,13 +81,32 @@ def walk(folder: str, signature: Signature, hidden: bool) -> None:
             walk(entry.path, signature, hidden)
 
 
-def scan(deep: Sequence[str], shallow: Sequence[str], hidden: bool = True) -> Signature:
-    """The stat of each of ``shallow`` and of everything under each of ``deep``; Unwatchable on a link."""
+# Each tree the skip check walked in this process, with the time its walk began: the Watch of the
+# full run that follows takes it (once) instead of walking the same thousand files again. A walk
+# made earlier is as good: a file changed since is seen by the next run, and the racy rule counts
+# from the walk's own start.
+EARLIER: dict[tuple[str, bool], tuple[int, Signature]] = {}
+
+
+def walk_root(root: str, hidden: bool) -> Signature:
+    signature = [file_state(root)]
+    if os.path.isdir(root):  # a root that is a link is walked through: its target's files are what is read
+        walk(root, signature, hidden)
+    return signature
+
+
+def scan(deep: Sequence[str], shallow: Sequence[str], hidden: bool = True, remember: bool = False) -> Signature:
+    """The stat of each of ``shallow`` and of everything under each of ``deep``; Unwatchable on a link.
+
+    ``remember``: keep each walk in ``EARLIER`` for the Watch that may follow.
+    """
     signature = [file_state(path) for path in shallow]
     for root in deep:
-        signature.append(file_state(root))
-        if os.path.isdir(root):  # a root that is a link is walked through: its target's files are what is read
-            walk(root, signature, hidden)
+        started_ns = time.time_ns()
+        states = walk_root(root, hidden)
+        if remember:
+            EARLIER[root, hidden] = (started_ns, states)
+        signature += states
     return signature
 
 
@@ -108,7 +147,7 @@ def unchanged(out_dir: Path, tool: str, key: object) -> list[str] | None:
     if not (isinstance(deep, list) and isinstance(shallow, list) and isinstance(outputs, list)):
         return None
     try:
-        inputs_now = scan(deep, shallow, hidden=stamp.get("hidden") is not False)
+        inputs_now = scan(deep, shallow, hidden=stamp.get("hidden") is not False, remember=True)
     except (Unwatchable, OSError):
         return None
     if inputs_now != stamp.get("inputs") or scan([], outputs) != stamp.get("written"):
@@ -151,9 +190,19 @@ class Watch:
         self.shallow = [*(os.path.abspath(path) for path in shallow), *import_path()]
         self.started_ns = time.time_ns()
         try:
-            self.inputs: Signature | None = scan(self.deep, self.shallow, hidden)
+            self.inputs: Signature | None = scan([], self.shallow)
+            for root in self.deep:
+                self.inputs += self.walked(root)
         except (Unwatchable, OSError):
             self.inputs = None
+
+    def walked(self, root: str) -> Signature:
+        """The states under ``root``: the skip check's walk if it made one, else a walk now."""
+        earlier = EARLIER.pop((root, self.hidden), None)
+        if earlier is None:
+            return walk_root(root, self.hidden)
+        self.started_ns = min(self.started_ns, earlier[0])
+        return earlier[1]
 
     def add(self, folder: Path) -> None:
         """Watch ``folder`` too, once the run knows it reads it (and before it does)."""
@@ -162,17 +211,14 @@ class Watch:
             return
         self.deep.append(folder_name)
         try:
-            self.inputs += scan([folder_name], [], self.hidden)
+            self.inputs += self.walked(folder_name)
         except (Unwatchable, OSError):
             self.inputs = None
 
     def racy(self) -> bool:
         """Whether an input changed so recently that a second change in the same tick would look the same."""
         assert self.inputs is not None
-        changes = [int(str(state[2])) for state in self.inputs if len(state) > 1]
-        whole_seconds = bool(changes) and all(ns % 1_000_000_000 == 0 for ns in changes)
-        margin = RACY_NS_WHOLE_SECONDS if whole_seconds else RACY_NS
-        return any(ns >= self.started_ns - margin for ns in changes)
+        return racy([int(str(state[2])) for state in self.inputs if len(state) > 1], self.started_ns)
 
     def keep(self, outputs: Iterable[Path | str], report: list[str]) -> None:
         """Write the stamp (or drop the old one, when the inputs cannot be vouched for)."""

@@ -5,7 +5,9 @@ alone: a <div> inside <pre>, an unbalanced tag or an inline style fails the test
 """
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -632,3 +634,25 @@ def test_a_page_under_the_budget_is_highlighted_whole(md: markdown.Parser) -> No
     rendered = render(md, f"```python\n{block}```\n\n```python\n{block}```\n")
     assert rendered.plain_code_blocks == 0
     assert rendered.html.count('<span class="n">x</span>') == 20_000
+
+
+KEPT_FENCE = (
+    '<pre class="highlight" tabindex="0"><code class="language-python"><span class="n">x</span> '
+    '<span class="o">=</span> <span class="mi">1</span>\n</code></pre>\n'
+)
+
+
+def test_a_code_block_highlighted_before_is_not_lexed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = tmp_path / "kept"
+    assert highlight.render_fence("x = 1\n", "python", kept=kept) == KEPT_FENCE
+    monkeypatch.setattr(highlight, "lexed", lambda code, lang: pytest.fail("lexed again"))
+    assert highlight.render_fence("x = 1\n", "python", kept=kept) == KEPT_FENCE
+
+
+@pytest.mark.parametrize("tear", [lambda data: data[:-3], lambda data: b"<b>wrong</b>" + data[-4:], lambda data: b""])
+def test_a_torn_kept_block_is_lexed_again(tmp_path: Path, tear: Callable[[bytes], bytes]) -> None:
+    kept = tmp_path / "kept"
+    highlight.render_fence("x = 1\n", "python", kept=kept)
+    [entry] = kept.iterdir()
+    entry.write_bytes(tear(entry.read_bytes()))
+    assert highlight.render_fence("x = 1\n", "python", kept=kept) == KEPT_FENCE

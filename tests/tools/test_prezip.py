@@ -4,6 +4,7 @@ import gzip
 import io
 import os
 import random
+import re
 import shutil
 import subprocess
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from cmd.prezip import zipsite
 from cmd.prezip.__main__ import main
 from cmd.prezip.zipsite import build_zip
 from tests.tools.tools_support import BuiltSite, gzip_member, run_tool
@@ -350,3 +352,77 @@ def test_a_zip_written_to_a_file_on_stdout_is_synced(
     assert status == 0
     assert ("fsync", str(target)) in calls
     assert open_zip(target.read_bytes()).namelist() == sorted(FILES)
+
+
+def settled_pack(site: Path, zipped: Path) -> None:
+    """prezip -o once the files are older than a file-system tick, so that its index vouches for them by stat."""
+    time.sleep(0.1)
+    assert main([str(site), "-o", str(zipped)]) == 0
+
+
+def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files prezip reads from now on, as it reads them."""
+    read: list[str] = []
+    real_read = zipsite.read_file
+
+    def read_file(file: zipsite.SiteFile) -> bytes:
+        read.append(str(file.name))
+        return real_read(file)
+
+    monkeypatch.setattr(zipsite, "read_file", read_file)
+    return read
+
+
+def test_an_unchanged_file_is_copied_from_the_last_zip_not_read(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
+    read = files_read(monkeypatch)
+    settled_pack(tree, zipped)
+    assert read == ["rss.xml"]
+    assert zipped.read_bytes() == build_zip(tree)
+
+
+def test_a_zip_changed_since_it_was_indexed_is_not_copied_from(tree: Path, tmp_path: Path) -> None:
+    """Same size, one byte of a stored member flipped: the CRC-32 of the whole zip tells it from the one indexed."""
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    data = bytearray(zipped.read_bytes())
+    data[data.index(FILES["img/logo.png"][0][:64]) + 10] ^= 0xFF
+    zipped.write_bytes(bytes(data))
+    settled_pack(tree, zipped)
+    assert zipped.read_bytes() == build_zip(tree)
+
+
+@pytest.mark.parametrize("index", ["{not json", "[]", '{"format": 1, "zip": [], "members": {}}', "\xff"])
+def test_a_damaged_zip_index_is_a_note_and_a_full_pack(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], index: str
+) -> None:
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    capsys.readouterr()
+    (tree / ".eblog" / "zip-index.json").write_text(index, encoding="latin-1")
+    (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
+    settled_pack(tree, zipped)
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("prezip: its index .eblog/zip-index.json was "), line
+    assert line.endswith(": every file packed again"), line
+    assert zipped.read_bytes() == build_zip(tree)
+
+
+def test_members_made_by_other_tools_are_not_copied(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another version of the tools, zlib or level may store or compress a file otherwise: every file is read."""
+    zipped = tmp_path / "a.zip"
+    settled_pack(tree, zipped)
+    index = tree / ".eblog" / "zip-index.json"
+    index.write_text(re.sub(r'"made_by": \[[^]]*\]', '"made_by": ["other tools", "1.2.3", 1]', index.read_text()))
+    (tree / "rss.xml").write_bytes(b"<rss>new</rss>\n")
+    read = files_read(monkeypatch)
+    settled_pack(tree, zipped)
+    assert sorted(read) == sorted(FILES)
+    assert capsys.readouterr().err == ""  # not damage: nothing to say
+    assert zipped.read_bytes() == build_zip(tree)

@@ -489,3 +489,25 @@ def test_a_page_with_too_much_code_warns_once_with_its_file(tmp_path: Path, caps
         " of code: shown unhighlighted"
     )
     assert [line for line in lines if ": warning: " in line] == [expected]
+
+
+def test_code_blocks_kept_by_another_version_of_the_tools_are_dropped(sample_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    other = out / ".eblog" / "highlighted" / "0123456789abcdef"
+    other.mkdir(parents=True)
+    (other / "block").write_bytes(b"highlighted by other tools")
+    render_site(sample_dir, out)
+    [kept] = (out / ".eblog" / "highlighted").iterdir()
+    assert kept.name != other.name
+    assert any(kept.iterdir())  # the sample's code blocks, kept by these tools
+
+
+def test_templates_compiled_by_another_version_of_the_tools_are_dropped(sample_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    other = out / ".eblog" / "compiled-templates" / "0123456789abcdef-article.cache"
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"compiled by other tools")
+    render_site(sample_dir, out)
+    names = [path.name for path in other.parent.iterdir()]
+    assert names  # what these tools compiled
+    assert other.name not in names

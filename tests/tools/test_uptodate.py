@@ -240,6 +240,23 @@ def test_inputs_changed_within_the_racy_window_get_no_stamp(tmp_path: Path) -> N
     assert uptodate.unchanged(tmp_path, "test", ["another key"]) is None
 
 
+def test_the_full_run_takes_the_walk_of_the_check_before_it(tmp_path: Path) -> None:
+    """The Watch reuses the skip check's walk rather than stat the tree again: a file changed between
+    the two is recorded as it was before, so the next check finds it changed and runs in full."""
+    (tmp_path / "in").mkdir()
+    first = tmp_path / "in" / "a.md"
+    first.write_text("one", encoding="utf-8")
+    settle()
+    uptodate.Watch(tmp_path, "test", ["key"], deep=[tmp_path / "in"], shallow=[]).keep([], ["done"])
+    (tmp_path / "in" / "b.md").write_text("new", encoding="utf-8")
+    settle()
+    assert uptodate.unchanged(tmp_path, "test", ["key"]) is None  # b.md: the run goes ahead
+    first.write_text("two, written after the check", encoding="utf-8")
+    settle()
+    uptodate.Watch(tmp_path, "test", ["key"], deep=[tmp_path / "in"], shallow=[]).keep([], ["done"])
+    assert uptodate.unchanged(tmp_path, "test", ["key"]) is None
+
+
 def test_a_symbolic_link_among_the_inputs_gets_no_stamp(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "elsewhere.md").write_text("the target", encoding="utf-8")
