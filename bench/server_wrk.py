@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 if not __package__:  # run as `python bench/server_wrk.py`: import the packages as `python -m` does
@@ -57,7 +58,7 @@ from server.__main__ import allow_open_files
 from server.assets import load_zip
 from server.site import CSP
 from testing.ports import free_port
-from testing.server_process import stop
+from testing.server_process import children_of, cpu_seconds, stop
 from testing.server_sample import write_site, write_zip
 from testing.wrk import SERVER_CPU, WRK_CPU, WrkResult, pinned, wrk
 
@@ -211,29 +212,53 @@ def check_same_answers(nginx_port: int, eblog_port: int) -> None:
             sys.exit(f"server_wrk: {name}: nginx answers {sizes[0]}, eblog {sizes[1]} (status, body bytes)")
 
 
-Samples = dict[str, dict[str, list[WrkResult]]]  # server -> scenario -> one result per round
+@dataclass
+class Run(WrkResult):
+    """One wrk run, and the CPU time the server spent on it per request (steadier than req/s on a busy machine)."""
+
+    cpu_us: float = 0.0
+
+
+Samples = dict[str, dict[str, list[Run]]]  # server -> scenario -> one run per round
+
+
+def measured(port: int, pid: int, scenario: Scenario, connections: int, seconds: int) -> Run:
+    """wrk against the server on ``port``, with the CPU time of its process ``pid`` over the run."""
+    _, path, headers = scenario
+    before = cpu_seconds(pid)
+    result = wrk(f"http://127.0.0.1:{port}{path}", connections, seconds, headers)
+    return Run(**vars(result), cpu_us=(cpu_seconds(pid) - before) * 1e6 / max(result.requests, 1))
 
 
 def race(
-    ports: dict[str, int], seconds: int, connections: int, rounds: int, scenarios: list[Scenario] = SCENARIOS
+    servers: dict[str, tuple[int, int]],
+    seconds: int,
+    connections: int,
+    rounds: int,
+    scenarios: list[Scenario] = SCENARIOS,
 ) -> Samples:
-    """Every (server, scenario), ``rounds`` times; the servers run back to back within a scenario."""
-    samples: Samples = {label: {name: [] for name, _, _ in scenarios} for label in ports}
-    for port in ports.values():
+    """Every (server, scenario), ``rounds`` times; the servers run back to back within a scenario.
+
+    ``servers``: label -> (port, the pid that answers: nginx's worker, eblog's process).
+    """
+    samples: Samples = {label: {name: [] for name, _, _ in scenarios} for label in servers}
+    for port, _ in servers.values():
         for _, path, headers in scenarios:
             wrk(f"http://127.0.0.1:{port}{path}", connections, 1, headers)  # warm-up
     for _ in range(rounds):
-        for name, path, headers in scenarios:
-            for label, port in ports.items():
-                samples[label][name].append(wrk(f"http://127.0.0.1:{port}{path}", connections, seconds, headers))
+        for scenario in scenarios:
+            for label, (port, pid) in servers.items():
+                samples[label][scenario[0]].append(measured(port, pid, scenario, connections, seconds))
     print(f"\n{connections} connections, {rounds} rounds of {seconds} s; {machine_load()} after:")
     for label, by_scenario in samples.items():
         for name, runs in by_scenario.items():
-            rps, p50, p99 = (statistics.median(getattr(r, key) for r in runs) for key in ("rps", "p50_ms", "p99_ms"))
+            rps, p50, p99, cpu = (
+                statistics.median(getattr(r, key) for r in runs) for key in ("rps", "p50_ms", "p99_ms", "cpu_us")
+            )
             errors = sum(r.socket_errors for r in runs)
             print(
-                f"  {label:<16} {name:<22} {rps:>9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms (medians)"
-                f"  socket errors {errors}"
+                f"  {label:<16} {name:<22} {rps:>9.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+                f"CPU {cpu:5.1f} us/request (medians)  socket errors {errors}"
             )
     return samples
 
@@ -262,6 +287,9 @@ def report_ratios(samples: Samples, baseline: str) -> None:
         print(f"  {label}: {'; '.join(parts)}; worst median p99 {p99:.2f} ms; socket errors {errors}")
         gzip = statistics.median(round_ratios(samples, label, baseline, GZIP_PAGE, "rps"))
         print(f"    target >= {TARGET_RPS:.2f} of {baseline}'s req/s ({GZIP_PAGE}): {verdict(gzip, TARGET_RPS, True)}")
+        # The same comparison by CPU time: what req/s would show on a machine with no other work.
+        cpu = statistics.median(1 / r for r in round_ratios(samples, label, baseline, GZIP_PAGE, "cpu_us"))
+        print(f"    {baseline}'s CPU per request over this one's ({GZIP_PAGE}, median of rounds): {cpu:.2f}")
 
 
 def report_tails(samples: Samples, baseline: str, connections: int) -> None:
@@ -280,16 +308,17 @@ def report_tails(samples: Samples, baseline: str, connections: int) -> None:
         )
 
 
-def flood(ports: dict[str, int], seconds: int, connections: int) -> None:
+def flood(servers: dict[str, tuple[int, int]], seconds: int, connections: int) -> None:
     """Each server once at ``connections``: eblog must answer every request with a 2xx and lose no socket."""
     print(f"\n{connections} connections, gzip page, {seconds} s each:")
-    for label, port in ports.items():
-        result = wrk(f"http://127.0.0.1:{port}{PAGE}", connections, seconds, ["Accept-Encoding: gzip"])
+    for label, (port, pid) in servers.items():
+        result = measured(port, pid, SCENARIOS[0], connections, seconds)
         errors = result.socket_errors + result.non_2xx_3xx
         target = "" if label == "nginx" else f"; target zero errors: {'met' if errors == 0 else 'missed'}"
         print(
             f"  {label:<16} {result.requests} requests, {result.rps:.0f} req/s, p99 {result.p99_ms:.2f} ms, "
-            f"socket errors {result.socket_errors}, non-2xx/3xx {result.non_2xx_3xx}{target}"
+            f"CPU {result.cpu_us:.1f} us/request, socket errors {result.socket_errors}, "
+            f"non-2xx/3xx {result.non_2xx_3xx}{target}"
         )
     print(f"  {machine_load()}")
 
@@ -390,19 +419,22 @@ def races(tmp: Path, ports: dict[str, int], args: argparse.Namespace) -> None:
     as a container runtime's would.
     """
     processes = []
+    servers: dict[str, tuple[int, int]] = {}  # label -> (port, the pid that answers)
     try:
         for label, command in server_commands(tmp, ports).items():
             log = tmp / f"{label.replace(', ', '-')}.log"
             processes.append(start(command, ports[label], log, python_env(True))[0])
+            pid = processes[-1].pid  # taskset execs the server: the same pid
+            servers[label] = (ports[label], children_of(pid)[0] if label == "nginx" else pid)  # nginx: its worker
         check_same_answers(ports["nginx"], ports["eblog, log on"])
-        samples = race(ports, args.seconds, args.connections, args.rounds)
+        samples = race(servers, args.seconds, args.connections, args.rounds)
         tails = (
-            race(ports, args.seconds, args.tail_connections, args.rounds, SCENARIOS[:1])
+            race(servers, args.seconds, args.tail_connections, args.rounds, SCENARIOS[:1])
             if args.tail_connections
             else None
         )
         if args.flood_connections:
-            flood(ports, args.flood_seconds, args.flood_connections)
+            flood(servers, args.flood_seconds, args.flood_connections)
     finally:
         for process in processes:
             stop(process)
