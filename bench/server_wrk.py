@@ -189,10 +189,13 @@ def machine_load() -> str:
 
 
 def verdict(value: float, target: float, at_least: bool) -> str:
-    """``met``, or by how much ``value`` misses ``target`` (a floor if ``at_least``, else a ceiling)."""
+    """``value``, then ``met`` or by how much it misses ``target`` (a floor if ``at_least``, else a ceiling).
+
+    Three decimals, so a value just short of the target never reads as the target itself.
+    """
     if value >= target if at_least else value <= target:
-        return "met"
-    return f"missed by {abs(value - target):.2f} ({abs(value / target - 1):.0%})"
+        return f"{value:.3f}, met"
+    return f"{value:.3f}, missed by {abs(value - target):.3f} ({abs(value / target - 1):.1%})"
 
 
 def check_same_answers(nginx_port: int, eblog_port: int) -> None:
