@@ -25,7 +25,7 @@ if not __package__:  # run as `python bench/server_protocol.py`: import the pack
 
 from bench.server_wrk import python_env, start
 from testing.ports import free_port
-from testing.server_process import stop
+from testing.server_process import cpu_seconds, stop
 from testing.server_sample import write_site, write_zip
 from testing.wrk import SERVER_CPU, WRK_CPU
 
@@ -34,11 +34,6 @@ SCENARIOS = {
     "404": ("/no-such-page", []),
     "redirect": ("/hello/", []),
 }
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def load(port: int, pid: int, path: str, extra: list[str], seconds: int, connections: int) -> tuple[float, float]:

@@ -35,10 +35,9 @@ from pathlib import Path
 if not __package__:  # run as `python bench/server_workers.py`: import the packages as `python -m` does
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.server_protocol import cpu_seconds
 from bench.server_wrk import python_env, start
 from testing.ports import free_port
-from testing.server_process import children_of, stop
+from testing.server_process import children_of, cpu_seconds, stop
 from testing.server_sample import write_site, write_zip
 from testing.wrk import wrk
 

@@ -51,6 +51,12 @@ def parent_of(pid: int) -> int | None:
     return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a live process, from /proc (clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def children_of(pid: int) -> list[int]:
     """The live processes whose parent is ``pid`` (from /proc)."""
     pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]

@@ -44,7 +44,9 @@ def wrk(url: str, connections: int, seconds: int, headers: list[str], cpus: str 
     for header in headers:
         command += ["-H", header]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    if len(latency) != 2:  # no request finished (or a wrk that prints otherwise): say what it printed
+        raise RuntimeError(f"wrk gave no latency percentiles for {url} at {connections} connections:\n{out}")
 
     def ms(key: str) -> float:
         number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", latency[key]).groups()  # type: ignore[union-attr]
