@@ -15,9 +15,12 @@ drain, when the supervisor is gone (its end of the "lifeline" pipe closes).
 """
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -29,8 +32,17 @@ from server.app import EblogApp
 
 
 def exit_cleanly(signum: int, frame: FrameType | None) -> None:
-    """The handler for SIGTERM and SIGINT outside uvicorn's own: a stop by signal is a normal exit."""
-    raise SystemExit(0)
+    """The handler for SIGTERM and SIGINT outside uvicorn's own: a stop by signal is a normal exit.
+
+    It exits here rather than raise SystemExit: a handler may run inside a weakref callback or a
+    finalizer, where Python ignores the exception and the process would go on to serve. Outside
+    uvicorn's handlers nothing is left to finish: before serving nothing has started, and after,
+    uvicorn has shut down (the access log flushed) before it raises the signal again.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed or gone: nothing more can be said on it
+            stream.flush()
+    os._exit(0)
 
 
 class DrainingServer(uvicorn.Server):
