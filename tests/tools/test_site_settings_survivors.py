@@ -4,10 +4,12 @@ These run rendermd in this process, so mutmut sees that they reach cmd/shared/co
 cmd/shared/csp.py; tests/tools/test_cli_habits.py checks the same kind of line through a subprocess.
 """
 
+import re
 from pathlib import Path
 
 import pytest
 
+from cmd.buildindex.__main__ import main as buildindex_main
 from cmd.rendermd.__main__ import main as rendermd_main
 from tests.tools.tools_support import write_article
 
@@ -19,11 +21,11 @@ WIDENABLE = "img-src, media-src, frame-src, script-src, style-src, font-src, con
 NOT_SOURCES = 'must be a list of sources such as "https:" or "\'self\'"'
 
 
-def refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str) -> str:
+def refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str | bytes) -> str:
     """The one line rendermd prints for these settings, after the file's name; nothing is written."""
     articles = tmp_path / "articles"
     write_article(articles, "note.md", "title: Note\ndate: 2001-01-01\n")
-    (articles / "site.toml").write_text(settings, encoding="utf-8")
+    (articles / "site.toml").write_bytes(settings.encode() if isinstance(settings, str) else settings)
     assert rendermd_main([str(articles), str(tmp_path / "out")]) == 1
     [line] = capsys.readouterr().err.splitlines()
     prefix = f"rendermd: error: {articles / 'site.toml'}"
@@ -70,3 +72,46 @@ def test_a_refused_setting_is_named_with_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, said: str
 ) -> None:
     assert refusal(tmp_path, capsys, settings) == said
+
+
+def test_a_settings_file_that_cannot_be_read_or_parsed_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refusal(tmp_path / "latin1", capsys, '\xfftitle = "T"\n'.encode("latin-1")) == (
+        ": malformed site settings: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"
+    )
+    # tomllib's wording differs between Pythons: the line is what matters
+    assert refusal(tmp_path / "syntax", capsys, 'title = "T"\n\nfeed_size = = 3\n').startswith(
+        ":3: malformed site settings: "
+    )
+    assert refusal(tmp_path / "open", capsys, 'title = "T"\ndescription = "no end').startswith(
+        ":2: malformed site settings: "
+    )
+
+
+def test_a_folder_where_site_toml_should_be_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    articles = tmp_path / "articles"
+    write_article(articles, "note.md", "title: Note\ndate: 2001-01-01\n")
+    (articles / "site.toml").mkdir()
+    assert rendermd_main([str(articles), str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"rendermd: error: {articles / 'site.toml'}: cannot read: Is a directory"
+    ]
+
+
+def test_the_smallest_sizes_and_a_permalink_are_accepted(tmp_path: Path) -> None:
+    """And only the base URL's trailing slash is dropped (its path ends in an X on purpose)."""
+    articles = tmp_path / "articles"
+    write_article(articles, "note.md", "title: Note\ndate: 2001-01-01\n")
+    settings = (
+        'feed_size = 1\npaginate = 1\nbase_url = "https://blog.example.org/sub-X/"\npermalink = "/:year/:slug/"\n'
+    )
+    (articles / "site.toml").write_text(settings, encoding="utf-8")
+    assert rendermd_main([str(articles), str(tmp_path / "out"), "-q"]) == 0
+    assert (tmp_path / "out" / "2001" / "note" / "index.html").is_file()
+    assert buildindex_main([str(tmp_path / "out"), "-q"]) == 0
+    rss = (tmp_path / "out" / "rss.xml").read_text(encoding="utf-8")
+    assert re.findall(r"<link>(.*?)</link>", rss) == [
+        "https://blog.example.org/sub-X/",
+        "https://blog.example.org/sub-X/2001/note/",
+    ]
