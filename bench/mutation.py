@@ -204,8 +204,9 @@ def main() -> None:
     args = parser.parse_args()
     patterns = [pattern(module) for module in args.modules] or [p + ".*" for p in PACKAGES]
     cpus, load_before, start = os.cpu_count(), os.getloadavg(), time.monotonic()
-    if not args.report_only:
+    if not args.report_only or args.recheck:  # the mutants import mutmut: without it every recheck "kills"
         install()
+    if not args.report_only:
         chosen = missed(patterns) if args.survivors else patterns if args.modules else []
         if chosen or not (args.modules or args.survivors):  # mutmut with no name runs every mutant
             run_mutmut(chosen, args.max_children)
