@@ -121,22 +121,28 @@ def recheck(names: list[str]) -> None:
     or a site that a fixture built during an earlier test is never chosen, though it may kill the
     mutant (an alias redirect's 301 is only checked that way).  The trampoline mutmut puts in each
     function serves the mutant named in MUTANT_UNDER_TEST, so pytest can run it directly in mutants/.
-    The tests written for survivors run first: with -x, a kill is then found in seconds.
+    The tests written for survivors run first, alone: a kill is then found in seconds, without
+    collecting the whole folder (most of a folder run's time); only a mutant they miss runs the folder.
     """
     shutil.copytree(REPO / "tests", MUTANTS / "tests", dirs_exist_ok=True)
-    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mutmut"]["pytest_add_cli_args"]
     found: dict[str, str] = json.loads(RECHECKED.read_text()) if RECHECKED.exists() else {}
     for name in names:
         folder = test_folder(name)
         first = sorted(str(path.relative_to(REPO)) for path in (REPO / folder).glob("test_*_survivors.py"))
-        command = [str(REPO / ".venv/bin/python"), "-m", "pytest", "-x", "-q", *extra, "-m", FAST, *first, folder]
-        done = subprocess.run(
-            command, cwd=MUTANTS, env={**os.environ, "MUTANT_UNDER_TEST": name}, capture_output=True, text=True
-        )
-        failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
-        found[name] = (failed or [f"exit {done.returncode}"])[0] if done.returncode else ""
+        found[name] = (failing_test(name, first) if first else "") or failing_test(name, [folder])
         print(f"  {name}: {'killed by ' + found[name] if found[name] else 'survived'}", flush=True)
         RECHECKED.write_text(json.dumps(found, indent=1, ensure_ascii=False))
+
+
+def failing_test(name: str, tests: list[str]) -> str:
+    """The first of these tests (the fast selection) that fails with mutant NAME served, or ""."""
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mutmut"]["pytest_add_cli_args"]
+    command = [str(REPO / ".venv/bin/python"), "-m", "pytest", "-x", "-q", *extra, "-m", FAST, *tests]
+    done = subprocess.run(
+        command, cwd=MUTANTS, env={**os.environ, "MUTANT_UNDER_TEST": name}, capture_output=True, text=True
+    )
+    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
+    return (failed or [f"exit {done.returncode}"])[0] if done.returncode else ""
 
 
 def rechecked_kills() -> set[str]:
@@ -198,8 +204,9 @@ def main() -> None:
     args = parser.parse_args()
     patterns = [pattern(module) for module in args.modules] or [p + ".*" for p in PACKAGES]
     cpus, load_before, start = os.cpu_count(), os.getloadavg(), time.monotonic()
-    if not args.report_only:
+    if not args.report_only or args.recheck:  # the mutants import mutmut: without it every recheck "kills"
         install()
+    if not args.report_only:
         chosen = missed(patterns) if args.survivors else patterns if args.modules else []
         if chosen or not (args.modules or args.survivors):  # mutmut with no name runs every mutant
             run_mutmut(chosen, args.max_children)

@@ -71,8 +71,6 @@ def policy(extra: Mapping[str, object] | None, source: object) -> Policy:
         if not isinstance(value, list) or not all(isinstance(item, str) and SOURCE.match(item) for item in value):
             raise InputError(f'[csp] {name!r} must be a list of sources such as "https:" or "\'self\'"', str(source))
         current = directives.setdefault(name, [])
-        if current == ["'none'"]:
-            current.clear()
         current += [item for item in value if item not in current]
     ordered = [*BASE, *sorted(set(directives) - set(BASE))]
     return Policy(tuple((name, tuple(directives[name])) for name in ordered))
