@@ -140,7 +140,7 @@ def _blocked_element(name: str, attributes: str, policy: Policy) -> str | None:
     src = re.search(r"""\ssrc\s*=\s*["']([^"']*)""", attributes, re.I)
     if name == "script":
         allowed = policy.allows("script-src", src.group(1)) if src else policy.allows("script-src", inline=True)
-        what = f"script from {urlsplit(src.group(1)).hostname or 'the page'}" if src else "inline script"
+        what = f"script from {urlsplit(src.group(1)).hostname or 'the site itself'}" if src else "inline script"
     elif name == "style":
         allowed, what = policy.allows("style-src", inline=True), "style element"
     elif name in ("iframe", "frame"):

@@ -42,18 +42,22 @@ class Policy:
         return found.get(directive, found.get("default-src", ()))
 
     def allows(self, directive: str, url: str | None = None, *, inline: bool = False) -> bool:
-        """Would a browser load this (an absolute URL, or inline code when ``inline``)?"""
+        """Would a browser load this (a URL, absolute or on the site, or inline code when ``inline``)?"""
         sources = self.sources(directive)
         if inline:
             return "'unsafe-inline'" in sources
         if url is None:
             return False
         parts = urlsplit(url)
+        if not parts.scheme and not parts.netloc:  # a path on the site itself: only 'self' allows it
+            return "'self'" in sources
         scheme = f"{parts.scheme}:"
         host = parts.hostname or ""
         for source in sources:
             if source == scheme:
                 return True
+            if source.startswith("'"):  # a keyword: 'self' cannot be told from here for an absolute URL
+                continue
             allowed = urlsplit(source if "://" in source else f"{parts.scheme}://{source}")
             same_scheme = "://" not in source or allowed.scheme == parts.scheme
             wanted = allowed.hostname or ""

@@ -12,6 +12,7 @@ import pytest
 from cmd.buildindex.__main__ import main as buildindex_main
 from cmd.rendermd.__main__ import main as rendermd_main
 from cmd.rendermd.build import render_site
+from cmd.rendermd.references import blocked_in_html
 from cmd.shared import csp
 from tests.tools.tools_support import BuiltSite, write_article
 
@@ -113,3 +114,16 @@ def test_inline_code_is_allowed_only_by_unsafe_inline() -> None:
 )
 def test_which_image_urls_a_widened_policy_allows(source: str, url: str, allowed: bool) -> None:
     assert csp.policy({"img-src": [source]}, "site.toml").allows("img-src", url) is allowed
+
+
+@pytest.mark.parametrize("url", ["/app.js", "app.js", "../js/app.js"])
+def test_a_script_on_the_site_itself_is_allowed_only_by_self(url: str) -> None:
+    assert not csp.policy({}, "site.toml").allows("script-src", url)  # script-src falls back to 'none'
+    assert csp.policy({"script-src": ["'self'"]}, "site.toml").allows("script-src", url)
+    assert not csp.policy({"script-src": ["https://cdn.example.org"]}, "site.toml").allows("script-src", url)
+
+
+def test_rendermd_warns_about_a_script_from_the_site_itself_the_policy_blocks() -> None:
+    html = '<p>Demo:</p>\n<script src="/app.js"></script>\n'
+    assert blocked_in_html(html, csp.policy({}, "site.toml")) == [("script from the site itself", 1)]
+    assert blocked_in_html(html, csp.policy({"script-src": ["'self'"]}, "site.toml")) == []
