@@ -128,10 +128,16 @@ def recheck(names: list[str]) -> None:
     found: dict[str, str] = json.loads(RECHECKED.read_text()) if RECHECKED.exists() else {}
     for name in names:
         folder = test_folder(name)
-        first = sorted(str(path.relative_to(REPO)) for path in (REPO / folder).glob("test_*_survivors.py"))
+        # From the copy the run uses: a survivors file added to tests/ since would be a usage error there.
+        first = sorted(str(path.relative_to(MUTANTS)) for path in (MUTANTS / folder).glob("test_*_survivors.py"))
         found[name] = (failing_test(name, first) if first else "") or failing_test(name, [folder])
         print(f"  {name}: {'killed by ' + found[name] if found[name] else 'survived'}", flush=True)
         RECHECKED.write_text(json.dumps(found, indent=1, ensure_ascii=False))
+
+
+# pytest's exit statuses that mean a test failed (1) or a module failed to import (2, with an ERROR line).
+# The others (4: usage, 5: no tests, 3: internal) say nothing about the mutant: never a kill.
+PYTEST_FOUND_A_FAILURE = (1, 2)
 
 
 def failing_test(name: str, tests: list[str]) -> str:
@@ -142,7 +148,11 @@ def failing_test(name: str, tests: list[str]) -> str:
         command, cwd=MUTANTS, env={**os.environ, "MUTANT_UNDER_TEST": name}, capture_output=True, text=True
     )
     failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.MULTILINE)
-    return (failed or [f"exit {done.returncode}"])[0] if done.returncode else ""
+    if done.returncode in PYTEST_FOUND_A_FAILURE and failed:
+        return str(failed[0])
+    if done.returncode not in (0, *PYTEST_FOUND_A_FAILURE):  # a usage error, no tests, pytest's own crash
+        print(f"  {name}: pytest could not run ({' '.join(tests)}: exit {done.returncode}): not counted", flush=True)
+    return ""
 
 
 def rechecked_kills() -> set[str]:
