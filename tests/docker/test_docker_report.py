@@ -127,6 +127,16 @@ def test_the_minimal_image_is_held_to_24_mb(report: dict[str, Any]) -> None:
     assert {t["target"]: t for t in targets(report)}[name]["met"]
 
 
+def test_sizes_are_read_from_each_steps_cold_build(report: dict[str, Any]) -> None:
+    report["results"][5]["size"] = 20 * MB  # 5-minimal after an article edit: not the image the target judges
+    ceiling = {t["target"]: t for t in targets(report)}["5-minimal image within 24 MB (ceiling / size)"]
+    assert "measured 28.0 MB" in target_line(ceiling) and not ceiling["met"]
+    report["results"][9]["size"] = 76 * MB  # 4-cache-mounts after a lock change
+    report["results"] = [c for c in report["results"] if c["scenario"] != "cold"]
+    slim = {t["target"]: t for t in targets(report)}["4-cache-mounts image smaller than 1-naive's"]
+    assert slim["ratio"] == 5.6, "with no cold build, the step's first cell: 760 / 135 MB, not 760 / 76"
+
+
 def parse_chart(report: dict[str, Any]) -> ET.Element:
     return ET.fromstring(svg_chart(report))
 
