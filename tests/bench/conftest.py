@@ -4,7 +4,6 @@ The Docker test stage copies tests/ without bench/: there nothing here can be im
 is collected. Everywhere else (CI included) these run.
 """
 
-from pathlib import Path
+from testing.collection import only_beside
 
-if not (Path(__file__).resolve().parents[2] / "bench").is_dir():
-    collect_ignore_glob = ["test_*.py"]
+collect_ignore_glob = only_beside("bench")

@@ -9,13 +9,11 @@ import subprocess
 import pytest
 
 from testing.ci import required, unavailable
+from testing.collection import only_beside
 from testing.figures import print_figures
 from tests.deploy.deploy_support import FIGURES, REPO
 
-# The Docker test stage runs the suite on a copy of tests/, server/ and cmd/ alone: without deploy/,
-# bench/ and README.md there is nothing here to test, so nothing is collected.
-if not (REPO / "deploy").is_dir():
-    collect_ignore_glob = ["test_*.py"]
+collect_ignore_glob = only_beside("deploy")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
