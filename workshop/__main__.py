@@ -3,7 +3,8 @@
     ./scripts/workshop start [--again]     make workshop.Dockerfile, the file the exercises change
     ./scripts/workshop check N             did my change to exercise N have the expected effect? (one line)
     ./scripts/workshop prep [--output F]   the teacher, the day before: everything the room needs, one file
-    ./scripts/workshop load FILE           each attendee: images and wheels loaded, nothing pulled
+    ./scripts/workshop load FILE           each attendee: images loaded and the room's mirror started
+    ./scripts/workshop mirror [--stop]     start (or stop) the room's mirror again, e.g. after a reboot
 
 Exit status: 0 pass (or done), 1 still off (or a failure, said in one line), 2 a usage error.
 """
@@ -12,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workshop import bundle, exercises
+from workshop import bundle, exercises, mirror
 from workshop.engine import DockerError, Engine, docker_env
 
 
@@ -29,9 +30,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     check.add_argument("number", type=int, choices=sorted(exercises.CHECKS), metavar="N")
     prep = commands.add_parser("prep", help="write the room's file (needs the network)")
     prep.add_argument("--output", type=Path, default=Path("eblog-workshop.tar"))
-    prep.add_argument("--no-wheels", action="store_true", help="leave the wheelhouse out (a smaller file)")
-    load = commands.add_parser("load", help="load a file `prep` wrote")
+    load = commands.add_parser("load", help="load a file `prep` wrote, and start the room's mirror")
     load.add_argument("file", type=Path)
+    room = commands.add_parser("mirror", help="start the room's mirror (the builds' PyPI and Debian), offline")
+    room.add_argument("--stop", action="store_true", help="stop it instead")
+    room.add_argument("--foreground", action="store_true", help=argparse.SUPPRESS)  # what starting it runs
+    room.add_argument("--build-args", action="store_true", help="print its proxy build arguments, NAME=VALUE lines")
+    room.add_argument("--room", type=Path, default=mirror.ROOM, help=argparse.SUPPRESS)  # the tests' own
+    room.add_argument("--port", type=int, default=mirror.PORT, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -40,6 +46,8 @@ def main(argv: list[str]) -> int:
     if args.command == "start":
         print(exercises.start(args.again))
         return 0
+    if args.command == "mirror":
+        return room_mirror(args)
     try:
         engine = Engine(docker_env("start"))
         if args.command == "check":
@@ -47,21 +55,46 @@ def main(argv: list[str]) -> int:
             print(verdict.line(args.number))
             return 0 if verdict.passed else 1
         if args.command == "prep":
-            manifest = bundle.prep(engine, args.output, with_wheels=not args.no_wheels)
+            manifest = bundle.prep(engine, args.output)
             size = args.output.stat().st_size / 1e6
             print(
                 f"wrote {args.output} ({size:.0f} MB: {len(manifest['images'])} images, "
-                f"{bundle.wheel_count(manifest)} wheels, the git bundle): copy it to a USB stick or a share"
+                f"{bundle.wheel_count(manifest)} wheels, the mirror's downloads, the git bundle): "
+                "copy it to a USB stick or a share"
             )
             return 0
         if not args.file.is_file():
             print(f"workshop: {args.file}: no such file", file=sys.stderr)
             return 2
-        print(bundle.describe_load(bundle.load(engine, args.file)))
+        mirror.stop()  # it would serve files load is about to replace
+        manifest = bundle.load(engine, args.file)
+        print(bundle.describe_load(manifest, mirror.start()))
         return 0
-    except DockerError as error:
+    except (DockerError, OSError) as error:
         print(f"workshop: {error}", file=sys.stderr)
         return 1
+
+
+def room_mirror(args: argparse.Namespace) -> int:
+    if not mirror.loaded(args.room):
+        print("workshop: no room is loaded here: ./scripts/workshop load FILE first", file=sys.stderr)
+        return 1
+    if args.foreground:
+        mirror.serve(args.room, args.port)
+        return 0
+    if args.stop:
+        print("the room's mirror stopped" if mirror.stop(args.room) else "the room's mirror was not running")
+        return 0
+    try:
+        address = mirror.start(args.room, args.port)
+    except OSError as error:
+        print(f"workshop: {error}", file=sys.stderr)
+        return 1
+    if args.build_args:
+        print("\n".join(f"{name}={value}" for name, value in mirror.proxy_build_args(address).items()))
+    else:
+        print(f"the room's mirror answers on {address}: builds download through it")
+    return 0
 
 
 if __name__ == "__main__":

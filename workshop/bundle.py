@@ -1,13 +1,16 @@
-"""`prep` and `load`: everything a room needs, as one file, so that nobody pulls from a container registry.
+"""`prep` and `load`: everything a room needs, as one file, so that nobody pulls from a registry or PyPI.
 
     ./scripts/workshop prep [--output eblog-workshop.tar]   the teacher, the day before (needs the network)
     ./scripts/workshop load FILE                            each attendee, from a USB stick or a share
 
-The file is a tar of: images.tar (`docker save` of both base images and of every step of the
-progression, built here, tagged eblog-workshop:STEP), wheels/ (every wheel uv.lock lists for
-Linux, and uv's own, each checked against its hash), eblog.bundle (`git bundle` of this commit, for
-a laptop with no checkout yet) and manifest.json (what is inside, with sizes and hashes).
-`load` checks the hashes, `docker load`s the images and unpacks the wheels into .workshop/wheels.
+The file is a tar of: images.tar (`docker save` of both base images, with the room's certificate
+authority added, and of every step of the progression, tagged eblog-workshop:STEP), wheels/ (every
+wheel uv.lock lists for Linux, and uv's own, each checked against its hash), mirror/ (every other
+download the steps' builds made: pip's index page for uv, Debian's lists and binutils, kept by the
+room's mirror while `prep` built them cold, and the mirror's certificate), eblog.bundle (`git
+bundle` of this commit, for a laptop with no checkout yet) and manifest.json (what is inside, with
+sizes and hashes). `load` checks the hashes, `docker load`s the images, unpacks the rest into
+.workshop/ and starts the mirror (workshop/mirror.py), through which every build then downloads.
 """
 
 import hashlib
@@ -24,12 +27,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from workshop import mirror, trust
 from workshop.engine import REPO, DockerError, Engine, run_script
 from workshop.source import copy_tree, describe, git
 from workshop.steps import BASE_IMAGES, STEPS
 
 IMAGE_PREFIX = "eblog-workshop"
-UNPACKED = REPO / ".workshop"
+UNPACKED = mirror.ROOM
 LINUX_WHEEL = re.compile(r"-(?:cp3\d+|py3|py2\.py3|abi3)[^-]*-[^-]+-(?:any|(?:many|musl)linux[^.]*)\.whl$")
 
 
@@ -74,18 +78,50 @@ def uv_wheel_urls(hashes: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-def build_images(engine: Engine, scratch: Path) -> list[str]:
-    """Every step, built from a copy of this tree and tagged eblog-workshop:STEP; the tags."""
-    for variant in BASE_IMAGES:
-        run_script("base-image", variant, env=engine.env)
+def build_images(engine: Engine, scratch: Path, proxy: dict[str, str]) -> list[str]:
+    """Every step, built cold from a copy of this tree through the proxy and tagged eblog-workshop:STEP."""
     tree = copy_tree(scratch / "eblog")
     tags = []
     for step in STEPS:
         tag = f"{IMAGE_PREFIX}:{step.name}"
-        engine.build(tree, tag, dockerfile=step.dockerfile, build_args=dict(step.build_args))
+        args = {**proxy, **dict(step.build_args)}
+        engine.build(tree, tag, dockerfile=step.dockerfile, build_args=args, options=("--no-cache",))
         tags.append(tag)
     engine.images.clear()  # they are the bundle's: kept
     return tags
+
+
+def trusting_bases(engine: Engine, ca: Path) -> dict[str, str]:
+    """Tag each base image's name on a copy that trusts the room's authority; the ids the names had."""
+    before = {}
+    for variant, tag in BASE_IMAGES.items():
+        run_script("base-image", variant, env=engine.env)
+        before[tag] = engine("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
+        engine("tag", trust.trust_in_image(engine, tag, ca), tag)
+    return before
+
+
+def record_the_room(engine: Engine, content: Path) -> tuple[list[str], mirror.Tally]:
+    """Build every step cold with the mirror recording, on base images that trust it; the step tags.
+
+    The bundle gets the trusting base images; this engine gets its own base images back after.
+    """
+    folder = content / "mirror"
+    folder.mkdir()
+    trust.make_certificates(folder)
+    tls = mirror.tls_context(folder / trust.CERTIFICATE_FILE, folder / trust.KEY_FILE)
+    server = mirror.MirrorServer(mirror.Store.open(folder, content / "wheels"), tls, recording=True)
+    server.start()
+    before = trusting_bases(engine, folder / trust.CA_FILE)
+    try:
+        with tempfile.TemporaryDirectory(prefix="eblog-workshop-build-") as scratch:
+            tags = build_images(engine, Path(scratch), server.build_args())
+        engine("save", "--output", str(content / "images.tar"), *BASE_IMAGES.values(), *tags, timeout=1800)
+    finally:
+        server.shutdown()
+        for tag, image in before.items():
+            engine("tag", image, tag)
+    return [*BASE_IMAGES.values(), *tags], server.tally
 
 
 def sha256_of(path: Path) -> str:
@@ -96,25 +132,25 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prep(engine: Engine, output: Path, with_wheels: bool = True) -> dict[str, Any]:
+def prep(engine: Engine, output: Path) -> dict[str, Any]:
     """Write the room's file to output (through a temporary name: a half-written file never has its name)."""
     with tempfile.TemporaryDirectory(prefix="eblog-workshop-prep-") as scratch_name:
-        scratch = Path(scratch_name)
-        content = scratch / "content"
-        content.mkdir()
-        tags = [*BASE_IMAGES.values(), *build_images(engine, scratch)]
-        engine("save", "--output", str(content / "images.tar"), *tags, timeout=1800)
+        content = Path(scratch_name) / "content"
         wheels = content / "wheels"
-        wheels.mkdir()
-        if with_wheels:
-            uv_pins = uv_wheels(REPO / "docker" / "uv-requirements.txt")
-            for url, sha256 in wheels_of_the_lock(REPO / "uv.lock") + uv_wheel_urls(uv_pins):
-                download(url, sha256, wheels)
+        wheels.mkdir(parents=True)
+        uv_pins = uv_wheels(REPO / "docker" / "uv-requirements.txt")
+        for url, sha256 in wheels_of_the_lock(REPO / "uv.lock") + uv_wheel_urls(uv_pins):
+            download(url, sha256, wheels)
+        tags, tally = record_the_room(engine, content)
+        if tally.tunnelled:
+            hosts = ", ".join(sorted(set(tally.tunnelled)))
+            raise DockerError(f"the builds reached {hosts}, which the room's mirror cannot keep for them")
         git("bundle", "create", str(content / "eblog.bundle"), "HEAD")
         files = sorted(p for p in content.rglob("*") if p.is_file())
         manifest = {
             "source": describe(None)[0],
             "images": tags,
+            "mirror": tally.served,
             "files": {str(p.relative_to(content)): {"size": p.stat().st_size, "sha256": sha256_of(p)} for p in files},
         }
         (content / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
@@ -155,9 +191,11 @@ def wheel_count(manifest: dict[str, Any]) -> int:
     return sum(name.startswith("wheels/") for name in manifest["files"])
 
 
-def describe_load(manifest: dict[str, Any]) -> str:
-    """load's one line: what the engine now has, and where the wheels are."""
+def describe_load(manifest: dict[str, Any], address: str) -> str:
+    """load's one line: what the engine now has, and where the builds' downloads come from."""
+    kept = sum(name.startswith("mirror/") for name in manifest["files"])
     return (
-        f"loaded {len(manifest['images'])} images ({', '.join(manifest['images'])}) and "
-        f"{wheel_count(manifest)} wheels into {UNPACKED.relative_to(REPO)}/wheels, from {manifest['source']}"
+        f"loaded {len(manifest['images'])} images ({', '.join(manifest['images'])}), {wheel_count(manifest)} wheels "
+        f"and {kept} other files into {UNPACKED.relative_to(REPO)}/, from {manifest['source']}; the room's mirror "
+        f"answers on {address}, and every build downloads through it"
     )

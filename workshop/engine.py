@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workshop.buildlog import BuildLog
+from workshop.mirror import room_mirror_args
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
@@ -131,15 +132,22 @@ class Engine:
         dockerfile: str | None = None,
         target: str | None = None,
         build_args: dict[str, str] | None = None,
+        options: tuple[str, ...] = (),
         check: bool = True,
     ) -> Build:
         """docker build with BuildKit's plain progress, timed, watching for other builds meanwhile.
 
         The time is taken by a blocking wait on the client (not a poll); the image is removed by
         cleanup(). A failed build raises DockerError with the end of its log unless check=False.
+        Where `./scripts/workshop load` set up the room's mirror, the build's downloads go to it.
         """
-        with_args = [f"--build-arg={k}={v}" for k, v in (build_args or {}).items()]
-        command = [self.client, "build", *self.network_args, "--progress", "plain", "--tag", tag, *with_args]
+        try:
+            every_arg = {**room_mirror_args(), **(build_args or {})}
+        except OSError as error:
+            raise DockerError(str(error)) from None
+        with_args = [f"--build-arg={k}={v}" for k, v in every_arg.items()]
+        network = ["--network", "host"] if "HTTP_PROXY" in every_arg else self.network_args  # the mirror's 127.0.0.1
+        command = [self.client, "build", *network, "--progress", "plain", "--tag", tag, *with_args, *options]
         command += ["--file", str(context / dockerfile)] if dockerfile else []
         command += ["--target", target] if target else []
         seen: list[int] = []

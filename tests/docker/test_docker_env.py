@@ -129,3 +129,56 @@ def test_a_client_without_buildkit_says_why_and_the_fix(fake: dict[str, str], tm
     assert result.returncode == 1 and result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert "(28.2.2) cannot build with BuildKit" in line and "apt-get install docker-buildx" in line, line
+
+
+FAKE_ROOM_PYTHON = """#!/usr/bin/env bash
+# The laptop's python, as far as the wrapper asks it: the room's mirror and its build arguments.
+[ "$*" = "-m workshop mirror --build-args" ] || { echo "unexpected: $*" >&2; exit 2; }
+printf 'HTTP_PROXY=http://127.0.0.1:3141\\nNO_PROXY=localhost,127.0.0.1,::1\\n'
+"""
+
+
+@pytest.fixture
+def loaded_room(fake: dict[str, str], tmp_path: Path) -> Path:
+    """A checkout where `./scripts/workshop load` has run (the wrapper, .workshop/mirror), and PYTHON."""
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts" / "docker-bin").mkdir(parents=True)
+    shutil.copy2(REPO / "scripts" / "docker-bin" / "docker", checkout / "scripts" / "docker-bin" / "docker")
+    (checkout / ".workshop" / "mirror").mkdir(parents=True)
+    (checkout / ".workshop" / "mirror" / "index.json").write_text("{}\n")
+    (tmp_path / "python").write_text(FAKE_ROOM_PYTHON)
+    (tmp_path / "python").chmod(0o755)
+    fake |= {"PYTHON": str(tmp_path / "python"), "EBLOG_DOCKER": fake["PATH"].split(":")[0] + "/docker"}
+    return checkout / "scripts" / "docker-bin" / "docker"
+
+
+@pytest.mark.parametrize("network", ["bridge", "host"])
+def test_after_load_a_build_downloads_through_the_rooms_mirror_on_the_hosts_network(
+    fake: dict[str, str], loaded_room: Path, network: str
+) -> None:
+    fake["EBLOG_DOCKER_NETWORK"] = network
+    for command in (["build", "-t", "eblog", "."], ["image", "build", "."], ["run", "--rm", "eblog"]):
+        result = subprocess.run([str(loaded_room), *command], env=fake, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    proxy = "--build-arg HTTP_PROXY=http://127.0.0.1:3141 --build-arg NO_PROXY=localhost,127.0.0.1,::1"
+    if network == "host":  # added by the no-bridge rule, first
+        expected = [
+            f"build --network host {proxy} -t eblog .",
+            f"image build --network host {proxy} .",
+            "run --network host --rm eblog",
+        ]
+    else:  # added by the room's rule, after its proxy
+        expected = [
+            f"build {proxy} --network host -t eblog .",
+            f"image build {proxy} --network host .",
+            "run --rm eblog",
+        ]
+    assert calls(fake) == expected
+
+
+def test_without_a_loaded_room_a_build_gets_no_proxy(fake: dict[str, str], loaded_room: Path) -> None:
+    (loaded_room.parent.parent.parent / ".workshop" / "mirror" / "index.json").unlink()
+    fake["EBLOG_DOCKER_NETWORK"] = "bridge"
+    result = subprocess.run([str(loaded_room), "build", "."], env=fake, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert calls(fake) == ["build ."]

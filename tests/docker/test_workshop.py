@@ -1,5 +1,5 @@
-"""./scripts/workshop: each `check N` fails on an untouched tree and passes on a solution; `prep` then
-`load` bring back every image without a registry, and a damaged file is refused.
+"""./scripts/workshop: each `check N` fails on an untouched tree and passes on a solution; after `prep`
+then `load`, every step builds cold with PyPI and Debian out of reach; a damaged file is refused.
 
 The attendee's tree is a git repository made here from this checkout's files; each solution is
 written here, as the exercise in docs/workshop.md asks for it.
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from workshop import bundle, exercises
+from workshop import bundle, exercises, mirror
 from workshop.engine import DockerError, Engine, run_script
 from workshop.source import copy_tree
-from workshop.steps import BASE_IMAGES
+from workshop.steps import BASE_IMAGES, STEPS
 
 pytestmark = pytest.mark.docker
 
@@ -82,25 +82,76 @@ def test_check_fails_untouched_and_passes_solved(docker: Engine, attendee: Path,
     assert "published" in solved.line(number), "the figure to compare with"
 
 
-def test_prep_then_load_brings_every_image_back(docker: Engine, tmp_path: Path) -> None:
-    output = tmp_path / "room.tar"
+OFF_THE_NETWORK = ("pypi.org", "files.pythonhosted.org", "deb.debian.org")
+
+
+def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mirror(
+    docker: Engine, tmp_path: Path
+) -> None:
+    """The laptop's first builds: no layer cache, empty cache mounts, and PyPI's and Debian's hosts
+    pointing at an address where nothing answers, so only the room's mirror can provide a download."""
+    output, room = tmp_path / "room.tar", tmp_path / "unpacked"
+    for variant in BASE_IMAGES:
+        run_script("base-image", variant, env=docker.env)
+    own_bases = {tag: image_id(docker, tag) for tag in BASE_IMAGES.values()}
     manifest = bundle.prep(docker, output)
     steps = [tag for tag in manifest["images"] if tag.startswith("eblog-workshop:")]
     assert len(steps) == 5 and set(BASE_IMAGES.values()) <= set(manifest["images"])
     assert bundle.wheel_count(manifest) > 20, "the lock's Linux wheels, and uv's"
-    assert "eblog.bundle" in manifest["files"]
+    assert {"eblog.bundle", "mirror/index.json", "mirror/mirror.crt", "mirror/mirror.key"} <= set(manifest["files"])
+    assert manifest["mirror"]["upstream"] > 5, "pip's page for uv, Debian's lists and binutils, kept while recording"
+    assert manifest["mirror"]["wheelhouse"] > 10, "the lock's wheels came from the wheelhouse, not fetched twice"
+    for tag, image in own_bases.items():
+        assert image_id(docker, tag) == image, "prep gave this engine its own base images back"
+    server = None
     try:
         for tag in steps:
             docker("rmi", tag)
-        loaded = bundle.load(docker, output, into=tmp_path / "unpacked")
+        loaded = bundle.load(docker, output, into=room)
         assert loaded["images"] == manifest["images"]
         for tag in steps:
             assert docker("image", "inspect", tag, check=False).returncode == 0, tag
-        wheels = sorted((tmp_path / "unpacked" / "wheels").glob("*.whl"))
-        assert len(wheels) == bundle.wheel_count(manifest)
+        assert len(sorted((room / "wheels").glob("*.whl"))) == bundle.wheel_count(manifest)
+        server = replaying_mirror(room)
+        docker("builder", "prune", "--force", "--filter", "type=exec.cachemount", timeout=600)
+        cut_off = tuple(f"--add-host={host}:127.0.0.9" for host in OFF_THE_NETWORK)
+        no_network = tmp_path / "unreachable"
+        no_network.mkdir()
+        (no_network / "Dockerfile").write_text(
+            "FROM python:3.13-slim-trixie\nRUN pip download --no-deps --retries 0 --timeout 5 --dest /tmp uv==0.13.8\n"
+        )
+        alone = docker.build(no_network, "eblog-workshop-test:cut-off", options=cut_off, check=False)
+        assert not alone.image, "without the mirror, the cut-off hosts give nothing: the test would prove nothing"
+        tree = copy_tree(tmp_path / "eblog")
+        for step in STEPS:
+            args = {**server.build_args(), **dict(step.build_args)}
+            build = docker.build(
+                tree, f"eblog-workshop-test:{step.name}", dockerfile=step.dockerfile, build_args=args,
+                options=("--no-cache", *cut_off), check=False,
+            )  # fmt: skip
+            assert build.image, f"{step.name} did not build offline: {build.log.text[-3000:]}\n{server.log[-20:]}"
+        assert server.tally.missing == [], server.tally.missing
+        assert server.tally.served["kept"] > 5 and server.tally.served["wheelhouse"] > 10
     finally:
+        if server:
+            server.shutdown()
+        for tag, image in own_bases.items():
+            docker("tag", image, tag)
         for tag in steps:
             docker("rmi", tag, check=False)
+        docker.cleanup()
+
+
+def image_id(docker: Engine, tag: str) -> str:
+    return docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
+
+
+def replaying_mirror(room: Path) -> mirror.MirrorServer:
+    folder = room / "mirror"
+    tls = mirror.tls_context(folder / "mirror.crt", folder / "mirror.key")
+    server = mirror.MirrorServer(mirror.Store.open(folder, room / "wheels"), tls, recording=False)
+    server.start()
+    return server
 
 
 def test_load_refuses_a_damaged_file(docker: Engine, tmp_path: Path) -> None:
