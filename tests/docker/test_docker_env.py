@@ -21,6 +21,7 @@ FAKE_DOCKER = """#!/usr/bin/env bash
 case "$1 $2" in
     "buildx version") [ "${FAKE_BUILDX:-1}" = 1 ] && exit 0 || exit 1 ;;
     "version --format")
+        [ -z "${FAKE_UP:-}" ] || [ -f "$FAKE_UP" ] || exit 1  # an engine that answers once started
         case "$3" in
             *Client*) echo "${FAKE_CLIENT_VERSION:-27.0.1}" ;;
             *) echo 27.0.1 ;;
@@ -182,3 +183,30 @@ def test_without_a_loaded_room_a_build_gets_no_proxy(fake: dict[str, str], loade
     result = subprocess.run([str(loaded_room), "build", "."], env=fake, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert calls(fake) == ["build ."]
+
+
+FAKE_DOCKERD = """#!/usr/bin/env bash
+# dockerd for tests: up at once, then as long-lived as a daemon, with whatever files it was given.
+touch "$FAKE_UP"
+exec sleep 120
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="docker-env starts an engine only as root")
+def test_the_engine_docker_env_starts_does_not_hold_its_start_lock(fake: dict[str, str], tmp_path: Path) -> None:
+    """A daemon holding start.lock would leave the next starter waiting on it for as long as it runs."""
+    (Path(fake["PATH"].split(":")[0]) / "dockerd").write_text(FAKE_DOCKERD)
+    (Path(fake["PATH"].split(":")[0]) / "dockerd").chmod(0o755)
+    fake |= {"FAKE_UP": str(tmp_path / "up"), "EBLOG_DOCKER_ROOT": str(tmp_path / "engine"), "FAKE_BRIDGE": "0"}
+    fake["DOCKER_HOST"] = "unix:///nothing-answers-here.sock"
+    started = subprocess.run(
+        ["scripts/docker-env", "start"], cwd=REPO, env=fake, capture_output=True, text=True, timeout=60
+    )
+    pid = parse_settings(started.stdout).started_pid
+    try:
+        assert started.returncode == 0 and pid, started.stderr
+        held = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        assert str(tmp_path / "engine" / "start.lock") not in held, held
+    finally:
+        if pid:
+            os.kill(int(pid), 9)
