@@ -15,6 +15,7 @@ Order of work, and why:
 import dataclasses
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import time
@@ -103,8 +104,8 @@ def load_cache(out_dir: Path) -> dict[str, Any]:
         "assets": [],
     }
     try:
-        cached = json.loads((out_dir / RENDER_CACHE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError, ValueError, UnicodeDecodeError):
+        cached = marshal.loads((out_dir / RENDER_CACHE).read_bytes())  # noqa: S302 (our own file; it runs nothing)
+    except (FileNotFoundError, NotADirectoryError, ValueError, EOFError, TypeError):
         return empty
     if not isinstance(cached, dict) or not all(
         isinstance(cached.get(key), type(empty[key])) for key in empty if key != "stylesheet"
@@ -125,7 +126,19 @@ def cache_identity(out_dir: Path) -> tuple[int, ...] | None:
 
 
 def save_cache(out_dir: Path, cache: dict[str, Any]) -> None:
-    write_atomic(out_dir / RENDER_CACHE, json.dumps(cache, sort_keys=True).encode())
+    """Once a run, at its end: marshal, not JSON, as 1,000 articles' cache took 25 ms to write and 11 to read
+    as JSON, 2 and 6 as marshal (only plain values go in it; a file marshal cannot read is an empty cache)."""
+    write_atomic(out_dir / RENDER_CACHE, marshal.dumps(cache))
+
+
+def forgotten(cache: dict[str, Any]) -> dict[str, Any]:
+    """The cache of a run that did not finish: its pages and bodies may have been half rewritten since, so
+    none is current (their names stay, so that those of articles deleted meanwhile are still removed)."""
+    return {
+        **cache,
+        "fragments": {name: {**data, "key": ""} for name, data in cache["fragments"].items()},
+        "pages": dict.fromkeys(cache["pages"]),
+    }
 
 
 def entry_of(page: Page) -> Entry:
@@ -296,17 +309,12 @@ def run_jobs(
     jobs: int | None,
     progress: bool,
 ) -> None:
-    """Render what is stale; the cache forgets those pages first, in case this run dies half-way."""
+    """Render what is stale (should this run die half-way, buildlock's mark tells the next one: see ``forgotten``)."""
     if not work.stale:
         return
     from cmd.rendermd.pages import build_pages
 
     names = [item.source.file.name for item in work.stale]
-    save_cache(out_dir, {
-        **cache,
-        "fragments": {name: data for name, data in cache["fragments"].items() if name not in set(names)},
-        "pages": {**cache["pages"], **dict.fromkeys(item.page_file for item in work.stale if item.page_file)},
-    })  # fmt: skip
     policy = settings.policy()
     templates = overrides(out_dir)
     page_jobs = [page_job(item, tree.convention, policy, out_dir, templates) for item in work.stale]
@@ -494,9 +502,11 @@ def render_site(
     published = in_order(page for page in tree.pages if drafts or not page.draft)
     # Every article read and checked: only now is OUT touched, under the build lock (see buildlock.py),
     # so prezip never packs half of this run, and one syncfs at the end replaces an fsync a page.
-    with building(out_dir, "rendermd"):
+    with building(out_dir, "rendermd") as build:
         if cache_identity(out_dir) != seen:  # another run wrote it since: its record of OUT is the true one
             cache = load_cache(out_dir)
+        if build.interrupted:
+            cache = forgotten(cache)
         return write_site(tree, published, settings, site_theme, out_dir, cache, jobs, progress, strict, started, watch)
 
 
