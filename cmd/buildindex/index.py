@@ -376,9 +376,10 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
         deep=[out_dir / THEME_COPY, TOOLS_ROOT],
         shallow=[out_dir / MANIFEST, *library_origins()],
     )  # before the manifest is read, so a rendermd that rewrites it meanwhile is seen by the next run
-    manifest = site_manifest.read(out_dir)
+    manifest, manifest_digest = site_manifest.read_with_digest(out_dir)
     site = read_site(manifest, out_dir, base_url, feed_size)
-    key = hashlib.sha256(json.dumps([tools_digest(), manifest, site.settings], sort_keys=True).encode()).hexdigest()
+    asked = json.dumps([tools_digest(), manifest_digest, site.settings], sort_keys=True)
+    key = hashlib.sha256(asked.encode()).hexdigest()
     state, damaged = read_state(out_dir)
     if state.get("key") == key and all(
         record[1:] == on_disk(out_dir / name) for name, record in state["files"].items()
