@@ -510,7 +510,7 @@ def render_site(
         return write_site(tree, published, settings, site_theme, out_dir, cache, jobs, progress, strict, started, watch)
 
 
-def written_files(out_dir: Path, cache: dict[str, Any]) -> list[Path]:
+def written_files(out_dir: Path, cache: dict[str, Any]) -> list[Path | str]:
     """What a run leaves in OUT, as its cache lists it: a later run is skipped only while all of it stays.
 
     The fragments' folders stand for the fragments (a thousand stat calls fewer): a file added or
@@ -518,7 +518,9 @@ def written_files(out_dir: Path, cache: dict[str, Any]) -> list[Path]:
     whether each fragment is still there.
     """
     theme_copy = out_dir / THEME_COPY
-    fragment_folders = sorted({(out_dir / fragment_file(name)).parent for name in cache["fragments"]})
+    fragment_folders = sorted(
+        {os.path.join(out_dir, os.path.dirname(fragment_file(name))) for name in cache["fragments"]}
+    )
     return [
         *(out_dir / name for name in [*cache["pages"], *cache["assets"], MANIFEST, RENDER_CACHE, STATIC_DIR]),
         *fragment_folders,

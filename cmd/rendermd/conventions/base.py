@@ -80,11 +80,10 @@ def walk(root: Path, skip: Callable[[str], bool] = lambda relative: False) -> li
             subfolders.clear()
             continue
         for name in names:
-            suffix = PurePosixPath(name).suffix.lower()
-            if suffix not in MARKDOWN_SUFFIXES:
+            stem, suffix = os.path.splitext(name)  # not PurePosixPath: a thousand files, two walks a run
+            if suffix.lower() not in MARKDOWN_SUFFIXES:
                 continue
             role = "section" if name in SECTION_NAMES else "page"
-            stem = PurePosixPath(name).stem
             found.append(SourceFile(here / name, f"{relative}/{name}".lstrip("/"), role, relative, stem))
     return found
 

@@ -72,9 +72,10 @@ class Jekyll(Convention):
             return cls(root, root.parent, read_config(root.parent))
         if (root / POSTS).is_dir() or (root / "_config.yml").is_file():
             return cls(root, root, read_config(root))
-        names = [file.stem for file in walk(root) if file.role == "page"]
+        files = walk(root)
+        names = [file.stem for file in files if file.role == "page"]
         dated = sum(paths.dated_name(stem) is not None for stem in names)
-        if names and dated * 2 > len(names) and not any(file.role == "section" for file in walk(root)):
+        if names and dated * 2 > len(names) and not any(file.role == "section" for file in files):
             return cls(root)
         return None
 
