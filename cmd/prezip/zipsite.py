@@ -37,6 +37,7 @@ STORED_SUFFIXES = frozenset(
 DEFLATE_CACHE = f"{BUILD_DIR}/deflate"
 CACHE_FORMAT = 2  # each cached stream is followed by its own CRC-32, so a torn one is noticed and redone
 LEVEL = 9
+SERIAL_BYTES = 1 << 18  # less to compress than this: one thread (256 KB of HTML at level 9: ~14 ms)
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can carry
 ZIP_LAST = 4354819198  # 2107-12-31T23:59:58Z, the latest
 METHOD_STORED, METHOD_DEFLATED = 0, 8
@@ -174,18 +175,24 @@ def compressed(cache: Path, contents: list[bytes], keep: Iterable[str] = ()) -> 
     keys = [stream_key(data) for data in contents]
     streams = {index: stream for index, key in enumerate(keys) if (stream := read_checked(cache / key)) is not None}
     missing = [index for index in range(len(keys)) if index not in streams]
-    if missing:
-        from concurrent.futures import ThreadPoolExecutor  # 10 ms of imports (logging...) a run reusing all skips
-
-        with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
-            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=True):
-                streams[index] = stream
-                write_checked(cache / keys[index], stream)
+    for index, stream in zip(missing, deflate_all([contents[i] for i in missing]), strict=True):
+        streams[index] = stream
+        write_checked(cache / keys[index], stream)
     current = {*keys, *keep}
-    for stale in cache.iterdir():
-        if stale.name not in current and not stale.name.startswith("."):  # dot: another run's temp file
-            stale.unlink(missing_ok=True)
+    for name in os.listdir(cache):  # names, not Paths: a thousand-page site's cache holds thousands
+        if name not in current and not name.startswith("."):  # dot: another run's temp file
+            (cache / name).unlink(missing_ok=True)
     return [(keys[index], streams[index]) for index in range(len(keys))]
+
+
+def deflate_all(contents: list[bytes]) -> list[bytes]:
+    """Each of ``contents`` deflated: on every core at once when there is enough of it to pay for a pool."""
+    if sum(map(len, contents)) < SERIAL_BYTES:  # an edit's few pages: less than the pool's imports (logging...)
+        return [deflate(data) for data in contents]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
+        return list(pool.map(deflate, contents))
 
 
 def is_deflated(file: SiteFile) -> bool:
