@@ -215,6 +215,7 @@ class Plan:
     stale: list[Stale]
     pages: dict[str, str]  # page file -> fingerprint
     fragments: dict[str, Fragment]  # source name -> fragment
+    entries: dict[str, Entry] = field(default_factory=dict)  # source name -> entry, its body's facts not yet in
 
 
 def fragment_key(page_or_index: sources.Source, links: object, asset_base: str | None, policy: str, engine: str) -> str:
@@ -266,6 +267,7 @@ def plan(
         name = page.source.file.name
         item = page_work(page, tree.convention.name, policy, common, links_of)
         assert item.entry is not None
+        result.entries[name] = item.entry
         own = {key: value for key, value in item.context.items() if key not in common}
         result.pages[page.output] = fingerprint(item.key, item.entry.to_json(), common_digest, own)
         body = current(name, item.key)
@@ -424,7 +426,7 @@ def redirects_of(published: list[Page]) -> list[Redirect]:
 def manifest_of(
     tree: Tree, published: list[Page], work: Plan, settings: site_config.SiteConfig, stylesheet: str, site_theme: Theme
 ) -> dict[str, Any]:
-    entries = [work.fragments[page.source.file.name].fill(entry_of(page)) for page in published]
+    entries = [work.fragments[name].fill(work.entries[name]) for name in (page.source.file.name for page in published)]
     sections = [
         SectionEntry(
             path=section.path,
