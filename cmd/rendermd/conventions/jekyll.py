@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cmd.rendermd.conventions import markup, paths
-from cmd.rendermd.conventions.base import Convention, SourceFile, Warn, is_editor_file, walk
+from cmd.rendermd.conventions.base import Convention, SourceFile, Warn, is_editor_file, walk, walk_for_detection
 from cmd.rendermd.conventions.fields import Fields
 
 POSTS, DRAFTS = "_posts", "_drafts"
@@ -72,7 +72,7 @@ class Jekyll(Convention):
             return cls(root, root.parent, read_config(root.parent))
         if (root / POSTS).is_dir() or (root / "_config.yml").is_file():
             return cls(root, root, read_config(root))
-        files = walk(root)
+        files = walk_for_detection(root)
         names = [file.stem for file in files if file.role == "page"]
         dated = sum(paths.dated_name(stem) is not None for stem in names)
         if names and dated * 2 > len(names) and not any(file.role == "section" for file in files):
