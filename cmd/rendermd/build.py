@@ -306,7 +306,6 @@ def run_jobs(
     work: Plan,
     tree: Tree,
     settings: site_config.SiteConfig,
-    cache: dict[str, Any],
     out_dir: Path,
     jobs: int | None,
     progress: bool,
@@ -550,7 +549,7 @@ def write_site(
     stylesheet = ensure_stylesheet(out_dir, cache["stylesheet"], site_theme)
     site_theme.install(out_dir)
     work = plan(tree, published, settings, stylesheet, site_theme, cache, out_dir)
-    run_jobs(work, tree, settings, cache, out_dir, jobs, progress)
+    run_jobs(work, tree, settings, out_dir, jobs, progress)
     removed = remove_gone(out_dir, cache, work)
     assets = copy_assets(out_dir, assets_to_copy(tree, published, work.fragments), cache["assets"])
     drop_old_stylesheets(out_dir, stylesheet, assets)

