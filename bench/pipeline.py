@@ -218,8 +218,17 @@ class Timings:
     edited: list[float] = field(default_factory=list)
 
 
+def compile_bytecode(checkouts: dict[str, Path]) -> None:
+    """Each checkout's modules compiled first: under PYTHONDONTWRITEBYTECODE a fresh checkout (``git archive``)
+    would otherwise compile every module on every run, and lose a comparison by that alone."""
+    for tools in checkouts.values():
+        folders = [str(tools / name) for name in ("cmd", "server", "eblog") if (tools / name).is_dir()]
+        subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], check=True, stdout=subprocess.DEVNULL)
+
+
 def time_checkouts(root: Path, articles: Path, checkouts: dict[str, Path], runs: int) -> dict[str, Timings]:
     """Each checkout's pipeline on the same corpus, taking turns phase by phase (cold, warm, edited)."""
+    compile_bytecode(checkouts)
     timings = {name: Timings() for name in checkouts}
     for run in range(runs):
         order = list(checkouts.items())[:: 1 if run % 2 == 0 else -1]
@@ -248,8 +257,9 @@ def growth(root: Path, count: int, checkouts: dict[str, Path], cold: dict[str, f
         ratio, peak = seconds / cold[name], max(peaks.values())
         print(
             f"  {name:<10} {seconds:7.2f} s = {ratio:5.2f}x the {count} ({cold[name]:.2f} s; target <= 10.5x: "
-            f"{'met' if ratio <= 10.5 else 'MISSED'}); peak memory {peak / 2**20:6.0f} MB "
-            f"(target <= 500 MB: {'met' if peak <= 500 * 2**20 else 'MISSED'}; {megabytes(peaks)}); "
+            f"{'met' if ratio <= 10.5 else f'missed by {ratio - 10.5:.2f}x'}); peak memory {peak / 2**20:6.0f} MB "
+            f"(target <= 500 MB: {'met' if peak <= 500 * 2**20 else f'missed by {peak / 2**20 - 500:.0f} MB'}; "
+            f"{megabytes(peaks)}); "
             f"load average {load()}"
         )
     largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -284,9 +294,29 @@ def report(count: int, runs: int, timings: dict[str, Timings], base_s: float, fl
         )
         print(f"{names[0]} against {names[1]}, same run: {ratios}")
     warm_s, edit_s = medians["warm"][0], medians["edited"][0]
-    print(
-        f"targets: warm no change <= 0.15 s: {'met' if warm_s <= 0.15 else 'MISSED'} "
-        f"({warm_s / floor_s:.1f}x the interpreter floor); one edit <= 0.3 s: {'met' if edit_s <= 0.3 else 'MISSED'}"
+    print(f"targets: {target_lines(warm_s, edit_s, floor_s, os.getloadavg()[0], os.cpu_count() or 1)}")
+
+
+WARM_TARGET_S, EDIT_TARGET_S = 0.15, 0.3
+
+
+def verdict(seconds: float, target: float, load_average: float, cpus: int) -> str:
+    """'met', or by how much (seconds and percent) a time missed its target and under what load: never a bare MISSED."""
+    if seconds <= target:
+        return f"met ({seconds:.3f} s)"
+    over = seconds - target
+    return (
+        f"missed by {over:.3f} s ({seconds:.3f} s, {over / target:.0%} over), "
+        f"load average {load_average:.2f} on {cpus} CPUs"
+    )
+
+
+def target_lines(warm_s: float, edit_s: float, floor_s: float, load_average: float, cpus: int) -> str:
+    """The report's line on issue 15's two targets: warm with nothing changed, and one article edited."""
+    return (
+        f"warm no change <= {WARM_TARGET_S} s: {verdict(warm_s, WARM_TARGET_S, load_average, cpus)} "
+        f"({warm_s / floor_s:.1f}x the interpreter floor); "
+        f"one edit <= {EDIT_TARGET_S} s: {verdict(edit_s, EDIT_TARGET_S, load_average, cpus)}"
     )
 
 

@@ -12,6 +12,7 @@ keep only the newest ``feed_size``.
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -207,8 +208,12 @@ class Writer:
             self.files[file] = make()
 
     def render(self, file: str, template: str, **context: Any) -> None:
+        self.render_from(file, template, context, lambda: context)
+
+    def render_from(self, file: str, template: str, inputs: object, context: Callable[[], dict[str, Any]]) -> None:
+        """Render ``template`` with what ``context`` makes, only when ``inputs`` (which decide it) changed."""
         self.produce(
-            file, [template, context], lambda: self.env.get_template(template).render(**self.common, **context)
+            file, [template, inputs], lambda: self.env.get_template(template).render(**self.common, **context())
         )
 
     def page(self, file: str, template: str, path: str, **context: Any) -> None:
@@ -289,14 +294,20 @@ def is_in(article: Entry, section: SectionEntry) -> bool:
 
 
 def write_feeds(writer: Writer, site: Site, out_dir: Path) -> None:
+    """The three feeds, decided by their articles' records: a record's ``fragment_digest`` is its body's hash,
+    so the bodies are read (and their links made absolute) only when a feed is rendered again."""
     from cmd.buildindex.feeds import feed_entries, json_feed
 
-    size = site.settings["feed_size"]
-    entries = feed_entries(out_dir, site.articles[:size], site.settings["base_url"])
-    updated = latest(changed(a) for a in site.articles[:size])
-    writer.render("rss.xml", "rss.xml", entries=entries, updated=updated)
-    writer.render("atom.xml", "atom.xml", entries=entries, updated=updated)
-    writer.produce("feed.json", entries, lambda: json_feed(site.settings, entries))
+    articles = site.articles[: site.settings["feed_size"]]
+    updated = latest(changed(a) for a in articles)
+
+    @functools.cache
+    def entries() -> list[dict[str, Any]]:
+        return feed_entries(out_dir, articles, site.settings["base_url"])
+
+    for feed in ("rss.xml", "atom.xml"):
+        writer.render_from(feed, feed, [articles, updated], lambda: {"entries": entries(), "updated": updated})
+    writer.produce("feed.json", ["json", articles], lambda: json_feed(site.settings, entries()))
 
 
 def sitemap_urls(site: Site) -> list[dict[str, str | None]]:
@@ -376,9 +387,10 @@ def build_index(out_dir: Path, *, base_url: str | None = None, feed_size: int | 
         deep=[out_dir / THEME_COPY, TOOLS_ROOT],
         shallow=[out_dir / MANIFEST, *library_origins()],
     )  # before the manifest is read, so a rendermd that rewrites it meanwhile is seen by the next run
-    manifest = site_manifest.read(out_dir)
+    manifest, manifest_digest = site_manifest.read_with_digest(out_dir)
     site = read_site(manifest, out_dir, base_url, feed_size)
-    key = hashlib.sha256(json.dumps([tools_digest(), manifest, site.settings], sort_keys=True).encode()).hexdigest()
+    asked = json.dumps([tools_digest(), manifest_digest, site.settings], sort_keys=True)
+    key = hashlib.sha256(asked.encode()).hexdigest()
     state, damaged = read_state(out_dir)
     if state.get("key") == key and all(
         record[1:] == on_disk(out_dir / name) for name, record in state["files"].items()

@@ -18,7 +18,7 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cmd.shared.buildlock import reading
@@ -37,6 +37,7 @@ STORED_SUFFIXES = frozenset(
 DEFLATE_CACHE = f"{BUILD_DIR}/deflate"
 CACHE_FORMAT = 2  # each cached stream is followed by its own CRC-32, so a torn one is noticed and redone
 LEVEL = 9
+SERIAL_BYTES = 1 << 18  # less to compress than this: one thread (256 KB of HTML at level 9: ~14 ms)
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a zip entry can carry
 ZIP_LAST = 4354819198  # 2107-12-31T23:59:58Z, the latest
 METHOD_STORED, METHOD_DEFLATED = 0, 8
@@ -73,11 +74,22 @@ def dos_stamp(seconds: int | None) -> tuple[int, int]:
     ) | t.tm_mday
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class SiteFile:
-    name: PurePosixPath  # in the zip; sorting by it sorts the zip
-    shown: Path  # as the user would name it (under OUT_DIR, links not followed), for messages
-    real: Path  # what to read: ``shown`` with its links followed
+    """A file to zip, named by strings: a thousand-page site makes thousands, and Path objects cost."""
+
+    name: str  # in the zip, "/" between folders
+    real: str  # what to read: the file with its links followed
+    site: Path  # the folder zipped, as the user named it
+
+    @property
+    def shown(self) -> Path:
+        """As the user would name it (under OUT_DIR, links not followed), for messages."""
+        return self.site / self.name
+
+    def zip_order(self) -> list[str]:
+        """The zip's order: folder by folder (a PurePosixPath's), so ``a/b`` comes before ``a-b``."""
+        return self.name.split("/")
 
 
 def link_target(root: Path, link: Path) -> Path:
@@ -89,7 +101,15 @@ def link_target(root: Path, link: Path) -> Path:
     return real
 
 
-def collect(site: Path, folder: Path, prefix: PurePosixPath, ancestors: tuple[Path, ...]) -> Iterator[SiteFile]:
+def kind(site: Path, entry: os.DirEntry[str], root: str, name: str) -> tuple[str, bool, bool]:
+    """What ``entry`` is read as: its real path, whether a folder, whether a file (a link followed inside the site)."""
+    if entry.is_symlink():
+        real = str(link_target(Path(root), site / name))
+        return real, os.path.isdir(real), os.path.isfile(real)
+    return entry.path, entry.is_dir(follow_symlinks=False), entry.is_file(follow_symlinks=False)
+
+
+def collect(site: Path, folder: str, prefix: str, ancestors: tuple[str, ...]) -> Iterator[SiteFile]:
     """The public files under the real directory ``folder`` (``prefix`` in the zip), links followed inside the site.
 
     ``ancestors`` are the real folders on the way down, the site's own first.
@@ -102,28 +122,23 @@ def collect(site: Path, folder: Path, prefix: PurePosixPath, ancestors: tuple[Pa
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        name, real = prefix / entry.name, Path(entry.path)
-        shown = site / name
-        if entry.is_symlink():
-            real = link_target(ancestors[0], shown)
-            is_dir, is_file = real.is_dir(), real.is_file()
-        else:
-            is_dir, is_file = entry.is_dir(follow_symlinks=False), entry.is_file(follow_symlinks=False)
+        name = prefix + entry.name
+        real, is_dir, is_file = kind(site, entry, ancestors[0], name)
         if is_dir:
             if real in ancestors:
-                raise InputError("a symlink loop: it leads back to a folder that holds it", shown)
-            yield from collect(site, real, name, (*ancestors, real))
+                raise InputError("a symlink loop: it leads back to a folder that holds it", site / name)
+            yield from collect(site, real, name + "/", (*ancestors, real))
         elif is_file:
-            yield SiteFile(name, shown, real)
+            yield SiteFile(name, real, site)
         else:
-            raise InputError("neither a file nor a folder (a FIFO, socket or device cannot be zipped)", shown)
+            raise InputError("neither a file nor a folder (a FIFO, socket or device cannot be zipped)", site / name)
 
 
 def site_files(site: Path) -> list[SiteFile]:
     """The public files under ``site``, sorted by their names in the zip."""
-    # os.scandir rather than Path.rglob: on a thousand-page site it is several times faster.
-    root = site.resolve()
-    files = sorted(collect(site, root, PurePosixPath(), (root,)))
+    # os.scandir and strings rather than Path.rglob: on a thousand-page site it is several times faster.
+    root = str(site.resolve())
+    files = sorted(collect(site, root, "", (root,)), key=SiteFile.zip_order)
     if not files:
         raise InputError("no files to zip (run rendermd and buildindex first)", site)
     return files
@@ -131,7 +146,8 @@ def site_files(site: Path) -> list[SiteFile]:
 
 def read_file(file: SiteFile) -> bytes:
     try:
-        return file.real.read_bytes()
+        with open(file.real, "rb") as opened:
+            return opened.read()
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", file.shown) from None
 
@@ -159,22 +175,28 @@ def compressed(cache: Path, contents: list[bytes], keep: Iterable[str] = ()) -> 
     keys = [stream_key(data) for data in contents]
     streams = {index: stream for index, key in enumerate(keys) if (stream := read_checked(cache / key)) is not None}
     missing = [index for index in range(len(keys)) if index not in streams]
-    if missing:
-        from concurrent.futures import ThreadPoolExecutor  # 10 ms of imports (logging...) a run reusing all skips
-
-        with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
-            for index, stream in zip(missing, pool.map(deflate, [contents[i] for i in missing]), strict=True):
-                streams[index] = stream
-                write_checked(cache / keys[index], stream)
+    for index, stream in zip(missing, deflate_all([contents[i] for i in missing]), strict=True):
+        streams[index] = stream
+        write_checked(cache / keys[index], stream)
     current = {*keys, *keep}
-    for stale in cache.iterdir():
-        if stale.name not in current and not stale.name.startswith("."):  # dot: another run's temp file
-            stale.unlink(missing_ok=True)
+    for name in os.listdir(cache):  # names, not Paths: a thousand-page site's cache holds thousands
+        if name not in current and not name.startswith("."):  # dot: another run's temp file
+            (cache / name).unlink(missing_ok=True)
     return [(keys[index], streams[index]) for index in range(len(keys))]
 
 
+def deflate_all(contents: list[bytes]) -> list[bytes]:
+    """Each of ``contents`` deflated: on every core at once when there is enough of it to pay for a pool."""
+    if sum(map(len, contents)) < SERIAL_BYTES:  # an edit's few pages: less than the pool's imports (logging...)
+        return [deflate(data) for data in contents]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
+        return list(pool.map(deflate, contents))
+
+
 def is_deflated(file: SiteFile) -> bool:
-    return file.name.suffix.lower() not in STORED_SUFFIXES
+    return os.path.splitext(file.name)[1].lower() not in STORED_SUFFIXES
 
 
 def read_entries(site: Path, *, wait: float = DEFAULT_WAIT, previous: "Previous | None" = None) -> list[Entry]:
@@ -201,13 +223,13 @@ def read_entries(site: Path, *, wait: float = DEFAULT_WAIT, previous: "Previous 
 def reusable(previous: "Previous | None", file: SiteFile, stat: tuple[int, ...] | None) -> Entry | None:
     if previous is None or stat is None:
         return None
-    return previous.entry(str(file.name), stat)
+    return previous.entry(file.name, stat)
 
 
 def packed(file: SiteFile, data: bytes, stat: tuple[int, ...] | None, stream: tuple[str, bytes] | None) -> Entry:
     """The member for a file read this run: its DEFLATE stream (and the stream's key), or its bytes as they are."""
     method, key, payload = (METHOD_DEFLATED, *stream) if stream else (METHOD_STORED, "", data)
-    return Entry(str(file.name), method, zlib.crc32(data), len(data), payload, key, stat)
+    return Entry(file.name, method, zlib.crc32(data), len(data), payload, key, stat)
 
 
 def zip64_field(*values: int) -> bytes:

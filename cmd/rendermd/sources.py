@@ -196,6 +196,7 @@ def term_slug(term: str) -> str:
     return paths.slugify(term.replace("+", " plus ").replace("#", " sharp "))
 
 
+@functools.cache  # asked of every tag of every page on every run (tag_redirects)
 def legacy_tag_slug(term: str) -> str:
     """The rule tag pages were named by before: ASCII letters and digits only (``café`` was ``caf``)."""
     return re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-")
@@ -227,6 +228,8 @@ def page_date(source: Source, convention: Convention) -> dt.datetime | None:
 
 
 def bundle_assets(file: SourceFile, url: str) -> tuple[tuple[str, str], ...]:
+    if not file.bundle:
+        return ()
     base = (url if url.endswith("/") else url + "/").lstrip("/")
     folder = PurePosixPath(file.name).parent
     return tuple((name, base + PurePosixPath(name).relative_to(folder).as_posix()) for name in file.bundle)
@@ -292,6 +295,8 @@ def link_index(pages: list[Page], convention: Convention) -> dict[str, Page | No
 
 def resolve_links(page: Page, index: dict[str, Page | None]) -> tuple[Page, list[InputError]]:
     """The URL of every page ``page`` links to with the engine's markup."""
+    if not page.source.reading.references:
+        return page, []
     errors, links = [], []
     folder = PurePosixPath(page.source.file.name).parent
     for target, line in page.source.reading.references:

@@ -27,12 +27,29 @@ class SyncPolicy:
 SYNC = SyncPolicy()
 
 
+WRITE_BLOCK = 1 << 20  # small chunks (a zip's headers) are gathered up to this, not written one call each
+
+
 def write_all(fd: int, chunks: Iterable[bytes]) -> None:
     """Write every byte of ``chunks`` to ``fd``: ``os.write`` may write less than it is given."""
+    block = bytearray()
     for chunk in chunks:
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(fd, view) :]
+        if len(chunk) >= WRITE_BLOCK:  # a big one as it is: copying it would cost more than the call
+            write_block(fd, block)
+            write_block(fd, chunk)
+            block = bytearray()
+            continue
+        block += chunk
+        if len(block) >= WRITE_BLOCK:
+            write_block(fd, block)
+            block = bytearray()
+    write_block(fd, block)
+
+
+def write_block(fd: int, block: bytes | bytearray) -> None:
+    view = memoryview(block)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def sync_directory(folder: Path) -> None:

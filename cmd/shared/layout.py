@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 BUILD_DIR = ".eblog"
 MANIFEST = f"{BUILD_DIR}/manifest.json"
-RENDER_CACHE = f"{BUILD_DIR}/render-cache.json"
+RENDER_CACHE = f"{BUILD_DIR}/render-cache.marshal"
 HIGHLIGHTED = f"{BUILD_DIR}/highlighted"  # code blocks highlighted before, a folder per version of the tools
 INCOMPLETE = f"{BUILD_DIR}/incomplete"  # the mark of a build that started and has not finished (buildlock)
 DEFAULT_WAIT = 60.0  # seconds a tool waits for another holding OUT (buildlock); a cold build of 1,000 takes a few

@@ -46,7 +46,7 @@ def racy(changes: list[int], since_ns: int) -> bool:
     return any(ns >= since_ns - margin for ns in changes)
 
 
-def settled_stat(path: Path) -> tuple[int, ...] | None:
+def settled_stat(path: Path | str) -> tuple[int, ...] | None:
     """(size, mtime, ctime, inode) of ``path``, to know it unchanged later by; None when it changed too
     recently for that (a second change within the same tick would leave the same stat), or is unreadable."""
     now = time.time_ns()

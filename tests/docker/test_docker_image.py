@@ -457,7 +457,7 @@ def test_source_commit_wins_and_reruns_only_the_commit_stage(
 FORGET_RENDER_CACHE = """FROM python:3.13-slim-trixie
 ARG BUST
 RUN --mount=type=cache,id=eblog-site,target=/tmp/site,sharing=locked \\
-    test -f /tmp/site/.eblog/render-cache.json && rm /tmp/site/.eblog/render-cache.json
+    test -f /tmp/site/.eblog/render-cache.marshal && rm /tmp/site/.eblog/render-cache.marshal
 """
 
 

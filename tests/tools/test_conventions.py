@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from cmd.buildindex.index import build_index
+from cmd.rendermd import conventions
 from cmd.rendermd.__main__ import main
 from cmd.rendermd.build import render_site
+from cmd.rendermd.conventions.base import walk
 
 Json = dict[str, Any]  # a parsed JSON object (manifest, expected.json): its shape is what the tests check
 
@@ -434,3 +436,24 @@ def test_the_same_tree_gives_byte_identical_sites(tmp_path: Path) -> None:
     build(content, tmp_path / "one")
     build(content, tmp_path / "two")
     assert public_files(tmp_path / "one") == public_files(tmp_path / "two")
+
+
+def test_reading_the_tree_detection_walked_leaves_out_the_reserved_folders_as_a_walk_would(tmp_path: Path) -> None:
+    """eblog's tree: detection walks it whole (is it Jekyll's?); the read leaves out static/ and the theme folder."""
+    names = ["a.md", "static/x.md", "static/deep/y.md", "theme/z.md", "notes/static/n.md", "notes/old/o.md"]
+    names += ["notes/older.md", "b/index.md", "b/c.md"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("---\ntitle: T\n---\n", encoding="utf-8")
+    (tmp_path / "b" / "static").mkdir()
+    (tmp_path / "b" / "static" / "pic.png").write_bytes(b"png")
+    convention = conventions.detect(tmp_path)
+    convention.reserved |= {"theme", "notes/old"}
+    found = convention.discover()
+    assert [(file.name, file.bundle) for file in found] == [
+        ("a.md", ()),
+        ("b/index.md", ("b/static/pic.png",)),
+        ("notes/older.md", ()),
+        ("notes/static/n.md", ()),
+    ]
+    assert found == walk(tmp_path, skip=convention.reserved.__contains__)  # what it read before detection kept its walk

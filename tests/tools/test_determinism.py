@@ -18,6 +18,7 @@ from cmd.buildindex.index import build_index
 from cmd.prezip.__main__ import main as prezip_main
 from cmd.prezip.zipsite import build_zip
 from cmd.rendermd.build import render_site
+from cmd.shared.buildlock import set_mark
 from tests.tools.tools_support import BuiltSite, public_files, write_article
 
 
@@ -98,3 +99,16 @@ def test_an_edit_built_incrementally_equals_a_cold_build(tmp_path: Path, edit: s
     for name in cold[0]:
         assert incremental[0][name] == cold[0][name], name
     assert incremental[1] == cold[1]
+
+
+def test_a_render_that_died_half_way_is_finished_as_a_cold_build_would_be(tmp_path: Path) -> None:
+    """A killed rendermd may have rewritten a page and its body and not its cache: the next run trusts neither."""
+    articles = tmp_path / "articles"
+    write_corpus(articles)
+    time.sleep(0.1)
+    out = tmp_path / "incremental"
+    build(articles, out)
+    (out / "post-03.html").write_text("half a page", encoding="utf-8")
+    (out / ".eblog" / "fragments" / "post-03.md.html").write_text("half a body", encoding="utf-8")
+    set_mark(out, ["rendermd"])  # what the killed run left: its name in the mark
+    assert build(articles, out) == build(articles, tmp_path / "cold")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cmd.rendermd import highlight, markdown
+from cmd.rendermd import highlight, markdown, references
 from tests.tools.tools_support import check_html
 
 PYTHON = '''def greet(name):
@@ -656,3 +656,15 @@ def test_a_torn_kept_block_is_lexed_again(tmp_path: Path, tear: Callable[[bytes]
     [entry] = kept.iterdir()
     entry.write_bytes(tear(entry.read_bytes()))
     assert highlight.render_fence("x = 1\n", "python", kept=kept) == KEPT_FENCE
+
+
+def test_a_host_is_letters_digits_underscore_plus_minus_dot_and_any_non_ascii_character() -> None:
+    """references.HOST's class, spelled as the ASCII it excludes, checked on every code point."""
+    for code in range(0x110000):
+        char = chr(code)
+        found = references.HOST.match(f"HTTPS://{char}z")
+        in_host = not char.isascii() or char.isalnum() or char in "_+-."
+        assert (found is not None and found.group(2) == f"{char}z") is in_host, hex(code)
+    mail = references.HOST.match("MailTo:ann@Exämple.org/x")
+    assert mail is not None
+    assert mail.groups() == ("MailTo:ann@", "Exämple.org")

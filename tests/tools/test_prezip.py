@@ -18,6 +18,7 @@ import pytest
 from cmd.prezip import zipsite
 from cmd.prezip.__main__ import main
 from cmd.prezip.zipsite import build_zip
+from cmd.shared import files
 from tests.tools.tools_support import BuiltSite, gzip_member, run_tool
 
 TEXT = ("<p>A paragraph of a page, repeated so that DEFLATE has work to do.</p>\n" * 200).encode()
@@ -426,3 +427,30 @@ def test_members_made_by_other_tools_are_not_copied(
     assert sorted(read) == sorted(FILES)
     assert capsys.readouterr().err == ""  # not damage: nothing to say
     assert zipped.read_bytes() == build_zip(tree)
+
+
+def test_small_chunks_are_written_in_few_calls_and_every_byte_arrives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A zip is thousands of small headers between payloads: gathered into blocks, even when os.write is short."""
+    calls: list[int] = []
+    real_write = os.write
+
+    def short_write(fd: int, data: bytes | memoryview) -> int:
+        calls.append(len(data))
+        return real_write(fd, bytes(data[:700_000]))  # as a pipe or a full disk may: less than asked
+
+    monkeypatch.setattr(os, "write", short_write)
+    chunks = [bytes([n % 256]) * 30 for n in range(5000)] + [b"b" * 3_000_000] + [b"tail"] * 10
+    target = tmp_path / "out.bin"
+    files.write_atomic(target, iter(chunks))
+    assert target.read_bytes() == b"".join(chunks)
+    assert len(calls) <= 12, calls  # 5,000 headers: one block; the big chunk: its own five short writes
+
+
+def test_a_few_pages_are_deflated_in_this_thread_as_a_pool_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    contents = [b"<p>page %d</p>" % n * 50 for n in range(6)]
+    serial = zipsite.deflate_all(contents)
+    monkeypatch.setattr(zipsite, "SERIAL_BYTES", 0)  # the pool, as for a cold build
+    assert zipsite.deflate_all(contents) == serial
+    assert [zlib.decompress(stream, -zlib.MAX_WBITS) for stream in serial] == contents

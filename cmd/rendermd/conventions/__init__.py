@@ -6,7 +6,7 @@ renderer and the templates see only the records the adapter makes.
 
 from pathlib import Path
 
-from cmd.rendermd.conventions.base import Convention
+from cmd.rendermd.conventions.base import DETECTION_WALKS, Convention
 from cmd.rendermd.conventions.hugo import Hugo
 from cmd.rendermd.conventions.jekyll import Jekyll
 from cmd.rendermd.conventions.zola import Zola
@@ -17,6 +17,7 @@ ENGINES: dict[str, type[Convention]] = {"eblog": Convention, "jekyll": Jekyll, "
 
 def detect(root: Path, named: str | None = None) -> Convention:
     """The convention ``named`` (site.toml's ``convention``), else the first whose marks the tree has."""
+    DETECTION_WALKS.clear()  # one left by a render that stopped before reading its tree is stale now
     if named is not None:
         engine = ENGINES.get(named)
         if engine is None:

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cmd.rendermd.conventions import markup, paths
-from cmd.rendermd.conventions.base import Convention, SourceFile, Warn, walk
+from cmd.rendermd.conventions.base import Convention, SourceFile, Warn
 from cmd.rendermd.conventions.fields import Fields
 
 CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml")
@@ -61,9 +61,6 @@ class Hugo(Convention):
 
     def static_roots(self) -> list[tuple[Path, str]]:
         return [(self.site_root / "static", "")] if self.site_root else []
-
-    def discover(self) -> list[SourceFile]:
-        return walk(self.root, skip=self.reserved.__contains__)
 
     # --- URLs --------------------------------------------------------------
 

@@ -17,10 +17,9 @@ from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cmd.rendermd.conventions import markup, paths
-from cmd.rendermd.conventions.base import Convention, SourceFile, Warn, is_editor_file, walk
+from cmd.rendermd.conventions.base import Convention, SourceFile, Warn, is_editor_file, walk, walk_for_detection
 from cmd.rendermd.conventions.fields import Fields
 
 POSTS, DRAFTS = "_posts", "_drafts"
@@ -72,9 +71,10 @@ class Jekyll(Convention):
             return cls(root, root.parent, read_config(root.parent))
         if (root / POSTS).is_dir() or (root / "_config.yml").is_file():
             return cls(root, root, read_config(root))
-        names = [file.stem for file in walk(root) if file.role == "page"]
+        files = walk_for_detection(root)
+        names = [file.stem for file in files if file.role == "page"]
         dated = sum(paths.dated_name(stem) is not None for stem in names)
-        if names and dated * 2 > len(names) and not any(file.role == "section" for file in walk(root)):
+        if names and dated * 2 > len(names) and not any(file.role == "section" for file in files):
             return cls(root)
         return None
 
@@ -188,8 +188,12 @@ class Jekyll(Convention):
     def timezone(self) -> dt.tzinfo:
         """The zone Jekyll puts a post's date in before it goes into the URL: ``timezone``, else UTC."""
         name = self.config.get("timezone")
+        if not name:
+            return dt.UTC
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only here: 2 ms of imports every other tree skips
+
         try:
-            return ZoneInfo(str(name)) if name else dt.UTC
+            return ZoneInfo(str(name))
         except (ZoneInfoNotFoundError, ValueError):
             return dt.UTC
 

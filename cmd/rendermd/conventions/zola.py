@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cmd.rendermd.conventions import markup, paths
-from cmd.rendermd.conventions.base import Convention, SourceFile, Warn, walk
+from cmd.rendermd.conventions.base import Convention, SourceFile, Warn
 from cmd.rendermd.conventions.fields import Fields
 from cmd.rendermd.conventions.hugo import video_link
 
@@ -45,9 +45,6 @@ class Zola(Convention):
         if (root / "_index.md").is_file() and (root / "_index.md").read_bytes().startswith(b"+++"):
             return cls(root)
         return None
-
-    def discover(self) -> list[SourceFile]:
-        return walk(self.root, skip=self.reserved.__contains__)
 
     def static_roots(self) -> list[tuple[Path, str]]:
         return [(self.site_root / "static", "")] if self.site_root else []
