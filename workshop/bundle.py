@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tarfile
 import tempfile
 import tomllib
@@ -134,6 +135,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def bundle_refs() -> list[str]:
+    """HEAD, and the branch it is on if any: a clone of the bundle then has that branch, not a detached HEAD."""
+    where = ["git", "-C", str(REPO), "symbolic-ref", "-q", "HEAD"]
+    branch = subprocess.run(where, capture_output=True, text=True, check=False)
+    return ["HEAD", branch.stdout.strip()] if branch.returncode == 0 else ["HEAD"]
+
+
 def prep(engine: Engine, output: Path) -> dict[str, Any]:
     """Write the room's file to output (through a temporary name: a half-written file never has its name)."""
     with tempfile.TemporaryDirectory(prefix="eblog-workshop-prep-") as scratch_name:
@@ -147,7 +155,7 @@ def prep(engine: Engine, output: Path) -> dict[str, Any]:
         if tally.tunnelled:
             hosts = ", ".join(sorted(set(tally.tunnelled)))
             raise DockerError(f"the builds reached {hosts}, which the room's mirror cannot keep for them")
-        git("bundle", "create", str(content / "eblog.bundle"), "HEAD")
+        git("bundle", "create", str(content / "eblog.bundle"), *bundle_refs())
         files = sorted(p for p in content.rglob("*") if p.is_file())
         manifest = {
             "source": describe(None)[0],

@@ -99,6 +99,11 @@ def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mir
     assert len(steps) == 5 and set(BASE_IMAGES.values()) <= set(manifest["images"])
     assert bundle.wheel_count(manifest) > 20, "the lock's Linux wheels, and uv's"
     assert {"eblog.bundle", "mirror/index.json", "mirror/mirror.crt", "mirror/mirror.key"} <= set(manifest["files"])
+    with tarfile.open(output) as room_file:
+        room_file.extract("eblog.bundle", tmp_path, filter="data")
+    subprocess.run(["git", "clone", "--quiet", str(tmp_path / "eblog.bundle"), str(tmp_path / "clone")], check=True)
+    on_branch = subprocess.run(["git", "-C", str(tmp_path / "clone"), "symbolic-ref", "-q", "HEAD"], check=False)
+    assert on_branch.returncode == 0, "the attendee's clone is on the teacher's branch, not a detached HEAD"
     assert manifest["mirror"]["upstream"] > 5, "pip's page for uv, Debian's lists and binutils, kept while recording"
     assert manifest["mirror"]["wheelhouse"] > 10, "the lock's wheels came from the wheelhouse, not fetched twice"
     for tag, image in own_bases.items():
