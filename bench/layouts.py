@@ -22,6 +22,7 @@ if not __package__:  # run as `python bench/layouts.py`: import the packages as 
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.corpus import write_corpus
+from bench.verdict import verdict
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,8 +72,7 @@ def main() -> None:
         eblog, jekyll = medians["eblog"][kind], medians["jekyll"][kind]
         print(f"{kind:<8}{eblog:>13.2f}s{jekyll:>13.2f}s{jekyll / eblog:>14.2f}")
     ratio = medians["jekyll"]["cold"] / medians["eblog"]["cold"]
-    verdict = "met" if ratio <= TARGET else f"missed by {ratio - TARGET:.2f} (load {os.getloadavg()[0]:.2f})"
-    print(f"target: cold Jekyll/eblog <= {TARGET:.2f}: {ratio:.2f}, {verdict}")
+    print(f"target: cold Jekyll/eblog <= {TARGET:.2f}: {verdict(ratio, TARGET)}")
 
 
 if __name__ == "__main__":

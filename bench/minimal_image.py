@@ -25,7 +25,6 @@ slim, requests/s within 5% of slim.
 
 import argparse
 import io
-import os
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ if not __package__:  # run as `python bench/minimal_image.py`: import the packag
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.server_wrk import first_status
+from bench.verdict import verdict
 from testing.ports import port_is_free
 from testing.wrk import SERVER_CPU, wrk
 from workshop.engine import DockerError, Engine, docker_env, run_script
@@ -205,21 +205,12 @@ def main() -> int:
     return 0
 
 
-def verdict(ratio: float, goal: float) -> str:
-    """Met, or by how much it missed; with the load average and the CPU count, either way."""
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    where = f"load average {load} on {os.cpu_count()} CPUs"
-    if ratio >= goal:
-        return f"met ({where})"
-    return f"missed by {100 * (goal - ratio) / goal:.1f}% ({ratio:.3f} against {goal}), with {where}"
-
-
 def report(engine: Engine, tags: dict[str, str], args: argparse.Namespace) -> None:
     sizes = {kind: engine.size(tag) for kind, tag in tags.items()}
     print(
         f"\nimage size: slim {sizes['slim'] / MB:.1f} MB, minimal {sizes['minimal'] / MB:.1f} MB "
         f"({sizes['minimal'] / sizes['slim']:.3f} of slim, {sizes['slim'] / sizes['minimal']:.1f}x smaller)  "
-        f"target <= 24 MB (aim 20): {verdict(24 * MB / sizes['minimal'], 1.0)}"
+        f"target <= 24 MB (aim 20): {verdict(24 * MB / sizes['minimal'], 1.0, at_least=True)}"
     )
     parts = composition(engine, tags["minimal"])
     print("\nminimal image, composition (MB, file bytes):")
@@ -234,7 +225,7 @@ def report(engine: Engine, tags: dict[str, str], args: argparse.Namespace) -> No
         print(f"  {kind:8} {medians[kind] * 1000:6.0f} ms   runs: {' '.join(f'{v * 1000:.0f}' for v in values)}")
     print(
         f"  minimal/slim {medians['minimal'] / medians['slim']:.3f}  target <= 1.0 (no slower): "
-        f"{verdict(medians['slim'] / medians['minimal'], 1.0)}"
+        f"{verdict(medians['slim'] / medians['minimal'], 1.0, at_least=True)}"
     )
 
     rps = throughput(engine, tags, args.port, args.rounds, args.seconds, args.connections)
@@ -248,7 +239,7 @@ def report(engine: Engine, tags: dict[str, str], args: argparse.Namespace) -> No
         print(
             f"  {scenario:16} slim {statistics.median(by_kind['slim']):8.0f}  minimal "
             f"{statistics.median(by_kind['minimal']):8.0f}  minimal/slim {ratio:.3f} "
-            f"(rounds {min(ratios):.3f}-{max(ratios):.3f})  target >= 0.95: {verdict(ratio, 0.95)}"
+            f"(rounds {min(ratios):.3f}-{max(ratios):.3f})  target >= 0.95: {verdict(ratio, 0.95, at_least=True)}"
         )
 
 

@@ -45,6 +45,7 @@ if not __package__:  # run as `python bench/pipeline.py`: import the packages as
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.corpus import write_corpus
+from bench.verdict import load_text, verdict
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -167,9 +168,8 @@ def vs_hugo(root: Path, articles: Path, runs: int) -> None:
     print(f"\nvs Hugo {version}, cold, same {count} articles, median of {runs} runs taking turns:")
     print(
         f"  eblog pipeline {statistics.median(ours):.2f} s ({min(ours):.2f}-{max(ours):.2f}), "
-        f"hugo {statistics.median(theirs):.2f} s ({min(theirs):.2f}-{max(theirs):.2f}); ratio {ratio:.2f} "
-        f"(target <= 0.80: {'met' if ratio <= 0.8 else f'missed by {ratio - 0.8:.2f}'}); "
-        f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs"
+        f"hugo {statistics.median(theirs):.2f} s ({min(theirs):.2f}-{max(theirs):.2f}); "
+        f"ratio, target <= 0.80: {verdict(ratio, 0.8)}; {load_text()}"
     )
 
 
@@ -257,9 +257,8 @@ def growth(root: Path, count: int, checkouts: dict[str, Path], cold: dict[str, f
         ratio, peak = seconds / cold[name], max(peaks.values())
         print(
             f"  {name:<10} {seconds:7.2f} s = {ratio:5.2f}x the {count} ({cold[name]:.2f} s; target <= 10.5x: "
-            f"{'met' if ratio <= 10.5 else f'missed by {ratio - 10.5:.2f}x'}); peak memory {peak / 2**20:6.0f} MB "
-            f"(target <= 500 MB: {'met' if peak <= 500 * 2**20 else f'missed by {peak / 2**20 - 500:.0f} MB'}; "
-            f"{megabytes(peaks)}); "
+            f"{verdict(ratio, 10.5, unit='x')}); peak memory {peak / 2**20:6.0f} MB "
+            f"(target <= 500 MB: {verdict(peak / 2**20, 500, unit=' MB')}; {megabytes(peaks)}); "
             f"load average {load()}"
         )
     largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -300,23 +299,13 @@ def report(count: int, runs: int, timings: dict[str, Timings], base_s: float, fl
 WARM_TARGET_S, EDIT_TARGET_S = 0.15, 0.3
 
 
-def verdict(seconds: float, target: float, load_average: float, cpus: int) -> str:
-    """'met', or by how much (seconds and percent) a time missed its target and under what load: never a bare MISSED."""
-    if seconds <= target:
-        return f"met ({seconds:.3f} s)"
-    over = seconds - target
-    return (
-        f"missed by {over:.3f} s ({seconds:.3f} s, {over / target:.0%} over), "
-        f"load average {load_average:.2f} on {cpus} CPUs"
-    )
-
-
 def target_lines(warm_s: float, edit_s: float, floor_s: float, load_average: float, cpus: int) -> str:
     """The report's line on issue 15's two targets: warm with nothing changed, and one article edited."""
+    load = f"load average {load_average:.2f} on {cpus} CPUs"
     return (
-        f"warm no change <= {WARM_TARGET_S} s: {verdict(warm_s, WARM_TARGET_S, load_average, cpus)} "
+        f"warm no change <= {WARM_TARGET_S} s: {verdict(warm_s, WARM_TARGET_S, unit=' s', load=load)} "
         f"({warm_s / floor_s:.1f}x the interpreter floor); "
-        f"one edit <= {EDIT_TARGET_S} s: {verdict(edit_s, EDIT_TARGET_S, load_average, cpus)}"
+        f"one edit <= {EDIT_TARGET_S} s: {verdict(edit_s, EDIT_TARGET_S, unit=' s', load=load)}"
     )
 
 

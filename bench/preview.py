@@ -34,6 +34,7 @@ if not __package__:  # run as `python bench/preview.py`: import the packages as 
 
 from bench.corpus import write_corpus
 from bench.pipeline import write_hugo_site
+from bench.verdict import verdict
 from testing.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -189,10 +190,9 @@ def main() -> None:
     print(f"load average now {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs")
     print(
         "targets: "
-        f"ratio on {args.count} articles <= 0.50: {'met' if large <= 0.5 else 'MISSED'} ({large:.2f}); "
-        f"RSS growth <= 10%: {'met' if growth <= 0.10 else 'MISSED'}; "
-        f"sample-site p50 <= 100 ms: {'met' if small <= 0.1 else 'MISSED'} ({small * 1000:.0f} ms, "
-        f"{small_ratio:.2f}x hugo's)"
+        f"ratio on {args.count} articles <= 0.50: {verdict(large, 0.5)}; "
+        f"RSS growth <= 10%: {verdict(growth * 100, 10, unit=' %')}; "
+        f"sample-site p50 <= 100 ms: {verdict(small * 1000, 100, unit=' ms')} ({small_ratio:.2f}x hugo's)"
     )
 
 

@@ -36,6 +36,7 @@ if not __package__:  # run as `python bench/server_workers.py`: import the packa
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.server_wrk import python_env, start
+from bench.verdict import verdict
 from testing.ports import free_port
 from testing.server_process import children_of, cpu_seconds, stop
 from testing.server_sample import write_site, write_zip
@@ -96,10 +97,9 @@ def report(runs: dict[str, list[Run]], baseline: str) -> None:
         ratios = [r.per_cpu_second / b.per_cpu_second for r, b in zip(measured, runs[baseline], strict=True)]
         throughput = [r.rps / b.rps for r, b in zip(measured, runs[baseline], strict=True)]
         efficiency = statistics.median(ratios)
-        verdict = "met" if efficiency >= TARGET else "NOT met"
         print(
             f"  {label}: {efficiency:.2f} (range {min(ratios):.2f}-{max(ratios):.2f}; target >= {TARGET:.2f}: "
-            f"{verdict}); req/s x{statistics.median(throughput):.2f}"
+            f"{verdict(efficiency, TARGET, at_least=True)}); req/s x{statistics.median(throughput):.2f}"
         )
 
 

@@ -54,6 +54,7 @@ from pathlib import Path
 if not __package__:  # run as `python bench/server_wrk.py`: import the packages as `python -m` does
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+from bench.verdict import verdict
 from server.__main__ import allow_open_files
 from server.assets import load_zip
 from server.site import CSP
@@ -188,16 +189,6 @@ def machine_load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}, {os.cpu_count()} CPUs"
 
 
-def verdict(value: float, target: float, at_least: bool) -> str:
-    """``value``, then ``met`` or by how much it misses ``target`` (a floor if ``at_least``, else a ceiling).
-
-    Three decimals, so a value just short of the target never reads as the target itself.
-    """
-    if value >= target if at_least else value <= target:
-        return f"{value:.3f}, met"
-    return f"{value:.3f}, missed by {abs(value - target):.3f} ({abs(value / target - 1):.1%})"
-
-
 def check_same_answers(nginx_port: int, eblog_port: int) -> None:
     """Both servers must give the same status and body size per scenario, or the race is unfair."""
     for name, path, headers in SCENARIOS:
@@ -289,7 +280,8 @@ def report_ratios(samples: Samples, baseline: str) -> None:
         p99 = max(statistics.median(r.p99_ms for r in runs) for runs in by_scenario.values())
         print(f"  {label}: {'; '.join(parts)}; worst median p99 {p99:.2f} ms; socket errors {errors}")
         gzip = statistics.median(round_ratios(samples, label, baseline, GZIP_PAGE, "rps"))
-        print(f"    target >= {TARGET_RPS:.2f} of {baseline}'s req/s ({GZIP_PAGE}): {verdict(gzip, TARGET_RPS, True)}")
+        met = verdict(gzip, TARGET_RPS, at_least=True)
+        print(f"    target >= {TARGET_RPS:.2f} of {baseline}'s req/s ({GZIP_PAGE}): {met}")
         # The same comparison by CPU time: what req/s would show on a machine with no other work.
         cpu = statistics.median(1 / r for r in round_ratios(samples, label, baseline, GZIP_PAGE, "cpu_us"))
         print(f"    {baseline}'s CPU per request over this one's ({GZIP_PAGE}, median of rounds): {cpu:.2f}")
@@ -307,7 +299,7 @@ def report_tails(samples: Samples, baseline: str, connections: int) -> None:
         ratio = statistics.median(ratios)
         print(
             f"  {label}: p99 {p99:.2f} ms, ratio {ratio:.2f} (range {min(ratios):.2f}-{max(ratios):.2f}); "
-            f"target <= {TARGET_P99:.1f}x: {verdict(ratio, TARGET_P99, False)}"
+            f"target <= {TARGET_P99:.1f}x: {verdict(ratio, TARGET_P99)}"
         )
 
 
