@@ -92,17 +92,15 @@ def build_images(engine: Engine, scratch: Path, proxy: dict[str, str]) -> list[s
     return tags
 
 
-def trusting_bases(engine: Engine, ca: Path) -> dict[str, str]:
-    """Tag each base image's name on a copy that trusts the room's authority; the ids the names had.
-
-    The copies stay in the engine, untagged, as the base of the steps' images built on them.
-    """
-    before = {}
+def trusting_bases(engine: Engine, ca: Path) -> tuple[dict[str, str], list[str]]:
+    """Tag each base image's name on a copy that trusts the room's authority; the ids the names had, and the copies'."""
+    before, copies = {}, []
     for variant, tag in BASE_IMAGES.items():
         run_script("base-image", variant, env=engine.env)
         before[tag] = engine("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
-        engine("tag", trust.trust_in_image(engine, tag, ca), tag)
-    return before
+        copies.append(trust.trust_in_image(engine, tag, ca))
+        engine("tag", copies[-1], tag)
+    return before, copies
 
 
 def record_the_room(engine: Engine, content: Path) -> tuple[list[str], mirror.Tally]:
@@ -116,7 +114,7 @@ def record_the_room(engine: Engine, content: Path) -> tuple[list[str], mirror.Ta
     tls = mirror.tls_context(folder / trust.CERTIFICATE_FILE, folder / trust.KEY_FILE)
     server = mirror.MirrorServer(mirror.Store.open(folder, content / "wheels"), tls, recording=True)
     server.start()
-    before = trusting_bases(engine, folder / trust.CA_FILE)
+    before, copies = trusting_bases(engine, folder / trust.CA_FILE)
     try:
         with tempfile.TemporaryDirectory(prefix="eblog-workshop-build-") as scratch:
             tags = build_images(engine, Path(scratch), server.build_args())
@@ -125,6 +123,7 @@ def record_the_room(engine: Engine, content: Path) -> tuple[list[str], mirror.Ta
         server.shutdown()
         for tag, image in before.items():
             engine("tag", image, tag)
+        engine("rmi", *copies, check=False)  # saved in the file; the test checks they are gone
     return [*BASE_IMAGES.values(), *tags], server.tally
 
 

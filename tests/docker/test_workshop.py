@@ -108,6 +108,8 @@ def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mir
     assert manifest["mirror"]["wheelhouse"] > 10, "the lock's wheels came from the wheelhouse, not fetched twice"
     for tag, image in own_bases.items():
         assert image_id(docker, tag) == image, "prep gave this engine its own base images back"
+    trusting = docker("images", "--quiet", "--filter", "dangling=true", "--filter", f"label={trust.LABEL}")
+    assert trusting.stdout.split() == [], "prep removed its trusting copies (saved in the file)"
     server = None
     try:
         for tag in steps:
@@ -144,8 +146,8 @@ def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mir
             docker("tag", image, tag)
         for tag in steps:
             docker("rmi", tag, check=False)
-        trusting = docker("images", "--quiet", "--filter", "dangling=true", "--filter", f"label={trust.LABEL}")
-        for image in trusting.stdout.split():  # the steps' base, untagged since prep gave the names back
+        copies = docker("images", "--quiet", "--filter", "dangling=true", "--filter", f"label={trust.LABEL}")
+        for image in copies.stdout.split():  # load's copies, untagged once the names are given back above
             docker("rmi", image, check=False)
         docker.cleanup()
 
