@@ -111,8 +111,7 @@ def record_the_room(engine: Engine, content: Path) -> tuple[list[str], mirror.Ta
     folder = content / "mirror"
     folder.mkdir()
     trust.make_certificates(folder)
-    tls = mirror.tls_context(folder / trust.CERTIFICATE_FILE, folder / trust.KEY_FILE)
-    server = mirror.MirrorServer(mirror.Store.open(folder, content / "wheels"), tls, recording=True)
+    server = mirror.room_server(content, recording=True)
     server.start()
     before, copies = trusting_bases(engine, folder / trust.CA_FILE)
     try:

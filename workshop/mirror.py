@@ -38,6 +38,7 @@ PORT = 3141  # fixed, so that every shell and script of the laptop finds the one
 HTTPS_HOSTS = ("pypi.org", "files.pythonhosted.org")
 NOT_PROXIED = "localhost,127.0.0.1,::1"  # the suite's own servers, in the builds that run tests
 INDEX = "index.json"
+CERTIFICATE_FILE, KEY_FILE = "mirror.crt", "mirror.key"  # beside the index: what workshop/trust.py signs
 FORWARDED_HEADERS = ("Accept", "User-Agent")
 
 
@@ -76,7 +77,7 @@ class Store:
         partial.write_bytes(body)
         partial.replace(path)
         with self.lock:
-            self.entries[url] = {"file": name, "content_type": content_type, "size": len(body)}
+            self.entries[url] = {"file": name, "content_type": content_type}
             index = self.folder / INDEX
             index.with_suffix(".partial").write_text(json.dumps(self.entries, indent=1, sort_keys=True) + "\n")
             index.with_suffix(".partial").replace(index)
@@ -257,13 +258,21 @@ def answering(port: int = PORT) -> bool:
     return True
 
 
+def room_server(room: Path, recording: bool, port: int = 0, echo: bool = False) -> MirrorServer:
+    """The mirror over a room's layout (room/mirror: kept answers and certificate; room/wheels), not started.
+
+    `prep` writes that layout and records into it; `load` unpacks it and replays from it.
+    """
+    folder = room / "mirror"
+    tls = tls_context(folder / CERTIFICATE_FILE, folder / KEY_FILE)
+    return MirrorServer(Store.open(folder, room / "wheels"), tls, recording, port=port, echo=echo)
+
+
 def serve(room: Path = ROOM, port: int = PORT) -> None:
     """The room's mirror in this process, replaying only, until it is stopped."""
-    folder = room / "mirror"
-    tls = tls_context(folder / "mirror.crt", folder / "mirror.key")
-    server = MirrorServer(Store.open(folder, room / "wheels"), tls, recording=False, port=port, echo=True)
+    server = room_server(room, recording=False, port=port, echo=True)
     (room / "mirror.pid").write_text(f"{os.getpid()}\n")
-    print(f"mirror: answering on {server.address} from {folder}", file=sys.stderr, flush=True)
+    print(f"mirror: answering on {server.address} from {room / 'mirror'}", file=sys.stderr, flush=True)
     server.serve_forever()
 
 

@@ -12,12 +12,10 @@ import tempfile
 from pathlib import Path
 
 from workshop.engine import DockerError, Engine
-from workshop.mirror import HTTPS_HOSTS
+from workshop.mirror import CERTIFICATE_FILE, HTTPS_HOSTS, KEY_FILE
 
 WEEKS = 8
 CA_FILE = "ca.crt"
-CERTIFICATE_FILE = "mirror.crt"
-KEY_FILE = "mirror.key"
 TRUSTED_AS = "/usr/local/share/ca-certificates/eblog-workshop-mirror.crt"
 LABEL = "org.eblog.workshop-mirror-ca"
 

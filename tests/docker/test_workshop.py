@@ -119,7 +119,8 @@ def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mir
         for tag in steps:
             assert docker("image", "inspect", tag, check=False).returncode == 0, tag
         assert len(sorted((room / "wheels").glob("*.whl"))) == bundle.wheel_count(manifest)
-        server = replaying_mirror(room)
+        server = mirror.room_server(room, recording=False)
+        server.start()
         docker("builder", "prune", "--force", "--filter", "type=exec.cachemount", timeout=600)
         cut_off = tuple(f"--add-host={host}:127.0.0.9" for host in OFF_THE_NETWORK)
         no_network = tmp_path / "unreachable"
@@ -154,14 +155,6 @@ def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mir
 
 def image_id(docker: Engine, tag: str) -> str:
     return docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
-
-
-def replaying_mirror(room: Path) -> mirror.MirrorServer:
-    folder = room / "mirror"
-    tls = mirror.tls_context(folder / "mirror.crt", folder / "mirror.key")
-    server = mirror.MirrorServer(mirror.Store.open(folder, room / "wheels"), tls, recording=False)
-    server.start()
-    return server
 
 
 def test_load_refuses_a_damaged_file(docker: Engine, tmp_path: Path) -> None:

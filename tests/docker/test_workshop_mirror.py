@@ -21,7 +21,7 @@ import pytest
 from testing.ports import free_port
 from workshop import trust
 from workshop.engine import REPO
-from workshop.mirror import MirrorServer, Store, tls_context
+from workshop.mirror import CERTIFICATE_FILE, KEY_FILE, MirrorServer, Store, tls_context
 
 WHEEL = "demo-1.0-py3-none-any.whl"
 
@@ -36,7 +36,7 @@ def authority(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mirror(folder: Path, authority: Path, recording: bool) -> MirrorServer:
     (folder / "kept").mkdir(exist_ok=True)
     (folder / "wheels").mkdir(exist_ok=True)
-    tls = tls_context(authority / trust.CERTIFICATE_FILE, authority / trust.KEY_FILE)
+    tls = tls_context(authority / CERTIFICATE_FILE, authority / KEY_FILE)
     server = MirrorServer(Store.open(folder / "kept", folder / "wheels"), tls, recording=recording)
     server.start()
     return server
@@ -163,7 +163,7 @@ def test_the_mirror_command_starts_one_process_that_outlives_it_and_stops_it(tmp
     room, port = tmp_path / "room", free_port()
     (room / "mirror").mkdir(parents=True)
     (room / "wheels").mkdir()
-    for name in (trust.CA_FILE, trust.CERTIFICATE_FILE, trust.KEY_FILE):
+    for name in (trust.CA_FILE, CERTIFICATE_FILE, KEY_FILE):
         shutil.copy2(authority / name, room / "mirror" / name)
     (room / "wheels" / WHEEL).write_bytes(b"from the room")
     where = (f"--room={room}", f"--port={port}")
