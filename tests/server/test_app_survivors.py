@@ -121,9 +121,15 @@ def test_create_app_passes_its_settings_on(site_zip: Path) -> None:
 
 
 def test_app_from_settings(site_zip: Path) -> None:
-    settings = Settings(zip=site_zip, access_log="json", cdn_max_age=5, base_path="/b", max_site_bytes=10**9)
+    limits = Limits(max_connections=3)
+    settings = Settings(zip=site_zip, access_log="json", cdn_max_age=5, base_path="/b", limits=limits)
     app = app_from(settings)
     assert app.access_log is not None and app.access_log.style == "json"
+    assert app.limits is limits
+    page = next(path for path in app.site.routes if path.endswith("/"))
+    assert dict(app.site.routes[page].identity.ok)[b"cache-control"] == (
+        b"public, max-age=60, s-maxage=5, stale-while-revalidate=5"
+    )
     assert app.summary.endswith("under /b/")
     assert app_from(Settings(zip=site_zip, access_log="off")).access_log is None
     with pytest.raises(server.assets.SiteError):

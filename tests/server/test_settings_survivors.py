@@ -176,3 +176,14 @@ def test_quiet_and_verbose_exclude_each_other(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         load(["-q", "-v"], {})
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("counted", "workers"), [(3, 3), (None, 1)])
+def test_auto_workers_without_an_affinity_mask_count_the_cpus(
+    counted: int | None, workers: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the OS has no sched_getaffinity (macOS), os.cpu_count() decides; unknown, one worker."""
+    monkeypatch.delattr(os, "sched_getaffinity")
+    monkeypatch.setattr(os, "cpu_count", lambda: counted)
+    monkeypatch.setattr(settings, "CGROUP_CPU_MAX", tmp_path / "absent")
+    assert load(["--workers", "auto"], {}).workers == workers
