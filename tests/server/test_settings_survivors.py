@@ -167,8 +167,8 @@ HELP = [
 
 
 def test_help_names_every_flag_its_variable_and_what_it_does() -> None:
-    text = " ".join(settings.parser().format_help().split())
-    missing = [line for line in HELP if line not in text]
+    text = " " + " ".join(settings.parser().format_help().split()) + " "
+    missing = [line for line in HELP if f" {line} " not in text]
     assert missing == []
 
 
@@ -187,3 +187,10 @@ def test_auto_workers_without_an_affinity_mask_count_the_cpus(
     monkeypatch.setattr(os, "cpu_count", lambda: counted)
     monkeypatch.setattr(settings, "CGROUP_CPU_MAX", tmp_path / "absent")
     assert load(["--workers", "auto"], {}).workers == workers
+
+
+def test_version_names_the_server(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        load(["--version"], {})
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.startswith("eblog-server (eblog) ")
