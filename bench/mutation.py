@@ -100,7 +100,8 @@ def install() -> None:
 def run_mutmut(patterns: list[str], max_children: int) -> None:
     MUTANTS.mkdir(exist_ok=True)
     command = [str(REPO / ".venv/bin/mutmut"), "run", "--max-children", str(max_children), *patterns]
-    print(f"mutation: {' '.join(command[1:])} (output in {LOG.relative_to(REPO)})", flush=True)
+    shown = command[1:] if len(patterns) <= 10 else [*command[1:4], f"({len(patterns)} mutants)"]
+    print(f"mutation: {' '.join(shown)} (output in {LOG.relative_to(REPO)})", flush=True)
     with LOG.open("w") as log:
         done = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode != 0:
@@ -241,11 +242,11 @@ def report_sample(by_module: dict[str, dict[str, int | None]], population: int, 
             for group in {folder.split("/")[0], folder}:
                 groups[group].add(name, status)
     drawn = sum(len(codes) for codes in by_module.values())
-    print(f"\nsample: {drawn} of the {population} mutants, drawn with seed {seed}")
-    print(f"\n{'package':16} {'drawn':>6} " + " ".join(f"{c:>11}" for c in COLUMNS) + "  killed share (95% Wilson)")
+    print(f"\nsample: {drawn} of the {population:,} mutants, drawn with seed {seed}")
+    print(f"\n{'package':24} {'drawn':>6} " + " ".join(f"{c:>11}" for c in COLUMNS) + "  killed share (95% Wilson)")
     for group, tally in sorted(groups.items(), key=lambda item: (item[0].split("/")[0], item[0])):
         cells = " ".join(f"{tally.counts[c]:>11}" for c in COLUMNS)
-        print(f"{group:16} {sum(tally.counts.values()):>6} {cells}  {share(tally.caught(), tally.tested())}")
+        print(f"{group:24} {sum(tally.counts.values()):>6} {cells}  {share(tally.caught(), tally.tested())}")
     reached = total.tested() - total.counts["no tests"]
     print(f"\nkilled:                       {share(total.caught(), total.tested())}")
     print(f"reached by no test:           {share(total.counts['no tests'], total.tested())}")

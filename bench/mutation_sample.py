@@ -21,7 +21,7 @@ def wilson(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
     spread = z * z / trials
     centre = (share + spread / 2) / (1 + spread)
     half = z / (1 + spread) * math.sqrt(share * (1 - share) / trials + spread / (4 * trials))
-    return centre - half, centre + half
+    return max(0.0, centre - half), min(1.0, centre + half)  # rounding can stray past 0 or 1 (0/9: -2.8e-17)
 
 
 def share(successes: int, trials: int) -> str:

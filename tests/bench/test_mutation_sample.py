@@ -21,6 +21,7 @@ NAMES = [f"server.site.x_answer__mutmut_{number}" for number in range(1, 101)]
         (0, 10, 0.0, 0.2775),  # none: the interval still reaches 27.7 %, not the textbook's [0, 0]
         (10, 10, 0.7225, 1.0),
         (37, 50, 0.6045, 0.8413),  # p = 0.74: centre 0.7229, half width 0.1184
+        (0, 9, 0.0, 0.2991),  # centre 0.1496 = half width: computed, the low end is -2.8e-17, not 0
     ],
 )
 def test_wilson_interval_worked_by_hand(successes: int, trials: int, low: float, high: float) -> None:
@@ -35,6 +36,7 @@ def test_wilson_refuses_what_is_not_a_proportion(successes: int, trials: int) ->
 
 def test_a_share_is_the_count_the_percentage_and_the_interval() -> None:
     assert share(37, 50) == "37/50 = 74.0% (95%: 60.4% to 84.1%)"
+    assert share(0, 9) == "0/9 = 0.0% (95%: 0.0% to 29.9%)"  # not "-0.0%"
     assert share(0, 0) == "-"
 
 
@@ -78,9 +80,9 @@ def test_the_sample_report_gives_each_package_and_the_shares(
             "server.site.x_c__mutmut_1": 33,
         },
     }
-    total = mutation.report_sample(by_module, population=100, seed=7)
+    total = mutation.report_sample(by_module, population=1000, seed=7)
     lines = capsys.readouterr().out.splitlines()
-    assert "sample: 5 of the 100 mutants, drawn with seed 7" in lines
+    assert "sample: 5 of the 1,000 mutants, drawn with seed 7" in lines
     rows = [line.split()[:8] for line in lines if line.startswith(("cmd", "server"))]
     # package, drawn, killed, rechecked, timeout, survived, no tests, not checked
     assert rows == [
