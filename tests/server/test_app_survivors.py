@@ -172,3 +172,8 @@ def test_read_commit(written: bytes | None, commit: str, tmp_path: Path, monkeyp
         (tmp_path / "commit.txt").write_bytes(written)
     monkeypatch.setattr(app_module, "files", lambda package: tmp_path if package == "server" else None)
     assert read_commit() == commit
+
+
+def test_create_app_without_a_zip_serves_the_packaged_one(site_zip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_module, "default_zip", lambda: site_zip)
+    assert f" assets from {site_zip} (" in create_app().summary
