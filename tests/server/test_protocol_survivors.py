@@ -1,0 +1,192 @@
+"""server/protocol.py in process: each refusal's exact bytes and log record, the framing rules, escaping.
+
+Written for the mutants the rest of the suite let live (see bench/mutation-survivors.md): the
+refusals are compared byte for byte with answers written out here, the Date field held still.
+"""
+
+import asyncio
+import http
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server import protocol
+from server.accesslog import AccessLog
+from server.app import EblogApp, create_app
+from server.protocol import escape_request_line
+from server.settings import Limits
+from testing.server_sample import write_site, write_zip
+from tests.server.test_server_protocol import converse
+
+COMMON = (
+    b"x-eblog-commit: unknown\r\n"
+    b"x-content-type-options: nosniff\r\n"
+    b"content-security-policy: default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
+    b"referrer-policy: strict-origin-when-cross-origin\r\n"
+    b"x-frame-options: DENY\r\n"
+)
+
+
+def refusal(status_line: bytes, reason: bytes) -> bytes:
+    """A refusal as the connection writes it: plain text, not stored, the site's headers, then closed."""
+    body = reason + b"\n"
+    return (
+        status_line + b"\r\ndate: X\r\ncontent-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\n"
+        + COMMON + b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body) + body
+    )  # fmt: skip
+
+
+# Python's own phrase: "Request-URI Too Long" up to 3.12, RFC 9110's "URI Too Long" after.
+URI_TOO_LONG = http.HTTPStatus.REQUEST_URI_TOO_LONG.phrase.encode("ascii")
+
+
+class Recorder(AccessLog):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[tuple[dict[str, Any], int, int, str]] = []
+
+    def record(self, scope: Any, status: int, size: int, encoding: str, started: float) -> None:
+        assert isinstance(started, float)
+        self.records.append((dict(scope), status, size, encoding))
+
+
+@pytest.fixture(autouse=True)
+def still_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(protocol.Clock, "date_line", classmethod(lambda cls: b"date: X\r\n"))
+
+
+@pytest.fixture(scope="module")
+def site_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("protocol")
+    write_site(root / "site")
+    write_zip(root / "site", root / "site.zip")
+    return root / "site.zip"
+
+
+def make_app(site_zip: Path, limits: Limits | None = None) -> tuple[EblogApp, Recorder]:
+    app = create_app(site_zip, access_log=False, limits=limits)
+    log = Recorder()
+    app.access_log = log
+    return app, log
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status_line", "reason"),
+    [
+        (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", b"HTTP/1.1 505", b"HTTP Version Not Supported"),
+        (b"GET / HTTP/9.9\r\nHost: a\r\n\r\n", b"HTTP/1.1 505", b"HTTP Version Not Supported"),
+        (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"HTTP/1.1 505", b"HTTP Version Not Supported"),
+        (b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),  # no Host
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),
+        (b"GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),
+        (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),
+        (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", b"HTTP/1.1 501", b"Not Implemented"),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+         b"HTTP/1.1 501", b"Not Implemented"),  # two fields are one list: "gzip,chunked"
+        (b"GET foo HTTP/1.1\r\nHost: a\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),
+        (b"GARBAGE\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),
+    ],
+)  # fmt: skip
+def test_each_refusal_byte_for_byte(site_zip: Path, request_bytes: bytes, status_line: bytes, reason: bytes) -> None:
+    app, _ = make_app(site_zip)
+    written, transport = asyncio.run(converse(app, request_bytes))
+    assert written == refusal(status_line + b" " + reason, reason)
+    assert transport.eof and transport.reading  # half-closed, still reading (to drop the rest)
+
+
+def test_chunked_and_keep_alive_requests_are_served(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    chunked = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked \r\n\r\n0\r\n\r\n"
+    written, transport = asyncio.run(converse(app, chunked + b"GET / HTTP/1.0\r\n\r\n"))
+    assert written.startswith(b"HTTP/1.1 405 Method Not Allowed\r\n")
+    assert b"HTTP/1.1 200 OK\r\n" in written and written.count(b"connection: close\r\n") == 1
+    assert [record[1] for record in log.records] == [405, 200]
+    assert transport.eof  # HTTP/1.0 without keep-alive: closed after its answer
+
+
+def test_a_refusal_is_logged_with_its_target_or_a_dash(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    asyncio.run(converse(app, b"GET /x HTTP/1.1\r\n\r\n"))
+    asyncio.run(converse(app, b"GARBAGE\r\n\r\n"))
+    client = ("127.0.0.1", 8080)
+    assert log.records == [
+        ({"method": "-", "path": "-", "raw_path": b"/x", "client": client}, 400, 12, "-"),
+        ({"method": "-", "path": "-", "raw_path": b"-", "client": client}, 400, 12, "-"),
+    ]
+
+
+def test_too_many_connections_get_503(site_zip: Path) -> None:
+    app, log = make_app(site_zip, Limits(max_connections=0))
+    written, _ = asyncio.run(converse(app))
+    assert written == refusal(b"HTTP/1.1 503 Service Unavailable", b"Service Unavailable")
+    assert [record[1:] for record in log.records] == [(503, 20, "-")]
+
+
+@pytest.mark.parametrize(
+    ("head", "status_line", "reason"),
+    [
+        (b"GET /" + b"a" * 200 + b" HTTP/1.1\r\nHost: a\r\n\r\n", b"HTTP/1.1 414", URI_TOO_LONG),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"v" * 200 + b"\r\n\r\n", b"HTTP/1.1 431",
+         b"Request Header Fields Too Large"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\n" + b"X: vvvvvvvvvvvvvvvvvvvvvvvvv\r\n" * 20 + b"\r\n", b"HTTP/1.1 431",
+         b"Request Header Fields Too Large"),
+    ],
+)  # fmt: skip
+def test_limits_on_a_head_in_one_read(site_zip: Path, head: bytes, status_line: bytes, reason: bytes) -> None:
+    app, _ = make_app(site_zip, Limits(max_request_line=128, max_header_line=128, max_head=512))
+    written, _ = asyncio.run(converse(app, head))
+    assert written == refusal(status_line + b" " + reason, reason)
+
+
+def test_limits_at_their_exact_bounds(site_zip: Path) -> None:
+    """A field of exactly max_header_line bytes (name, ": " and value) passes; one byte more is refused."""
+    app, _ = make_app(site_zip, Limits(max_request_line=128, max_header_line=64, max_head=1024))
+    exact = b"X: " + b"v" * 61  # 1 + 61 + 2 = 64
+    over = b"X: " + b"v" * 62
+    ok, _ = asyncio.run(converse(app, b"GET / HTTP/1.1\r\nHost: a\r\n" + exact + b"\r\n\r\n"))
+    refused, _ = asyncio.run(converse(app, b"GET / HTTP/1.1\r\nHost: a\r\n" + over + b"\r\n\r\n"))
+    assert ok.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert refused.startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_failing_site_answers_500_and_logs_the_cause(
+    site_zip: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, _ = make_app(site_zip)
+
+    def broken(scope: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app, "answer", broken)
+    with caplog.at_level(logging.ERROR, logger="uvicorn.error"):
+        written, _ = asyncio.run(converse(app, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written == refusal(b"HTTP/1.1 500 Internal Server Error", b"Internal Server Error")
+    [entry] = [record for record in caplog.records if record.name == "uvicorn.error"]
+    assert entry.getMessage() == "Exception while answering a request"
+    assert entry.exc_info is not None and str(entry.exc_info[1]) == "boom"
+
+
+@pytest.mark.parametrize(
+    ("data", "escaped"),
+    [
+        (b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", b"GET /caf%C3%A9 HTTP/1.1\r\nHost: a\r\n\r\n"),
+        (b"GET /\xc3\xa9?q=\xc3\xa9 HTTP/1.1", b"GET /%C3%A9?q=%C3%A9 HTTP/1.1"),  # no newline yet
+        (b"GET /\xff HTTP/1.1\r\nX: \xff\r\n\r\n", b"GET /%FF HTTP/1.1\r\nX: \xff\r\n\r\n"),  # the first line only
+        (b"\nGET /\xff", b"\nGET /\xff"),  # an empty first line: ASCII, nothing to escape
+        (b"GET /a%20b HTTP/1.1\r\n", b"GET /a%20b HTTP/1.1\r\n"),
+    ],
+)
+def test_escape_request_line(data: bytes, escaped: bytes) -> None:
+    assert escape_request_line(data) == escaped
+
+
+def test_a_non_ascii_target_is_served_escaped(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    written, _ = asyncio.run(converse(app, b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written.startswith(b"HTTP/1.1 404 Not Found\r\n")
+    assert log.records[0][0]["raw_path"] == b"/caf%C3%A9"
+    assert log.records[0][0]["path"] == "/caf\u00e9"
