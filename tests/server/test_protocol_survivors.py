@@ -190,3 +190,87 @@ def test_a_non_ascii_target_is_served_escaped(site_zip: Path) -> None:
     assert written.startswith(b"HTTP/1.1 404 Not Found\r\n")
     assert log.records[0][0]["raw_path"] == b"/caf%C3%A9"
     assert log.records[0][0]["path"] == "/caf\u00e9"
+
+
+def test_one_connection_under_a_limit_of_one_is_served(site_zip: Path) -> None:
+    app, _ = make_app(site_zip, Limits(max_connections=1))
+    written, _ = asyncio.run(converse(app, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written.startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+class Scripted(EblogApp):
+    """An app whose ASGI side (the probes' path) sends what a test scripts, and keeps the scope it got."""
+
+    messages: list[dict[str, Any]]
+    scopes: list[dict[str, Any]]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.scopes.append(dict(scope))
+        for message in self.messages:
+            await send(message)
+        if not self.messages:
+            raise RuntimeError("no answer")
+
+
+def scripted(site_zip: Path, *messages: dict[str, Any]) -> Scripted:
+    made = create_app(site_zip, access_log=False)
+    app = Scripted(made.site, made.summary, None, made.limits, made.log)
+    app.messages, app.scopes = list(messages), []
+    return app
+
+
+def test_the_asgi_scope_the_protocol_builds(site_zip: Path) -> None:
+    app = scripted(site_zip, {"type": "http.response.start", "status": 204, "headers": []})
+    asyncio.run(converse(app, b"GET /healthz?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"))
+    [scope] = app.scopes
+    assert {key: scope[key] for key in ("type", "method", "path", "raw_path", "query_string", "http_version")} == {
+        "type": "http",
+        "method": "GET",
+        "path": "/healthz",
+        "raw_path": b"/healthz",
+        "query_string": b"x=1",
+        "http_version": "1.1",
+    }
+    assert (scope["asgi"], scope["scheme"], scope["root_path"], scope["state"]) == (
+        {"version": "3.0", "spec_version": "2.3"}, "http", "", {}
+    )  # fmt: skip
+    assert (scope["server"], scope["client"]) == (("127.0.0.1", 8080), ("127.0.0.1", 8080))
+    assert scope["headers"] == [(b"host", b"a")]
+
+
+def test_an_app_body_in_pieces_without_a_length_gets_one(site_zip: Path) -> None:
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+    app = scripted(
+        site_zip, start, {"type": "http.response.body", "body": b"ab", "more_body": True},
+        {"type": "http.response.body", "body": b"cd"},
+    )  # fmt: skip
+    written, _ = asyncio.run(converse(app, b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written == b"HTTP/1.1 200 OK\r\ndate: X\r\ncontent-type: text/plain\r\ncontent-length: 4\r\n\r\nabcd"
+    written, _ = asyncio.run(converse(app, b"HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written == b"HTTP/1.1 200 OK\r\ndate: X\r\ncontent-type: text/plain\r\ncontent-length: 4\r\n\r\n"
+
+
+def test_an_app_length_is_not_sent_twice(site_zip: Path) -> None:
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"Content-Length", b"2")]}
+    app = scripted(site_zip, start, {"type": "http.response.body", "body": b"ok"})
+    written, _ = asyncio.run(converse(app, b"GET /livez HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written == b"HTTP/1.1 200 OK\r\ndate: X\r\nContent-Length: 2\r\n\r\nok"
+
+
+def test_an_app_that_fails_before_answering_gets_the_connections_500(
+    site_zip: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = scripted(site_zip)
+    with caplog.at_level(logging.ERROR, logger="uvicorn.error"):
+        written, _ = asyncio.run(
+            converse(app, b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        )
+    body = b"Internal Server Error\n"
+    first = (
+        b"HTTP/1.1 500 Internal Server Error\r\ndate: X\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        b"cache-control: no-store\r\n" + COMMON + b"content-length: %d\r\n\r\n" % len(body) + body
+    )
+    assert written.startswith(first)
+    assert written[len(first) :].startswith(b"HTTP/1.1 200 OK\r\n")  # the connection goes on
+    [entry] = [record for record in caplog.records if record.name == "uvicorn.error"]
+    assert entry.getMessage() == "Exception in ASGI application"
