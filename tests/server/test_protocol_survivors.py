@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from server import protocol
-from server.accesslog import AccessLog
 from server.app import EblogApp, create_app
 from server.protocol import escape_request_line
 from server.settings import Limits
+from testing.recording_log import RecordingLog
 from testing.server_sample import write_site, write_zip
 from tests.server.test_server_protocol import converse
 
@@ -43,16 +43,6 @@ def refusal(status_line: bytes, reason: bytes) -> bytes:
 URI_TOO_LONG = http.HTTPStatus.REQUEST_URI_TOO_LONG.phrase.encode("ascii")
 
 
-class Recorder(AccessLog):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[tuple[dict[str, Any], int, int, str]] = []
-
-    def record(self, scope: Any, status: int, size: int, encoding: str, started: float) -> None:
-        assert isinstance(started, float)
-        self.records.append((dict(scope), status, size, encoding))
-
-
 @pytest.fixture(autouse=True)
 def still_date(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(protocol.Clock, "date_line", classmethod(lambda cls: b"date: X\r\n"))
@@ -66,9 +56,9 @@ def site_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "site.zip"
 
 
-def make_app(site_zip: Path, limits: Limits | None = None) -> tuple[EblogApp, Recorder]:
+def make_app(site_zip: Path, limits: Limits | None = None) -> tuple[EblogApp, RecordingLog]:
     app = create_app(site_zip, access_log=False, limits=limits)
-    log = Recorder()
+    log = RecordingLog()
     app.access_log = log
     return app, log
 
