@@ -55,6 +55,16 @@ class Stream(io.StringIO):
             raise self.error("closed or gone")
 
 
+@pytest.fixture(autouse=True)
+def signals_not_raised_again(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """uvicorn raises each signal it handled again once serve() returns, so the default action
+    (or a KeyboardInterrupt, from asyncio.run's own SIGINT handler) follows; here the signals only
+    come from the tests' calls, and raised for real they would stop the test run itself."""
+    raised: list[int] = []
+    monkeypatch.setattr(signal, "raise_signal", raised.append)
+    return raised
+
+
 @pytest.fixture
 def exits(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_exit(status: int) -> None:
