@@ -52,6 +52,7 @@ LOG = MUTANTS / "bench-mutation.log"
 RECHECKED = MUTANTS / "bench-rechecked.json"  # survivor -> the test that failed when run again, or ""
 FAST = "not docker and not slow and not browser and not articles"
 PACKAGES = ("server", "cmd")
+TEST_FOLDERS = ("tests", "testing")  # what a recheck copies into mutants/ again
 # mutmut's exit codes for a mutant (mutmut/stats.py); anything else is "suspicious".
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout"}
 STATUS |= dict.fromkeys((24, -24, 152, 255), "timeout") | {37: "type check"}
@@ -154,8 +155,11 @@ def recheck(names: list[str]) -> None:
     function serves the mutant named in MUTANT_UNDER_TEST, so pytest can run it directly in mutants/.
     The tests written for survivors run first, alone: a kill is then found in seconds, without
     collecting the whole folder (most of a folder run's time); only a mutant they miss runs the folder.
+    The tests and their helpers (testing/) are copied as they are now: a test importing a helper
+    added since the run would otherwise fail to import, and that failure would count as a kill.
     """
-    shutil.copytree(REPO / "tests", MUTANTS / "tests", dirs_exist_ok=True)
+    for folder in TEST_FOLDERS:
+        shutil.copytree(REPO / folder, MUTANTS / folder, dirs_exist_ok=True)
     found: dict[str, str] = json.loads(RECHECKED.read_text()) if RECHECKED.exists() else {}
     for name in names:
         folder = test_folder(name)
