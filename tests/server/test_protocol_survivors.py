@@ -7,14 +7,16 @@ refusals are compared byte for byte with answers written out here, the Date fiel
 import asyncio
 import http
 import logging
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from server import protocol
 from server.app import EblogApp, create_app
-from server.protocol import escape_request_line
+from server.protocol import Sweeper, collector, escape_request_line, find_app, request_body, request_target
 from server.settings import Limits
 from testing.recording_log import RecordingLog
 from testing.server_sample import write_site, write_zip
@@ -41,6 +43,9 @@ def refusal(status_line: bytes, reason: bytes) -> bytes:
 
 # Python's own phrase: "Request-URI Too Long" up to 3.12, RFC 9110's "URI Too Long" after.
 URI_TOO_LONG = http.HTTPStatus.REQUEST_URI_TOO_LONG.phrase.encode("ascii")
+
+
+REAL_DATE_LINE = protocol.Clock.date_line  # before still_date holds it
 
 
 @pytest.fixture(autouse=True)
@@ -264,3 +269,72 @@ def test_an_app_that_fails_before_answering_gets_the_connections_500(
     assert written[len(first) :].startswith(b"HTTP/1.1 200 OK\r\n")  # the connection goes on
     [entry] = [record for record in caplog.records if record.name == "uvicorn.error"]
     assert entry.getMessage() == "Exception in ASGI application"
+
+
+def test_the_date_field_is_made_once_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1700000000.2]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    monkeypatch.setattr(protocol.Clock, "second", 0)
+    first = REAL_DATE_LINE()
+    assert first == b"date: Tue, 14 Nov 2023 22:13:20 GMT\r\n"
+    now[0] = 1700000000.9
+    assert REAL_DATE_LINE() is first
+    now[0] = 1700000001.0
+    assert REAL_DATE_LINE() == b"date: Tue, 14 Nov 2023 22:13:21 GMT\r\n"
+
+
+class Connection:
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.timeouts = 0
+
+    def timed_out(self) -> None:
+        self.timeouts += 1
+
+
+def test_the_sweeper_times_out_connections_past_their_deadline_on_every_tick() -> None:
+    async def scenario() -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        late, early = Connection(loop.time() - 1), Connection(loop.time() + 60)
+        Sweeper({late, early}, 0.01)
+        await asyncio.sleep(0.1)
+        return late.timeouts, early.timeouts
+
+    late, early = asyncio.run(scenario())
+    assert late >= 2 and early == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        (b"/plain", (b"/plain", "/plain", b"")),
+        (b"/a%20b?x=1&y", (b"/a%20b", "/a b", b"x=1&y")),
+        (b"http://example.org/p?q=1", (b"/p", "/p", b"q=1")),
+        (b"http://example.org", None),  # no path
+        (b"*", None),
+        (b"/\xff", None),  # not UTF-8
+    ],
+)
+def test_request_target(url: bytes, target: tuple[bytes, str, bytes] | None) -> None:
+    assert request_target(url) == target
+
+
+def test_find_app_looks_through_wrappers_and_names_what_it_needs(site_zip: Path) -> None:
+    app = create_app(site_zip, access_log=False)
+    assert find_app(SimpleNamespace(app=SimpleNamespace(app=app))) is app
+    with pytest.raises(TypeError, match=r"^server\.protocol\.EblogProtocol serves an EblogApp \(see server/app\.py\)$"):
+        find_app(SimpleNamespace(app=object()))
+
+
+def test_the_request_body_and_the_collector() -> None:
+    assert asyncio.run(request_body()) == {"type": "http.request", "body": b"", "more_body": False}
+    collected: dict[str, Any] = {"status": 0, "headers": [("x", "y")], "body": []}
+    send = collector(collected)
+
+    async def answer() -> None:
+        await send({"type": "http.response.start", "status": 204})
+        await send({"type": "http.response.body"})
+        await send({"type": "http.response.body", "body": b"z"})
+
+    asyncio.run(answer())
+    assert collected == {"status": 204, "headers": [], "body": [b"", b"z"]}
