@@ -338,3 +338,59 @@ def test_the_request_body_and_the_collector() -> None:
 
     asyncio.run(answer())
     assert collected == {"status": 204, "headers": [], "body": [b"", b"z"]}
+
+
+def test_the_scope_the_site_gets(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    written, _ = asyncio.run(converse(app, b"GET /hello.html?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert b"\r\nlocation: /hello?x=1\r\n" in written  # the query string reached the site
+    asyncio.run(converse(app, b"GET /hello HTTP/1.0\r\n\r\n"))
+    scope = log.records[-1][0]
+    assert (scope["client"], scope["http_version"], scope["raw_path"]) == (("127.0.0.1", 8080), "1.0", b"/hello")
+    written, _ = asyncio.run(converse(app, b"GET /a%00 HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written.startswith(b"HTTP/1.1 400 Bad Request\r\n")  # decided on the raw path
+
+
+def test_options_star_is_a_request_like_another(site_zip: Path) -> None:
+    app, _ = make_app(site_zip)
+    written, transport = asyncio.run(converse(app, b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written.startswith(b"HTTP/1.1 405 Method Not Allowed\r\n")
+    assert not transport.eof
+    written, _ = asyncio.run(converse(app, b"GET * HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+@pytest.mark.parametrize(
+    ("head", "stays_open"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", True),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", False),
+        (b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", False),  # keep-alive is HTTP/1.1's only
+    ],
+)
+def test_which_connections_stay_open(site_zip: Path, head: bytes, stays_open: bool) -> None:
+    app, _ = make_app(site_zip)
+    written, transport = asyncio.run(converse(app, head))
+    assert (b"\r\nconnection: close\r\n" not in written, not transport.eof) == (stays_open, stays_open)
+
+
+@pytest.mark.parametrize(
+    ("url_length", "field_length", "max_head", "status"),
+    [
+        (112, 40, 182, 404),  # request line 112 + 16 = 128, at its limit; head 128 + 9 + 45 = 182, at its limit
+        (113, 40, 200, 414),
+        (1, 40, 71, 200),  # head 17 + 9 + 45 = 71
+        (1, 40, 70, 431),  # one byte over the head's limit
+        (1, 61, 200, 200),  # a field of 1 + 61 + 2 = 64 bytes: at the limit
+        (1, 62, 200, 431),
+    ],
+)
+def test_exact_limits_of_a_big_head(
+    site_zip: Path, url_length: int, field_length: int, max_head: int, status: int
+) -> None:
+    """Heads bigger than one field's limit are measured exactly: line, each field, the whole."""
+    app, _ = make_app(site_zip, Limits(max_request_line=128, max_header_line=64, max_head=max_head))
+    url = b"/" + b"a" * (url_length - 1)
+    head = b"GET " + url + b" HTTP/1.1\r\nhost: a\r\nX: " + b"v" * field_length + b"\r\n\r\n"
+    written, _ = asyncio.run(converse(app, head))
+    assert written.startswith(b"HTTP/1.1 %d " % status)
