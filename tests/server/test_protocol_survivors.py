@@ -7,20 +7,31 @@ refusals are compared byte for byte with answers written out here, the Date fiel
 import asyncio
 import http
 import logging
+import socket
 import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from uvicorn.server import ServerState
 
 from server import protocol
 from server.app import EblogApp, create_app
-from server.protocol import Sweeper, collector, escape_request_line, find_app, request_body, request_target
+from server.protocol import (
+    LINGER_OFF,
+    EblogProtocol,
+    Sweeper,
+    collector,
+    escape_request_line,
+    find_app,
+    request_body,
+    request_target,
+)
 from server.settings import Limits
 from testing.recording_log import RecordingLog
 from testing.server_sample import write_site, write_zip
-from tests.server.test_server_protocol import converse
+from tests.server.test_server_protocol import RecordingTransport, converse
 
 COMMON = (
     b"x-eblog-commit: unknown\r\n"
@@ -394,3 +405,145 @@ def test_exact_limits_of_a_big_head(
     head = b"GET " + url + b" HTTP/1.1\r\nhost: a\r\nX: " + b"v" * field_length + b"\r\n\r\n"
     written, _ = asyncio.run(converse(app, head))
     assert written.startswith(b"HTTP/1.1 %d " % status)
+
+
+TIMEOUTS = Limits(header_timeout=11, keepalive_timeout=33, send_timeout=77)
+
+
+class Socket:
+    def __init__(self) -> None:
+        self.options: list[tuple[int, int, bytes]] = []
+
+    def setsockopt(self, level: int, option: int, value: bytes) -> None:
+        self.options.append((level, option, value))
+
+
+class SocketTransport(RecordingTransport):
+    """A transport with a socket, as uvloop's has, to see what a reset sets on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.socket = Socket()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.socket if name == "socket" else super().get_extra_info(name, default)
+
+
+def open_connection(app: EblogApp) -> tuple[EblogProtocol, SocketTransport]:
+    """A connection as uvicorn makes one (call inside a running loop)."""
+    state = ServerState()
+    connection = EblogProtocol(SimpleNamespace(loaded=True, loaded_app=app), state, {})
+    transport = SocketTransport()
+    connection.connection_made(transport)  # type: ignore[arg-type]
+    return connection, transport
+
+
+def test_each_deadline_follows_what_the_connection_waits_for(site_zip: Path) -> None:
+    app, _ = make_app(site_zip, TIMEOUTS)
+
+    async def scenario() -> list[tuple[str, float]]:
+        loop = asyncio.get_running_loop()
+        connection, _ = open_connection(app)
+        seen = [("head", connection.deadline - loop.time())]
+        connection.data_received(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        seen.append(("idle", connection.deadline - loop.time()))
+        idle_then = (connection.idle, connection.closing)
+        connection.data_received(b"GET / HTTP/1.1\r\n")  # the next request begins
+        seen.append(("head", connection.deadline - loop.time()))
+        assert (idle_then, connection.idle) == ((True, False), False)
+        connection.pause_writing()
+        seen.append(("send", connection.deadline - loop.time()))
+        paused_then = connection.write_paused
+        connection.resume_writing()
+        seen.append(("idle", connection.deadline - loop.time()))
+        assert (paused_then, connection.write_paused) == (True, False)
+        connection.refuse(400)
+        seen.append(("linger", connection.deadline - loop.time()))
+        assert connection.lingering and connection.backlog is None
+        return seen
+
+    expected = {"head": 11, "idle": 33, "send": 77, "linger": 2}
+    for what, left in asyncio.run(scenario()):
+        assert expected[what] - 1 < left <= expected[what], what
+
+
+def test_timing_out(site_zip: Path) -> None:
+    app, _ = make_app(site_zip, TIMEOUTS)
+
+    async def scenario() -> None:
+        idle, transport = open_connection(app)
+        idle.timed_out()
+        assert (idle.closing, transport.closed, transport.socket.options) == (True, True, [])
+        stuck, transport = open_connection(app)
+        stuck.pause_writing()
+        stuck.timed_out()  # a client that stopped reading: reset, dropping what the kernel holds
+        assert transport.closed and transport.socket.options == [(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_OFF)]
+        refused, transport = open_connection(app)
+        refused.refuse(400)
+        refused.timed_out()
+        assert transport.closed and transport.socket.options == [(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_OFF)]
+        busy, transport = open_connection(app)
+        busy.busy = True
+        busy.timed_out()
+        assert not transport.closed
+
+    asyncio.run(scenario())
+
+
+def test_shutdown_closes_idle_connections_and_lets_a_request_finish(site_zip: Path) -> None:
+    app, _ = make_app(site_zip, TIMEOUTS)
+
+    async def scenario() -> None:
+        idle, transport = open_connection(app)
+        idle.shutdown()
+        assert idle.shutting_down and transport.closed
+        working, transport = open_connection(app)
+        working.data_received(b"GET / HTTP/1.1\r\n")
+        working.shutdown()
+        assert not transport.closed
+        working.data_received(b"Host: a\r\n\r\n")
+        assert b"\r\nconnection: close\r\n" in transport.written and transport.eof
+
+    asyncio.run(scenario())
+
+
+def test_a_half_close_waits_for_answers_in_progress(site_zip: Path) -> None:
+    app, _ = make_app(site_zip, TIMEOUTS)
+
+    async def scenario() -> None:
+        idle, _ = open_connection(app)
+        assert idle.eof_received() is None and not idle.eof  # nothing pending: asyncio closes
+        stalled, _ = open_connection(app)
+        stalled.backlog = b"GET / HTTP/1.1\r\n"
+        assert stalled.eof_received() is True and stalled.eof
+        refused, _ = open_connection(app)
+        refused.backlog = b"x"
+        refused.refuse(400)
+        assert refused.eof_received() is None
+
+    asyncio.run(scenario())
+
+
+def test_bytes_that_arrive_while_stalled_wait_behind_the_others(site_zip: Path) -> None:
+    app, _ = make_app(site_zip, TIMEOUTS)
+
+    async def scenario() -> None:
+        connection, _ = open_connection(app)
+        connection.backlog = b"GET / "
+        connection.data_received(b"HTTP/1.1\r\n")
+        assert connection.backlog == b"GET / HTTP/1.1\r\n"
+
+    asyncio.run(scenario())
+
+
+def test_only_a_request_line_is_escaped_not_a_field(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    asyncio.run(converse(app, b"GET / HTTP/1.1\r\nHost: a\r\n", b"X: caf\xc3\xa9\r\n\r\n"))
+    assert (b"x", b"caf\xc3\xa9") in log.records[0][0]["headers"]
+
+
+def test_a_request_after_the_last_one_is_dropped_unanswered(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    last = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    written, _ = asyncio.run(converse(app, last + b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written.count(b"HTTP/1.1 ") == 1 and [record[1] for record in log.records] == [200]
