@@ -547,3 +547,44 @@ def test_a_request_after_the_last_one_is_dropped_unanswered(site_zip: Path) -> N
     last = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
     written, _ = asyncio.run(converse(app, last + b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n"))
     assert written.count(b"HTTP/1.1 ") == 1 and [record[1] for record in log.records] == [200]
+
+
+@pytest.mark.parametrize(
+    ("limits", "tick"),
+    [
+        (Limits(header_timeout=2, keepalive_timeout=4, send_timeout=8), 0.5),  # a quarter of the shortest
+        (Limits(header_timeout=8, keepalive_timeout=1.2, send_timeout=8), 0.3),
+        (Limits(header_timeout=8, keepalive_timeout=8, send_timeout=0.8), 0.2),
+        (Limits(header_timeout=9, keepalive_timeout=9, send_timeout=9), 0.5),  # LINGER, 2 s, is the shortest
+        (Limits(header_timeout=0.1, keepalive_timeout=9, send_timeout=9), 0.05),  # never below 50 ms
+    ],
+)
+def test_one_sweeper_per_server_ticks_at_a_quarter_of_the_shortest_wait(
+    site_zip: Path, limits: Limits, tick: float
+) -> None:
+    app, _ = make_app(site_zip, limits)
+
+    async def scenario() -> tuple[float, bool, bool]:
+        first, _ = open_connection(app)
+        sweeper = protocol.SWEEPERS[first.server_state]
+        second = EblogProtocol(SimpleNamespace(loaded=True, loaded_app=app), first.server_state, {})
+        second.connection_made(SocketTransport())  # type: ignore[arg-type]
+        return sweeper.tick, protocol.SWEEPERS[first.server_state] is sweeper, sweeper.connections == {first, second}
+
+    made, one, watched = asyncio.run(scenario())
+    assert (round(made, 6), one, watched) == (tick, True, True)
+
+
+def test_a_head_that_never_ends_is_closed_by_the_sweeper(site_zip: Path) -> None:
+    app, _ = make_app(site_zip, Limits(header_timeout=0.2))
+
+    async def scenario() -> bool:
+        connection, transport = open_connection(app)
+        connection.data_received(b"GET / HTTP/1.1\r\n")
+        for _ in range(100):
+            if transport.closed:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    assert asyncio.run(scenario())
