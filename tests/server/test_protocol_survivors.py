@@ -588,3 +588,22 @@ def test_a_head_that_never_ends_is_closed_by_the_sweeper(site_zip: Path) -> None
         return False
 
     assert asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("waiting", ["busy", "pending"])
+def test_an_answer_in_progress_keeps_the_connection_through_a_half_close_and_a_shutdown(
+    site_zip: Path, waiting: str
+) -> None:
+    app, _ = make_app(site_zip, TIMEOUTS)
+
+    async def scenario() -> tuple[bool | None, bool, bool]:
+        connection, transport = open_connection(app)
+        if waiting == "busy":
+            connection.busy = True  # the ASGI app is answering
+        else:
+            connection.pending.append((None, 400))  # an answer waits its turn
+        half_closed = connection.eof_received()
+        connection.shutdown()
+        return half_closed, connection.eof, transport.closed
+
+    assert asyncio.run(scenario()) == (True, True, False)
