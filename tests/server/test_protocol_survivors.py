@@ -607,3 +607,40 @@ def test_an_answer_in_progress_keeps_the_connection_through_a_half_close_and_a_s
         return half_closed, connection.eof, transport.closed
 
     assert asyncio.run(scenario()) == (True, True, False)
+
+
+@pytest.mark.parametrize("stall", ["write_paused", "busy", "pending"])
+def test_what_arrives_while_stalled_is_kept_unparsed_and_reading_stops(site_zip: Path, stall: str) -> None:
+    app, _ = make_app(site_zip, TIMEOUTS)
+    request = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+
+    async def scenario() -> tuple[bytes | None, bool, bytes]:
+        connection, transport = open_connection(app)
+        if stall == "write_paused":
+            connection.pause_writing()
+        elif stall == "busy":
+            connection.busy = True
+        else:
+            connection.pending.append((None, 400))
+        connection.data_received(request)
+        return connection.backlog, transport.reading, bytes(transport.written)
+
+    assert asyncio.run(scenario()) == (request, False, b"")
+
+
+def test_after_connect_nothing_more_is_parsed(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    connect = b"CONNECT /x HTTP/1.1\r\nHost: a\r\n\r\n"
+    written, transport = asyncio.run(converse(app, connect, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written.count(b"HTTP/1.1 ") == 1 and written.startswith(b"HTTP/1.1 405 ")
+    assert [record[1] for record in log.records] == [405] and transport.eof
+
+
+def test_a_head_split_after_whole_requests_is_measured_from_the_last_one(site_zip: Path) -> None:
+    """Two big requests and the start of a third in one read: only the third's bytes count toward its limit."""
+    app, log = make_app(site_zip, Limits(max_request_line=200, max_header_line=200, max_head=300))
+    big = b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"v" * 150 + b"\r\n\r\n"
+    first_read = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n" + big + big + b"GET /hello HTTP/1.1\r\n"
+    written, _ = asyncio.run(converse(app, first_read, b"Host: a\r\n\r\n"))
+    assert [record[1] for record in log.records] == [200, 200, 200, 200]
+    assert written.count(b"HTTP/1.1 200 OK\r\n") == 4
