@@ -644,3 +644,23 @@ def test_a_head_split_after_whole_requests_is_measured_from_the_last_one(site_zi
     written, _ = asyncio.run(converse(app, first_read, b"Host: a\r\n\r\n"))
     assert [record[1] for record in log.records] == [200, 200, 200, 200]
     assert written.count(b"HTTP/1.1 200 OK\r\n") == 4
+
+
+@pytest.mark.parametrize("before", [b"", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"], ids=["alone", "after a request"])
+@pytest.mark.parametrize(("extra", "refused"), [(0, False), (1, True)])
+def test_a_head_still_arriving_is_refused_one_byte_past_its_limit(
+    site_zip: Path, before: bytes, extra: int, refused: bool
+) -> None:
+    app, _ = make_app(site_zip, Limits(max_request_line=100, max_header_line=100, max_head=100))
+    start = b"GET / HTTP/1.1\r\nX: "
+    partial = start + b"v" * (100 + extra - len(start))  # 100 or 101 bytes of a head, no end yet
+    written, transport = asyncio.run(converse(app, before + partial))
+    assert written.count(b"HTTP/1.1 431 ") == refused and transport.eof == refused
+
+
+@pytest.mark.parametrize(("length", "refused"), [(100, False), (101, True)])
+def test_a_request_line_still_arriving_is_refused_past_its_limit(site_zip: Path, length: int, refused: bool) -> None:
+    app, _ = make_app(site_zip, Limits(max_request_line=100, max_header_line=1000, max_head=1000))
+    url = b"/" + b"a" * (length - 1)
+    written, _ = asyncio.run(converse(app, b"GET " + url + b" HTTP/1.1\r\nHost: a\r\n"))
+    assert written.count(b"HTTP/1.1 414 ") == refused
