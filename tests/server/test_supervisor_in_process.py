@@ -31,6 +31,7 @@ from server.supervisor import Supervisor, Worker, bind, describe, kernel_has_reu
 CLOCK = 100.0  # what the replaced time.monotonic reads, unless a test moves it
 BOOT = 42.5  # what the replaced time.perf_counter reads
 FIRST_PID = 1001
+TURNS = 50  # more turns of the loop or waitpid calls than any test needs: the code under test is looping
 REAL_PIPE = os.pipe
 
 
@@ -223,6 +224,7 @@ class Children:
         self.masks_at_fork: list[set[int]] = []
         self.signals: list[tuple[int, int]] = []
         self.exits: list[tuple[int, int]] = []  # what waitpid answers next
+        self.waits = 0
         self.fork_answer: int | None = None  # 0: be the child
         self.auto_ready = False
         self.obedient = False
@@ -259,6 +261,8 @@ class Children:
 
     def waitpid(self, pid: int, options: int) -> tuple[int, int]:
         assert (pid, options) == (-1, os.WNOHANG)
+        self.waits += 1
+        assert self.waits <= TURNS, f"waitpid called more than {TURNS} times"
         return self.exits.pop(0) if self.exits else (0, 0)
 
     def ready(self, pid: int) -> None:
@@ -345,8 +349,28 @@ def settings_for(workers: int = 3, **values: Any) -> Settings:
     return Settings(workers=workers, **values)
 
 
+class Select:
+    """select.select, each call's arguments kept; a loop that turns without end fails instead of hanging."""
+
+    def __init__(self, real: Callable[..., Any]):
+        self.real = real
+        self.calls: list[tuple[list[int], float | None]] = []
+
+    def select(self, readable: list[int], writable: list[int], errors: list[int], timeout: float | None) -> Any:
+        self.calls.append((list(readable), timeout))
+        assert len(self.calls) <= TURNS, f"more than {TURNS} turns of the loop"
+        return self.real(readable, writable, errors, 1.0 if timeout is None else min(timeout, 1.0))
+
+
 @pytest.fixture
-def make(children: Children, clock: SimpleNamespace) -> Iterator[Callable[..., Supervisor]]:
+def selects(monkeypatch: pytest.MonkeyPatch) -> Select:
+    fake = Select(select.select)
+    monkeypatch.setattr(supervisor, "select", SimpleNamespace(select=fake.select))
+    return fake
+
+
+@pytest.fixture
+def make(children: Children, clock: SimpleNamespace, selects: Select) -> Iterator[Callable[..., Supervisor]]:
     """A supervisor (its messages recorded, its workers Children's), and its sockets closed after."""
     made: list[Supervisor] = []
 
@@ -610,25 +634,6 @@ def test_other_signals_on_the_wakeup_fd_do_nothing(make: Callable[..., Superviso
     children.exits.append((FIRST_PID, exit_status(0)))  # ended, but no SIGCHLD: only reaped if asked
     turn(sup, signal.SIGUSR1, signal.SIGHUP)
     assert (children.signals, sup.stopping, list(sup.workers)) == ([], False, [FIRST_PID])
-
-
-class Select:
-    """select.select, with the arguments of each call kept (and a wait never longer than a second)."""
-
-    def __init__(self, real: Callable[..., Any]):
-        self.real = real
-        self.calls: list[tuple[list[int], float | None]] = []
-
-    def select(self, readable: list[int], writable: list[int], errors: list[int], timeout: float | None) -> Any:
-        self.calls.append((list(readable), timeout))
-        return self.real(readable, writable, errors, 1.0 if timeout is None else min(timeout, 1.0))
-
-
-@pytest.fixture
-def selects(monkeypatch: pytest.MonkeyPatch) -> Select:
-    fake = Select(select.select)
-    monkeypatch.setattr(supervisor, "select", SimpleNamespace(select=fake.select))
-    return fake
 
 
 def test_the_loop_waits_on_the_wakeup_fd_and_each_ready_pipe_with_no_timeout_until_stopping(
