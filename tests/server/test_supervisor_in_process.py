@@ -43,6 +43,10 @@ class Exited(Exception):
         self.status = status
 
 
+def fake_exit(status: int) -> None:
+    raise Exited(status)
+
+
 class Stream(io.StringIO):
     """A standard stream that counts its flushes."""
 
@@ -319,6 +323,7 @@ def children(monkeypatch: pytest.MonkeyPatch, mask: Mask) -> Iterator[Children]:
     monkeypatch.setattr(os, "fork", fake.fork)
     monkeypatch.setattr(os, "kill", fake.kill)
     monkeypatch.setattr(os, "waitpid", fake.waitpid)
+    monkeypatch.setattr(os, "_exit", fake_exit)  # code that would end the test process raises instead
     yield fake
     fake.close_all()
 
@@ -330,6 +335,7 @@ class Served:
         self.calls: list[tuple[Settings, list[socket.socket] | None, Callable[[], None] | None, int | None]] = []
         self.status = 0
         self.error: BaseException | None = None
+        self.serving = False  # call on_started, as a server does once it serves
 
     def __call__(
         self,
@@ -341,6 +347,8 @@ class Served:
         self.calls.append((settings, sockets, on_started, lifeline))
         if self.error is not None:
             raise self.error
+        if self.serving and on_started is not None:
+            on_started()
         return self.status
 
 
@@ -834,6 +842,7 @@ class Child:
         self.children = children
         self.monkeypatch = monkeypatch
         self.out, self.err = Stream(), Stream()
+        self.ready = -1  # the read end of the ready pipe the worker is given
 
     def status(self, sup: Supervisor) -> int:
         """become_worker for a worker forked after two others (one still starting): its exit status.
@@ -843,7 +852,7 @@ class Child:
         sup.spawn()
         sup.spawn()
         sup.workers[FIRST_PID].ready = None  # the first has served
-        _, ready_end = self.children.pipe()
+        self.ready, ready_end = self.children.pipe()
         self.calls.made.clear()
         self.monkeypatch.setattr(sys, "stdout", self.out)
         self.monkeypatch.setattr(sys, "stderr", self.err)
@@ -861,10 +870,6 @@ def child(monkeypatch: pytest.MonkeyPatch, mask: Mask, children: Children) -> Ch
     monkeypatch.setattr(signal, "pthread_sigmask", calls.pthread_sigmask)
     monkeypatch.setattr(server, "BOOT_STARTED", server.BOOT_STARTED)
 
-    def fake_exit(status: int) -> None:
-        raise Exited(status)
-
-    monkeypatch.setattr(os, "_exit", fake_exit)
     return Child(calls, children, monkeypatch)
 
 
@@ -878,7 +883,9 @@ def test_the_child_leaves_the_supervisor_s_signals_and_pipes_behind_then_serves(
 ) -> None:
     sup = make(workers=3, reuse_port=False)
     sup.shared = socket.socket()
+    served_by(sup).serving = True
     assert child.status(sup) == 0
+    assert os.read(child.ready, 2) == b"r"  # the supervisor hears it serves
     starting_ready = sup.workers[FIRST_PID + 1].ready
     assert child.calls.made == [
         ("setpgid", 0, 0),
