@@ -31,7 +31,8 @@ from server.supervisor import Supervisor, Worker, bind, describe, kernel_has_reu
 CLOCK = 100.0  # what the replaced time.monotonic reads, unless a test moves it
 BOOT = 42.5  # what the replaced time.perf_counter reads
 FIRST_PID = 1001
-TURNS = 50  # more turns of the loop or waitpid calls than any test needs: the code under test is looping
+TURNS = 20  # more turns of the loop or waitpid calls than any test needs: the code under test is looping
+LONGEST_WAIT = 0.1  # seconds a turn really waits: every test has its pipe written before the turn
 REAL_PIPE = os.pipe
 
 
@@ -358,7 +359,7 @@ def settings_for(workers: int = 3, **values: Any) -> Settings:
 
 
 class Select:
-    """select.select, each call's arguments kept; a loop that turns without end fails instead of hanging."""
+    """select.select, each call's arguments kept; a loop that turns without end fails within seconds."""
 
     def __init__(self, real: Callable[..., Any]):
         self.real = real
@@ -367,7 +368,7 @@ class Select:
     def select(self, readable: list[int], writable: list[int], errors: list[int], timeout: float | None) -> Any:
         self.calls.append((list(readable), timeout))
         assert len(self.calls) <= TURNS, f"more than {TURNS} turns of the loop"
-        return self.real(readable, writable, errors, 1.0 if timeout is None else min(timeout, 1.0))
+        return self.real(readable, writable, errors, LONGEST_WAIT if timeout is None else min(timeout, LONGEST_WAIT))
 
 
 @pytest.fixture
@@ -386,6 +387,7 @@ def make(children: Children, clock: SimpleNamespace, selects: Select) -> Iterato
         sup = Supervisor(settings_for(workers, **values), Served())
         sup.log = Messages()
         children.wakeup_end = sup.wakeup_end
+        os.set_blocking(sup.wakeup, False)  # read with nothing there (the code is broken): an error, not a hang
         made.append(sup)
         return sup
 
