@@ -855,6 +855,7 @@ class Child:
         sup.spawn()
         sup.workers[FIRST_PID].ready = None  # the first has served
         self.ready, ready_end = self.children.pipe()
+        os.set_blocking(self.ready, False)  # nothing written: an error, not a hang
         self.calls.made.clear()
         self.monkeypatch.setattr(sys, "stdout", self.out)
         self.monkeypatch.setattr(sys, "stderr", self.err)
