@@ -9,8 +9,6 @@ looks only at what they are given; one test serves a real request through a real
 """
 
 import http.client
-import io
-import logging
 import os
 import resource
 import signal
@@ -30,20 +28,10 @@ from server.app import EblogApp, app_from
 from server.draining import exit_cleanly
 from server.protocol import EblogProtocol
 from server.settings import Limits, Settings
+from testing.in_process import Stream
 from testing.server_sample import SampleSite
 
 WAIT = 5.0  # the longest the real server may take to answer
-
-
-class Stream(io.StringIO):
-    """A standard stream that counts its flushes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.flushes = 0
-
-    def flush(self) -> None:
-        self.flushes += 1
 
 
 def streams(monkeypatch: pytest.MonkeyPatch) -> tuple[Stream, Stream]:
@@ -192,15 +180,6 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
 def settings_for(tmp_path: Path, **values: Any) -> Settings:
     values = {"host": "127.0.0.1", "port": 0, "zip": tmp_path / "site.zip", **values}
     return Settings(**values)
-
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    """A port of 127.0.0.1 another server listens on."""
-    with socket.socket() as other:
-        other.bind(("127.0.0.1", 0))
-        other.listen()
-        yield other.getsockname()[1]
 
 
 def test_one_worker_is_served_here_on_a_socket_bound_for_it_and_closed_after(calls: Calls, tmp_path: Path) -> None:
@@ -385,18 +364,6 @@ def handlers() -> Iterator[None]:
     yield
     for signum, handler in before.items():
         signal.signal(signum, handler)
-
-
-@pytest.fixture
-def uvicorn_logging() -> Iterator[None]:
-    """uvicorn's loggers as they were: uvicorn.Config and DrainingServer both rewire them."""
-    names = ("uvicorn", "uvicorn.error", "uvicorn.access")
-    before = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).level) for name in names}
-    yield
-    for name, (handlers, level) in before.items():
-        logger = logging.getLogger(name)
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from server.accesslog import AccessLog
 from server.draining import exit_cleanly
 from server.settings import Settings
 from server.supervisor import Supervisor, Worker, bind, describe, kernel_has_reuse_port
+from testing.in_process import Exited, Stream, exit_raising
 
 CLOCK = 100.0  # what the replaced time.monotonic reads, unless a test moves it
 BOOT = 42.5  # what the replaced time.perf_counter reads
@@ -34,29 +35,6 @@ FIRST_PID = 1001
 TURNS = 20  # more turns of the loop or waitpid calls than any test needs: the code under test is looping
 LONGEST_WAIT = 0.1  # seconds a turn really waits: every test has its pipe written before the turn
 REAL_PIPE = os.pipe
-
-
-class Exited(Exception):
-    """Raised by the replaced os._exit, so the test goes on and reads the status."""
-
-    def __init__(self, status: int):
-        super().__init__(status)
-        self.status = status
-
-
-def fake_exit(status: int) -> None:
-    raise Exited(status)
-
-
-class Stream(io.StringIO):
-    """A standard stream that counts its flushes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.flushes = 0
-
-    def flush(self) -> None:
-        self.flushes += 1
 
 
 class Messages(AccessLog):
@@ -118,15 +96,6 @@ def closed(fd: int) -> bool:
     except OSError as error:
         return error.errno == errno.EBADF
     return False
-
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    """A port of 127.0.0.1 another server listens on, without SO_REUSEPORT."""
-    with socket.socket() as other:
-        other.bind(("127.0.0.1", 0))
-        other.listen()
-        yield other.getsockname()[1]
 
 
 # bind and kernel_has_reuse_port
@@ -324,7 +293,7 @@ def children(monkeypatch: pytest.MonkeyPatch, mask: Mask) -> Iterator[Children]:
     monkeypatch.setattr(os, "fork", fake.fork)
     monkeypatch.setattr(os, "kill", fake.kill)
     monkeypatch.setattr(os, "waitpid", fake.waitpid)
-    monkeypatch.setattr(os, "_exit", fake_exit)  # code that would end the test process raises instead
+    monkeypatch.setattr(os, "_exit", exit_raising)  # code that would end the test process raises instead
     yield fake
     fake.close_all()
 
@@ -576,16 +545,6 @@ def test_the_first_ready_worker_starts_the_others(make: Callable[..., Supervisor
     assert len(sup.workers) == 4 and sup.workers[FIRST_PID + 1].serving is True
 
 
-def test_the_ready_pipe_is_closed_once_read(make: Callable[..., Supervisor], children: Children) -> None:
-    sup = make(workers=1)
-    sup.spawn()
-    ready = sup.workers[FIRST_PID].ready
-    assert ready is not None
-    children.ready(FIRST_PID)
-    turn(sup)
-    assert closed(ready)
-
-
 def test_a_worker_that_dies_before_ready_starts_no_other(make: Callable[..., Supervisor], children: Children) -> None:
     sup = make(workers=3)
     sup.spawn()
@@ -601,13 +560,16 @@ def test_a_worker_that_dies_before_ready_starts_no_other(make: Callable[..., Sup
     )
 
 
-def test_a_worker_ready_while_stopping_starts_no_other(make: Callable[..., Supervisor], children: Children) -> None:
+def test_a_worker_ready_while_stopping_starts_no_other_and_its_pipe_is_closed(
+    make: Callable[..., Supervisor], children: Children
+) -> None:
     sup = make(workers=3)
     sup.spawn()
+    ready = sup.workers[FIRST_PID].ready
     sup.stopping = True
     children.ready(FIRST_PID)
     turn(sup)
-    assert (list(sup.workers), sup.workers[FIRST_PID].serving) == ([FIRST_PID], True)
+    assert (list(sup.workers), sup.workers[FIRST_PID].serving, closed(ready or -1)) == ([FIRST_PID], True, True)
 
 
 def test_ready_then_dead_in_one_turn_is_replaced_as_one_that_served(
