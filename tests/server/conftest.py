@@ -1,5 +1,7 @@
 """Fixtures for the server tests: a hand-made site, its zip, an in-process client, a real server."""
 
+import logging
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -29,3 +31,24 @@ def server(site: SampleSite, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     running = start_server(tmp_path_factory.mktemp("server-run"), ["--zip", str(site.zip)])
     yield running
     running.stop()
+
+
+@pytest.fixture
+def uvicorn_logging() -> Iterator[None]:
+    """uvicorn's loggers as they were: uvicorn.Config and DrainingServer both rewire them."""
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access")
+    before = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).level) for name in names}
+    yield
+    for name, (handlers, level) in before.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port of 127.0.0.1 another server listens on, without SO_REUSEPORT."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]

@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,32 +27,11 @@ from server.accesslog import AccessLog
 from server.app import EblogApp, create_app
 from server.draining import DrainingServer, exit_cleanly
 from server.protocol import EblogProtocol
+from testing.in_process import Exited, Stream, exit_raising
 from testing.server_sample import SampleSite
 
 CLOCK = 100.0  # what the replaced time.monotonic reads, unless a test moves it
 WAIT = 5.0  # the longest a scenario waits for the server to start or stop
-
-
-class Exited(Exception):
-    """Raised by the replaced os._exit, so the test goes on and reads the status."""
-
-    def __init__(self, status: int):
-        super().__init__(status)
-        self.status = status
-
-
-class Stream(io.StringIO):
-    """A standard stream that counts its flushes, or fails them as a closed or vanished one does."""
-
-    def __init__(self, error: type[Exception] | None = None):
-        super().__init__()
-        self.error = error
-        self.flushes = 0
-
-    def flush(self) -> None:
-        self.flushes += 1
-        if self.error is not None:
-            raise self.error("closed or gone")
 
 
 @pytest.fixture(autouse=True)
@@ -67,10 +46,7 @@ def signals_not_raised_again(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.fixture
 def exits(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_exit(status: int) -> None:
-        raise Exited(status)
-
-    monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(os, "_exit", exit_raising)
 
 
 @pytest.mark.usefixtures("exits")
@@ -86,18 +62,6 @@ def test_a_stop_by_signal_flushes_both_streams_and_exits_0(
     with pytest.raises(Exited) as exited:
         exit_cleanly(signal.SIGTERM, None)
     assert (exited.value.status, out.flushes, err.flushes) == (0, 1, 1)
-
-
-@pytest.fixture
-def uvicorn_logging() -> Iterator[None]:
-    """uvicorn's loggers as they were: uvicorn.Config and DrainingServer both rewire them."""
-    names = ("uvicorn", "uvicorn.error", "uvicorn.access")
-    before = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).level) for name in names}
-    yield
-    for name, (handlers, level) in before.items():
-        logger = logging.getLogger(name)
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
 
 
 @pytest.fixture
