@@ -664,3 +664,9 @@ def test_a_request_line_still_arriving_is_refused_past_its_limit(site_zip: Path,
     url = b"/" + b"a" * (length - 1)
     written, _ = asyncio.run(converse(app, b"GET " + url + b" HTTP/1.1\r\nHost: a\r\n"))
     assert written.count(b"HTTP/1.1 414 ") == refused
+
+
+def test_a_target_split_over_reads_is_joined(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    written, _ = asyncio.run(converse(app, b"GET /hel", b"lo HTTP/1.1\r\nHost: a\r\n\r\n"))
+    assert written.startswith(b"HTTP/1.1 200 OK\r\n") and log.records[0][0]["path"] == "/hello"
