@@ -84,6 +84,8 @@ def make_app(site_zip: Path, limits: Limits | None = None) -> tuple[EblogApp, Re
     [
         (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", b"HTTP/1.1 505", b"HTTP Version Not Supported"),
         (b"GET / HTTP/9.9\r\nHost: a\r\n\r\n", b"HTTP/1.1 505", b"HTTP Version Not Supported"),
+        (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", b"HTTP/1.1 505", b"HTTP Version Not Supported"),  # llhttp parses it
+        (b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", b"HTTP/1.1 505", b"HTTP Version Not Supported"),
         (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"HTTP/1.1 505", b"HTTP Version Not Supported"),
         (b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),  # no Host
         (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", b"HTTP/1.1 400", b"Bad Request"),
@@ -670,3 +672,18 @@ def test_a_target_split_over_reads_is_joined(site_zip: Path) -> None:
     app, log = make_app(site_zip)
     written, _ = asyncio.run(converse(app, b"GET /hel", b"lo HTTP/1.1\r\nHost: a\r\n\r\n"))
     assert written.startswith(b"HTTP/1.1 200 OK\r\n") and log.records[0][0]["path"] == "/hello"
+
+
+def test_after_a_request_the_connection_is_idle_again(site_zip: Path) -> None:
+    """A second request's line is escaped like the first's, and a shutdown closes the connection at once."""
+    app, log = make_app(site_zip, TIMEOUTS)
+
+    async def scenario() -> bool:
+        connection, transport = open_connection(app)
+        connection.data_received(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        connection.data_received(b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n")
+        connection.shutdown()
+        return transport.closed
+
+    assert asyncio.run(scenario())
+    assert [(record[0]["raw_path"], record[1]) for record in log.records] == [(b"/", 200), (b"/caf%C3%A9", 404)]
