@@ -687,3 +687,11 @@ def test_after_a_request_the_connection_is_idle_again(site_zip: Path) -> None:
 
     assert asyncio.run(scenario())
     assert [(record[0]["raw_path"], record[1]) for record in log.records] == [(b"/", 200), (b"/caf%C3%A9", 404)]
+
+
+def test_an_answer_is_logged_with_its_size_and_encoding(site_zip: Path) -> None:
+    app, log = make_app(site_zip)
+    written, _ = asyncio.run(converse(app, b"GET /tiny.txt HTTP/1.1\r\nHost: a\r\n\r\n"))
+    head, _, body = written.partition(b"\r\n\r\n")
+    assert b"\r\ncontent-length: %d\r\n" % len(body) in head and body
+    assert log.records[0][1:] == (200, len(body), "identity")
