@@ -3,6 +3,7 @@
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -18,6 +19,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> SampleSite:
     files = write_site(base / "site")
     write_zip(base / "site", base / "assets.zip")
     return SampleSite(base / "site", base / "assets.zip", files)
+
+
+@pytest.fixture(scope="session")
+def site_zip(site: SampleSite) -> Path:
+    """The sample site's zip, for tests that build their own app from it."""
+    return site.zip
 
 
 @pytest.fixture(scope="session")

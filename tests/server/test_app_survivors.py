@@ -18,7 +18,6 @@ from server.app import EblogApp, app_from, create_app, default_zip, read_commit,
 from server.settings import Limits, Settings
 from server.site import Site
 from testing.recording_log import RecordingLog
-from testing.server_sample import write_site, write_zip
 
 COMMIT = "abc123"
 
@@ -84,14 +83,6 @@ def test_the_start_up_log_is_kept_without_an_access_log() -> None:
     assert isinstance(app.log, AccessLog)
     assert app.draining is False
     assert app.limits == Limits()
-
-
-@pytest.fixture(scope="module")
-def site_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("site")
-    write_site(root / "site")
-    write_zip(root / "site", root / "site.zip")
-    return root / "site.zip"
 
 
 def test_create_app_passes_its_settings_on(site_zip: Path) -> None:

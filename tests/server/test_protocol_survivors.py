@@ -30,7 +30,6 @@ from server.protocol import (
 )
 from server.settings import Limits
 from testing.recording_log import RecordingLog
-from testing.server_sample import write_site, write_zip
 from tests.server.test_server_protocol import RecordingTransport, converse
 
 COMMON = (
@@ -62,14 +61,6 @@ REAL_DATE_LINE = protocol.Clock.date_line  # before still_date holds it
 @pytest.fixture(autouse=True)
 def still_date(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(protocol.Clock, "date_line", classmethod(lambda cls: b"date: X\r\n"))
-
-
-@pytest.fixture(scope="module")
-def site_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("protocol")
-    write_site(root / "site")
-    write_zip(root / "site", root / "site.zip")
-    return root / "site.zip"
 
 
 def make_app(site_zip: Path, limits: Limits | None = None) -> tuple[EblogApp, RecordingLog]:
