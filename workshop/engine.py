@@ -7,6 +7,7 @@ removes only what it created.
 """
 
 import os
+import re
 import shlex
 import subprocess
 import threading
@@ -64,6 +65,27 @@ def run_script(name: str, *args: str, env: dict[str, str] | None = None, timeout
 def docker_env(mode: str = "start") -> Settings:
     """`start` finds, installs or starts an engine; `check` only finds one (DockerError otherwise)."""
     return parse_settings(run_script("docker-env", mode))
+
+
+CACHE_BOUND = "10GB"  # what scripts/docker-env's engine keeps of its build cache (BuildKit reads it as GiB)
+SIZE_UNITS = {"B": 1, "kB": 1000, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
+
+
+def parse_size(text: str) -> int:
+    """A size as `docker system df` prints it ("53GB", "858.8MB", "0B": powers of 1000), in bytes."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)([kKMGT]?B)", text)
+    if not found or found[2] not in SIZE_UNITS:
+        raise DockerError(f"not a size docker prints: {text!r}")
+    return round(float(found[1]) * SIZE_UNITS[found[2]])
+
+
+def binary_bytes(text: str) -> int:
+    """A bound as `docker builder prune --keep-storage` and BuildKit's collector read it ("10GB" is 10 GiB)."""
+    number, unit = text[:-2], text[-2:]
+    powers = {"kB": 1, "KB": 1, "MB": 2, "GB": 3, "TB": 4}
+    if unit not in powers or not number.isdigit():
+        raise DockerError(f"not a bound docker reads: {text!r}")
+    return int(number) << (10 * powers[unit])
 
 
 @dataclass(frozen=True)
@@ -186,6 +208,20 @@ class Engine:
             self("rmi", name, check=False)
         self.images.clear()
         self.containers.clear()
+
+    def build_cache_bytes(self) -> int:
+        """The engine's whole build cache, as `docker system df` counts it."""
+        table = self("system", "df", "--format", "{{.Type}}\t{{.Size}}").stdout
+        sizes = dict(line.split("\t", 1) for line in table.splitlines() if "\t" in line)
+        if "Build Cache" not in sizes:
+            raise DockerError(f"docker system df printed no build cache line: {table!r}")
+        return parse_size(sizes["Build Cache"].strip())
+
+    def trim_build_cache(self, bound: str = CACHE_BOUND) -> tuple[int, int]:
+        """Prune the least recently used build cache down to bound; its size before and after, in bytes."""
+        before = self.build_cache_bytes()
+        self("builder", "prune", "--force", "--keep-storage", bound, timeout=1800)
+        return before, self.build_cache_bytes()
 
     def stop_started_engine(self) -> None:
         """Stop the dockerd docker-env started for us, unless EBLOG_DOCKER_KEEP=1 keeps it."""

@@ -4,7 +4,8 @@ Locally they are skipped, saying why, when no engine answers and nobody asked fo
 EBLOG_DOCKER=1 asks: scripts/docker-env then installs and starts an engine if it must (as
 root), and a missing engine fails the run. CI=true does the same: in CI this test is the
 proof that the image builds and serves, so it may not quietly skip. A dockerd the fixture
-started is stopped at the end (EBLOG_DOCKER_KEEP=1 leaves it running for the next run).
+started is stopped at the end (EBLOG_DOCKER_KEEP=1 leaves it running for the next run), its
+build cache first trimmed to CACHE_BOUND.
 The engine is driven through workshop.engine, as the benchmarks and `scripts/workshop` drive it.
 """
 
@@ -14,7 +15,7 @@ import pytest
 
 from testing.ci import required, unavailable
 from testing.figures import print_figures
-from workshop.engine import DockerError, Engine, docker_env, run_script
+from workshop.engine import CACHE_BOUND, DockerError, Engine, binary_bytes, docker_env, run_script
 from workshop.steps import BASE_IMAGES
 
 FIGURES: list[str] = []
@@ -48,4 +49,15 @@ def docker() -> Iterator[Engine]:
         yield engine
     finally:
         engine.cleanup()
+        if engine.settings.started_pid:
+            trim(engine)
         engine.stop_started_engine()
+
+
+def trim(engine: Engine) -> None:
+    """An engine this run started keeps at most CACHE_BOUND of build cache: the cold builds of one
+    run add gigabytes nobody reuses, and runs on one machine filled its disk before this."""
+    before, after = engine.trim_build_cache()
+    FIGURES.append(f"build cache at the end of the run: {before / 1e9:.1f} GB, trimmed to {after / 1e9:.1f} GB")
+    if after > binary_bytes(CACHE_BOUND):
+        pytest.fail(f"the build cache is still {after / 1e9:.1f} GB after a prune to {CACHE_BOUND}", pytrace=False)

@@ -7,14 +7,16 @@ run -p`) must reach the real client with `--network host` only where there is no
 in one line, and leave a command that names its own network alone. No engine is needed.
 """
 
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from workshop.engine import REPO, parse_settings
+from workshop.engine import CACHE_BOUND, REPO, DockerError, binary_bytes, parse_settings, parse_size
 
 FAKE_DOCKER = """#!/usr/bin/env bash
 # A docker client and engine for tests: BuildKit-capable, engine kind from FAKE_BRIDGE.
@@ -187,26 +189,63 @@ def test_without_a_loaded_room_a_build_gets_no_proxy(fake: dict[str, str], loade
 
 FAKE_DOCKERD = """#!/usr/bin/env bash
 # dockerd for tests: up at once, then as long-lived as a daemon, with whatever files it was given.
+printf '%s\n' "$@" >"$FAKE_UP.args"
 touch "$FAKE_UP"
 exec sleep 120
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="docker-env starts an engine only as root")
-def test_the_engine_docker_env_starts_does_not_hold_its_start_lock(fake: dict[str, str], tmp_path: Path) -> None:
-    """A daemon holding start.lock would leave the next starter waiting on it for as long as it runs."""
+@pytest.fixture
+def started(fake: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`scripts/docker-env start` with no engine answering, so that it starts the fake dockerd; its PID."""
+    if os.geteuid() != 0:
+        pytest.skip("docker-env starts an engine only as root")
     (Path(fake["PATH"].split(":")[0]) / "dockerd").write_text(FAKE_DOCKERD)
     (Path(fake["PATH"].split(":")[0]) / "dockerd").chmod(0o755)
     fake |= {"FAKE_UP": str(tmp_path / "up"), "EBLOG_DOCKER_ROOT": str(tmp_path / "engine"), "FAKE_BRIDGE": "0"}
     fake["DOCKER_HOST"] = "unix:///nothing-answers-here.sock"
-    started = subprocess.run(
+    result = subprocess.run(
         ["scripts/docker-env", "start"], cwd=REPO, env=fake, capture_output=True, text=True, timeout=60
     )
-    pid = parse_settings(started.stdout).started_pid
+    pid = parse_settings(result.stdout).started_pid
     try:
-        assert started.returncode == 0 and pid, started.stderr
-        held = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        assert str(tmp_path / "engine" / "start.lock") not in held, held
+        assert result.returncode == 0 and pid, result.stderr
+        yield pid, tmp_path / "up.args"
     finally:
         if pid:
             os.kill(int(pid), 9)
+
+
+def test_the_engine_docker_env_starts_does_not_hold_its_start_lock(started: tuple[str, Path], tmp_path: Path) -> None:
+    """A daemon holding start.lock would leave the next starter waiting on it for as long as it runs."""
+    held = [os.readlink(fd) for fd in Path(f"/proc/{started[0]}/fd").iterdir()]
+    assert str(tmp_path / "engine" / "start.lock") not in held, held
+
+
+def test_the_engine_docker_env_starts_bounds_its_build_cache(started: tuple[str, Path], tmp_path: Path) -> None:
+    """Without a bound, a day of test runs filled this machine's disk with 53 GB of build cache."""
+    args = started[1].read_text().splitlines()
+    assert args[:2] == ["--config-file", str(tmp_path / "engine" / "daemon.json")]
+    config = json.loads((tmp_path / "engine" / "daemon.json").read_text())
+    assert config == {"builder": {"gc": {"enabled": True, "defaultKeepStorage": "10GB"}}}
+    assert binary_bytes(CACHE_BOUND) == 10 * 1024**3, "the tests trim to the bound the engine keeps"
+
+
+@pytest.mark.parametrize(
+    ("printed", "size"),
+    [("0B", 0), ("512B", 512), ("858.8MB", 858_800_000), ("54.76GB", 54_760_000_000), ("1.2kB", 1_200), ("2TB", 2e12)],
+)
+def test_sizes_read_as_docker_system_df_prints_them(printed: str, size: int) -> None:
+    assert parse_size(printed) == size
+
+
+@pytest.mark.parametrize("printed", ["", "GB", "12", "3 GB", "4GiB", "1.5XB"])
+def test_a_size_docker_would_not_print_is_refused(printed: str) -> None:
+    with pytest.raises(DockerError, match="not a size docker prints"):
+        parse_size(printed)
+
+
+def test_bounds_read_in_powers_of_1024_as_buildkit_reads_them() -> None:
+    assert [binary_bytes(b) for b in ("512kB", "3MB", "10GB", "1TB")] == [524_288, 3_145_728, 10_737_418_240, 1024**4]
+    with pytest.raises(DockerError, match="not a bound docker reads"):
+        binary_bytes("1.5GB")
