@@ -9,6 +9,7 @@ import json
 import subprocess
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,8 +95,44 @@ def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mir
     for variant in BASE_IMAGES:
         run_script("base-image", variant, env=docker.env)
     own_bases = {tag: image_id(docker, tag) for tag in BASE_IMAGES.values()}
+    left_before = trusting_copies(docker)  # by an earlier run that died half-way: not this one's to answer for
     manifest = bundle.prep(docker, output)
     steps = [tag for tag in manifest["images"] if tag.startswith("eblog-workshop:")]
+    server = None
+    try:
+        check_the_room(docker, manifest, steps, own_bases, left_before, output, room, tmp_path)
+        server = mirror.room_server(room, recording=False)
+        server.start()
+        build_every_step_cut_off(docker, server, tmp_path)
+    finally:
+        if server:
+            server.shutdown()
+        for tag, image in own_bases.items():
+            docker("tag", image, tag)
+        for tag in steps:
+            docker("rmi", tag, check=False)
+        for image in trusting_copies(docker) - left_before:  # load's copies, untagged once the names are given back
+            docker("rmi", image, check=False)
+        docker.cleanup()
+
+
+def trusting_copies(docker: Engine) -> set[str]:
+    """Untagged base images that trust a room's authority: prep's and load's copies once their names are given back."""
+    found = docker("images", "--quiet", "--filter", "dangling=true", "--filter", f"label={trust.LABEL}")
+    return set(found.stdout.split())
+
+
+def check_the_room(
+    docker: Engine,
+    manifest: dict[str, Any],
+    steps: list[str],
+    own_bases: dict[str, str],
+    left_before: set[str],
+    output: Path,
+    room: Path,
+    tmp_path: Path,
+) -> None:
+    """What prep wrote and left behind, then `load` of it on an engine without the step images."""
     assert len(steps) == 5 and set(BASE_IMAGES.values()) <= set(manifest["images"])
     assert bundle.wheel_count(manifest) > 20, "the lock's Linux wheels, and uv's"
     assert {"eblog.bundle", "mirror/index.json", "mirror/mirror.crt", "mirror/mirror.key"} <= set(manifest["files"])
@@ -108,49 +145,37 @@ def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mir
     assert manifest["mirror"]["wheelhouse"] > 10, "the lock's wheels came from the wheelhouse, not fetched twice"
     for tag, image in own_bases.items():
         assert image_id(docker, tag) == image, "prep gave this engine its own base images back"
-    trusting = docker("images", "--quiet", "--filter", "dangling=true", "--filter", f"label={trust.LABEL}")
-    assert trusting.stdout.split() == [], "prep removed its trusting copies (saved in the file)"
-    server = None
-    try:
-        for tag in steps:
-            docker("rmi", tag)
-        loaded = bundle.load(docker, output, into=room)
-        assert loaded["images"] == manifest["images"]
-        for tag in steps:
-            assert docker("image", "inspect", tag, check=False).returncode == 0, tag
-        assert len(sorted((room / "wheels").glob("*.whl"))) == bundle.wheel_count(manifest)
-        server = mirror.room_server(room, recording=False)
-        server.start()
-        docker("builder", "prune", "--force", "--filter", "type=exec.cachemount", timeout=600)
-        cut_off = tuple(f"--add-host={host}:127.0.0.9" for host in OFF_THE_NETWORK)
-        no_network = tmp_path / "unreachable"
-        no_network.mkdir()
-        (no_network / "Dockerfile").write_text(
-            "FROM python:3.13-slim-trixie\nRUN pip download --no-deps --retries 0 --timeout 5 --dest /tmp uv==0.13.8\n"
-        )
-        alone = docker.build(no_network, "eblog-workshop-test:cut-off", options=cut_off, check=False)
-        assert not alone.image, "without the mirror, the cut-off hosts give nothing: the test would prove nothing"
-        tree = copy_tree(tmp_path / "eblog")
-        for step in STEPS:
-            args = {**server.build_args(), **dict(step.build_args)}
-            build = docker.build(
-                tree, f"eblog-workshop-test:{step.name}", dockerfile=step.dockerfile, build_args=args,
-                options=("--no-cache", *cut_off), check=False,
-            )  # fmt: skip
-            assert build.image, f"{step.name} did not build offline: {build.log.text[-3000:]}\n{server.log[-20:]}"
-        assert server.tally.missing == [], server.tally.missing
-        assert server.tally.served["kept"] > 5 and server.tally.served["wheelhouse"] > 10
-    finally:
-        if server:
-            server.shutdown()
-        for tag, image in own_bases.items():
-            docker("tag", image, tag)
-        for tag in steps:
-            docker("rmi", tag, check=False)
-        copies = docker("images", "--quiet", "--filter", "dangling=true", "--filter", f"label={trust.LABEL}")
-        for image in copies.stdout.split():  # load's copies, untagged once the names are given back above
-            docker("rmi", image, check=False)
-        docker.cleanup()
+    assert trusting_copies(docker) - left_before == set(), "prep removed its trusting copies (saved in the file)"
+    for tag in steps:
+        docker("rmi", tag)
+    loaded = bundle.load(docker, output, into=room)
+    assert loaded["images"] == manifest["images"]
+    for tag in steps:
+        assert docker("image", "inspect", tag, check=False).returncode == 0, tag
+    assert len(sorted((room / "wheels").glob("*.whl"))) == bundle.wheel_count(manifest)
+
+
+def build_every_step_cut_off(docker: Engine, server: mirror.MirrorServer, tmp_path: Path) -> None:
+    """Empty cache mounts and PyPI's and Debian's hosts unreachable: each step must build through the mirror."""
+    docker("builder", "prune", "--force", "--filter", "type=exec.cachemount", timeout=600)
+    cut_off = tuple(f"--add-host={host}:127.0.0.9" for host in OFF_THE_NETWORK)
+    no_network = tmp_path / "unreachable"
+    no_network.mkdir()
+    (no_network / "Dockerfile").write_text(
+        "FROM python:3.13-slim-trixie\nRUN pip download --no-deps --retries 0 --timeout 5 --dest /tmp uv==0.13.8\n"
+    )
+    alone = docker.build(no_network, "eblog-workshop-test:cut-off", options=cut_off, check=False)
+    assert not alone.image, "without the mirror, the cut-off hosts give nothing: the test would prove nothing"
+    tree = copy_tree(tmp_path / "eblog")
+    for step in STEPS:
+        args = {**server.build_args(), **dict(step.build_args)}
+        build = docker.build(
+            tree, f"eblog-workshop-test:{step.name}", dockerfile=step.dockerfile, build_args=args,
+            options=("--no-cache", *cut_off), check=False,
+        )  # fmt: skip
+        assert build.image, f"{step.name} did not build offline: {build.log.text[-3000:]}\n{server.log[-20:]}"
+    assert server.tally.missing == [], server.tally.missing
+    assert server.tally.served["kept"] > 5 and server.tally.served["wheelhouse"] > 10
 
 
 def image_id(docker: Engine, tag: str) -> str:
