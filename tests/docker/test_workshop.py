@@ -95,7 +95,7 @@ def test_prep_then_load_builds_every_step_cold_with_no_network_but_the_rooms_mir
     for variant in BASE_IMAGES:
         run_script("base-image", variant, env=docker.env)
     own_bases = {tag: image_id(docker, tag) for tag in BASE_IMAGES.values()}
-    left_before = trusting_copies(docker)  # by an earlier run that died half-way: not this one's to answer for
+    left_before = trusting_images(docker)  # an earlier run's, if it died half-way: not this one's to answer for
     manifest = bundle.prep(docker, output)
     steps = [tag for tag in manifest["images"] if tag.startswith("eblog-workshop:")]
     server = None
@@ -120,6 +120,11 @@ def trusting_copies(docker: Engine) -> set[str]:
     """Untagged base images that trust a room's authority: prep's and load's copies once their names are given back."""
     found = docker("images", "--quiet", "--filter", "dangling=true", "--filter", f"label={trust.LABEL}")
     return set(found.stdout.split())
+
+
+def trusting_images(docker: Engine) -> set[str]:
+    """Every image that trusts a room's authority, tagged or not (steps built on a trusting base inherit its label)."""
+    return set(docker("images", "--quiet", "--all", "--filter", f"label={trust.LABEL}").stdout.split())
 
 
 def check_the_room(
