@@ -61,7 +61,7 @@ def unfinished(out_dir: Path) -> list[str]:
     except FileNotFoundError:
         return []
     except OSError as error:
-        raise os_failure(error, path) from None
+        raise os_failure(error) from None
 
 
 def set_mark(out_dir: Path, tools: list[str]) -> None:
@@ -74,7 +74,7 @@ def set_mark(out_dir: Path, tools: list[str]) -> None:
         path.unlink(missing_ok=True)
         sync_directory(path.parent)
     except OSError as error:
-        raise os_failure(error, path) from None
+        raise os_failure(error) from None
 
 
 def take_lock(out_dir: Path, mode: int, wait: float, busy: str) -> int:
@@ -84,7 +84,7 @@ def take_lock(out_dir: Path, mode: int, wait: float, busy: str) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as error:
-        raise os_failure(error, path) from None
+        raise os_failure(error) from None
     deadline = time.monotonic() + wait
     while True:
         try:

@@ -55,8 +55,6 @@ def encoded(url: str) -> str:
 def list_page(base: str, number: int) -> tuple[str, str]:
     """(URL, file) of page ``number`` of a list at ``base`` ("/", "/tags/x", "/posts/"): Hugo's /page/N/."""
     if number == 1:
-        if base == "/":
-            return "/", "index.html"
         if base.endswith("/"):
             return base, base[1:] + "index.html"
         return base, base[1:] + ".html"
