@@ -80,12 +80,19 @@ class Tally:
         return self.caught() + sum(self.counts[status] for status in MISSED)
 
 
-def pattern(module: str) -> str:
-    """``server/site.py``, ``server.site`` or ``server`` as a glob over mutant names."""
+def patterns_of(module: str) -> list[str]:
+    """``server/site.py``, ``server.site`` or ``server`` as globs over mutant names.
+
+    mutmut names a package's own mutants (its ``__init__.py``) after the package alone
+    (``cmd.x___getattr____mutmut_1``): only functions (``x_``) and methods (``xǁ``) right under it.
+    """
     dotted = module.removesuffix(".py").strip("/").replace("/", ".")
     if dotted.split(".")[0] not in PACKAGES:
         raise SystemExit(f"mutation: {module}: not a module of {' or '.join(PACKAGES)}")
-    return dotted + ".*"
+    if dotted.endswith(".__init__"):
+        package = dotted.removesuffix(".__init__")
+        return [f"{package}.x_*", f"{package}.xǁ*"]
+    return [dotted + ".*"]
 
 
 def matching(patterns: list[str]) -> Callable[[str], bool]:
@@ -313,7 +320,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, metavar="N", help="run N mutants drawn at random, report shares")
     parser.add_argument("--seed", type=int, default=1, help="the draw of --sample (default: 1)")
     args = parser.parse_args()
-    patterns = [pattern(module) for module in args.modules] or [p + ".*" for p in PACKAGES]
+    patterns = [glob for module in args.modules for glob in patterns_of(module)] or [p + ".*" for p in PACKAGES]
     cpus, load_before, start = os.cpu_count(), os.getloadavg(), time.monotonic()
     if not args.report_only or args.recheck:  # the mutants import mutmut: without it every recheck "kills"
         install()

@@ -63,3 +63,18 @@ def test_a_tool_without_arguments_shows_usage_and_fails() -> None:
     result = run_tool("cmd.rendermd", text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("usage: python -m cmd.rendermd")
+
+
+def test_the_package_lends_the_standard_modules_names_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Called directly: pdb's first use, in the subprocess above, is out of mutmut's sight."""
+    import cmd as package
+
+    for name in ("Cmd", "PROMPT", "IDENTCHARS"):
+        if name in vars(package):
+            monkeypatch.setitem(vars(package), name, vars(package)[name])  # given back after the test
+    loaded = package.__getattr__("Cmd")
+    assert isinstance(loaded, type) and loaded.__module__ == "_stdlib_cmd" and hasattr(loaded, "cmdloop")
+    assert package.PROMPT == "(Cmd) "
+    assert package.IDENTCHARS == "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+    with pytest.raises(AttributeError, match=r"^module 'cmd' has no attribute 'rendermd_x'$"):
+        package.__getattr__("rendermd_x")

@@ -1,4 +1,5 @@
-"""cmd/shared's errors, flags, manifest, layout and build lock, called in this process.
+"""cmd/shared's errors, flags, manifest, layout, build lock and theme, rendermd's Fragment and prezip's
+stamp, called in this process.
 
 The tools' own tests run them as commands, which mutmut cannot see; these call each function
 directly and check the exact value a user or the next tool reads (bench/mutation-survivors.md).
@@ -9,13 +10,20 @@ import datetime as dt
 import errno
 import fcntl
 import hashlib
+import marshal
 import os
 import pickle
+import re
 from pathlib import Path
 
+import jinja2
 import pytest
 
-from cmd.shared import buildlock, manifest
+from cmd.prezip import stamp as prezip_stamp
+from cmd.rendermd import conventions
+from cmd.rendermd.conventions.hugo import Hugo
+from cmd.rendermd.fragment import Fragment
+from cmd.shared import buildlock, manifest, theme
 from cmd.shared.cli import common_flags
 from cmd.shared.errors import InputError, OutputError, os_failure, report, report_group
 from cmd.shared.layout import encoded, list_page
@@ -207,3 +215,107 @@ def test_a_held_lock_is_waited_for_then_refused_naming_the_folder(tmp_path: Path
     finally:
         os.close(holder)
     assert str(refused.value) == f"{tmp_path}: a build is still writing it after waiting 0.15 s"
+
+
+# theme.py
+
+
+def test_compiled_templates_are_kept_per_version_of_the_tools_and_others_dropped(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    folder = out / ".eblog" / "compiled-templates"
+    folder.mkdir(parents=True)
+    (folder / "0123456789abcdef-old.cache").write_bytes(b"compiled by other tools")
+    cache = theme.compiled_templates(out)
+    assert list(folder.iterdir()) == [], "another version's entries are never read again: gone"
+    bucket = jinja2.bccache.Bucket(jinja2.Environment(), "article.html", "checksum")
+    bucket.code = compile("x = 1", "article.html", "exec")
+    cache.dump_bytecode(bucket)
+    (entry,) = folder.iterdir()
+    assert re.fullmatch(r"[0-9a-f]{16}-article\.html\.cache", entry.name), "16 digits of the tools, then the key"
+    theme.compiled_templates(tmp_path / "fresh")
+    assert (tmp_path / "fresh" / ".eblog" / "compiled-templates").is_dir(), "made with its parents"
+
+
+def test_a_theme_reads_its_templates_its_stylesheet_and_its_extra_rules(tmp_path: Path) -> None:
+    (tmp_path / "base.html").write_text("<html>")
+    assert theme.Theme.read(tmp_path) == theme.Theme((("base.html", b"<html>"),), None, "")
+    (tmp_path / "style.css").write_text("p { color: #123 }")
+    (tmp_path / "extra.css").write_text("h1 { margin: 0 }")
+    assert theme.Theme.read(tmp_path) == theme.Theme(
+        (("base.html", b"<html>"),), "p { color: #123 }", "h1 { margin: 0 }"
+    )
+    assert theme.Theme.read(tmp_path / "none") == theme.Theme((), None, "")
+
+
+def test_installed_templates_follow_the_theme_and_removed_ones_go(tmp_path: Path) -> None:
+    copy = tmp_path / ".eblog" / "templates"
+    assert theme.Theme((("a.html", b"A"),)).install(tmp_path) == copy
+    assert theme.overrides(tmp_path) == copy
+    assert theme.Theme((("b.html", b"B"),)).install(tmp_path) == copy
+    assert sorted(path.name for path in copy.iterdir()) == ["b.html"]
+    assert theme.Theme().install(tmp_path) is None
+    assert list(copy.iterdir()) == []
+    assert theme.overrides(tmp_path) is None, "an empty copy overrides nothing"
+    assert theme.overrides(tmp_path / "elsewhere") is None
+
+
+def test_the_stylesheet_is_ours_then_the_sites_rules_then_the_highlighting_under_its_hash() -> None:
+    ours = (Path(theme.__file__).parent / "static" / "style.css").read_text(encoding="utf-8")
+    name, data = theme.stylesheet(".hl { }")
+    assert data == (ours + "\n/* Code highlighting (Pygments) */\n.hl { }").encode()
+    assert name == f"static/style.{hashlib.sha256(data).hexdigest()[:10]}.css"
+    name, data = theme.stylesheet(".hl { }", theme.Theme(style="p { }", extra="h1 { }"))
+    assert data == b"p { }\n/* The site's own rules */\nh1 { }\n/* Code highlighting (Pygments) */\n.hl { }"
+
+
+# cmd/rendermd/fragment.py and cmd/prezip/stamp.py
+
+
+def test_a_fragment_comes_back_whole_from_the_render_cache() -> None:
+    kept = Fragment("key", "digest", ((2, "intro", "Intro"),), 3, "An excerpt", ("/static/a.png",), ("x.md:1: w",))
+    assert Fragment.from_json(marshal.loads(marshal.dumps(kept.to_json()))) == kept
+
+
+def test_another_source_date_epoch_makes_prezip_zip_again(tmp_path: Path) -> None:
+    one, other = (prezip_stamp.watch(tmp_path, tmp_path / "site.zip", epoch) for epoch in ("1700000000", "1"))
+    assert one.key != other.key
+
+
+# cmd/rendermd/conventions/__init__.py
+
+
+@pytest.mark.parametrize(
+    ("marks", "engine"),
+    [
+        ({"_config.yml": "title: x\n"}, "jekyll"),
+        ({"../hugo.toml": "title = 'x'\n"}, "hugo"),
+        ({"../config.toml": "base_url = 'https://example.org'\n"}, "zola"),
+        ({"post.md": "---\ntitle: x\n---\n"}, "eblog"),
+    ],
+)
+def test_a_tree_is_read_by_the_engine_whose_marks_it_has(tmp_path: Path, marks: dict[str, str], engine: str) -> None:
+    root = tmp_path / "content"
+    root.mkdir()
+    for name, text in marks.items():
+        (root / name).write_text(text)
+    found = conventions.detect(root)
+    assert found.name == engine and found.root == root
+
+
+def test_a_named_engine_is_used_with_its_settings_when_it_has_any(tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    root.mkdir()
+    assert type(conventions.detect(root, "hugo")) is Hugo and conventions.detect(root, "hugo").root == root
+    (tmp_path / "hugo.toml").write_text("disablePathToLower = true\n")
+    named = conventions.detect(root, "hugo")
+    assert type(named) is Hugo and named.root == root and not named.lowercase, "the settings beside the tree"
+    assert conventions.detect(root, "eblog").name == "eblog"
+
+
+def test_an_unknown_engine_is_one_line_naming_site_toml(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as refused:
+        conventions.detect(tmp_path, "pelican")
+    assert (
+        str(refused.value)
+        == f"{tmp_path / 'site.toml'}: unknown convention 'pelican' (known: eblog, jekyll, hugo, zola)"
+    )
