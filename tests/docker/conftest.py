@@ -49,9 +49,11 @@ def docker() -> Iterator[Engine]:
         yield engine
     finally:
         engine.cleanup()
-        if engine.settings.started_pid:
-            trim(engine)
-        engine.stop_started_engine()
+        try:
+            if engine.settings.started_pid:
+                trim(engine)
+        finally:
+            engine.stop_started_engine()  # even when the trim failed: never leave a started dockerd behind
 
 
 def trim(engine: Engine) -> None:
